@@ -1,0 +1,176 @@
+package tensor
+
+import (
+	"slices"
+
+	"github.com/oarlab/oar/tensor/internal/kernel"
+)
+
+// binary evaluates the element-wise op f on t and u broadcast together (NumPy rules). grads is
+// called at backward time with each output element's operands a, b and value y and returns
+// dy/da and dy/db; a nil grads means the op has no gradient (comparisons).
+func (t *Tensor) binary(op string, u *Tensor, f func(a, b float32) float32,
+	grads func(a, b, y float32) (float32, float32)) *Tensor {
+	shape := broadcastShapes(op, t.shape, u.shape)
+	a, b := expand(t.data, t.shape, shape), expand(u.data, u.shape, shape)
+	out := &Tensor{data: make([]float32, len(a)), shape: shape}
+	for i := range a {
+		out.data[i] = f(a[i], b[i])
+	}
+	if grads == nil { // comparisons: piecewise constant, no gradient
+		out.noGrad = t.noGrad || u.noGrad
+		return out
+	}
+	return out.record(op, func(g []float32, gin [][]float32) {
+		var ga, gb []float32
+		if gin[0] != nil {
+			ga = make([]float32, len(g))
+		}
+		if gin[1] != nil {
+			gb = make([]float32, len(g))
+		}
+		for i := range g {
+			da, db := grads(a[i], b[i], out.data[i])
+			if ga != nil {
+				ga[i] = g[i] * da
+			}
+			if gb != nil {
+				gb[i] = g[i] * db
+			}
+		}
+		if ga != nil {
+			reduceInto(gin[0], ga, t.shape, shape)
+		}
+		if gb != nil {
+			reduceInto(gin[1], gb, u.shape, shape)
+		}
+	}, t, u)
+}
+
+// Add returns t+u, broadcasting (NumPy rules). It panics if the shapes do not broadcast.
+func (t *Tensor) Add(u *Tensor) *Tensor {
+	if slices.Equal(t.shape, u.shape) { // the common case, without the per-element closure
+		out := &Tensor{data: make([]float32, len(t.data)), shape: t.shape}
+		kernel.Add(out.data, t.data, u.data)
+		return out.record("Add", func(g []float32, gin [][]float32) {
+			for _, d := range gin {
+				if d != nil {
+					addTo(d, g)
+				}
+			}
+		}, t, u)
+	}
+	shape := broadcastShapes("Add", t.shape, u.shape)
+	a, b := expand(t.data, t.shape, shape), expand(u.data, u.shape, shape)
+	out := &Tensor{data: make([]float32, len(a)), shape: shape}
+	kernel.Add(out.data, a, b)
+	return out.record("Add", func(g []float32, gin [][]float32) {
+		if gin[0] != nil {
+			reduceInto(gin[0], g, t.shape, shape)
+		}
+		if gin[1] != nil {
+			reduceInto(gin[1], g, u.shape, shape)
+		}
+	}, t, u)
+}
+
+// Sub returns t-u, broadcasting. It panics if the shapes do not broadcast.
+func (t *Tensor) Sub(u *Tensor) *Tensor {
+	return t.binary("Sub", u, func(a, b float32) float32 { return a - b },
+		func(_, _, _ float32) (float32, float32) { return 1, -1 })
+}
+
+// Mul returns t*u element-wise, broadcasting. It panics if the shapes do not broadcast.
+func (t *Tensor) Mul(u *Tensor) *Tensor {
+	return t.binary("Mul", u, func(a, b float32) float32 { return a * b },
+		func(a, b, _ float32) (float32, float32) { return b, a })
+}
+
+// Div returns t/u element-wise, broadcasting (IEEE division: x/0 is ±Inf or NaN). It panics if
+// the shapes do not broadcast.
+func (t *Tensor) Div(u *Tensor) *Tensor {
+	return t.binary("Div", u, func(a, b float32) float32 { return a / b },
+		func(_, b, y float32) (float32, float32) { return 1 / b, -y / b })
+}
+
+// Maximum returns the element-wise maximum of t and u, broadcasting. As Paddle's maximum, the
+// gradient goes to t where t > u and to u elsewhere (ties go to u). It panics if the shapes do not
+// broadcast.
+func (t *Tensor) Maximum(u *Tensor) *Tensor {
+	return t.binary("Maximum", u, func(a, b float32) float32 { return max(a, b) },
+		func(a, b, _ float32) (float32, float32) {
+			if a > b {
+				return 1, 0
+			}
+			return 0, 1
+		})
+}
+
+// Minimum returns the element-wise minimum of t and u, broadcasting. The gradient goes to t where
+// t < u and to u elsewhere (ties go to u). It panics if the shapes do not broadcast.
+func (t *Tensor) Minimum(u *Tensor) *Tensor {
+	return t.binary("Minimum", u, func(a, b float32) float32 { return min(a, b) },
+		func(a, b, _ float32) (float32, float32) {
+			if a < b {
+				return 1, 0
+			}
+			return 0, 1
+		})
+}
+
+// Equal returns 1 where t == u and 0 elsewhere, broadcasting; it has no gradient.
+// It panics if the shapes do not broadcast.
+func (t *Tensor) Equal(u *Tensor) *Tensor {
+	return t.binary("Equal", u, func(a, b float32) float32 { return boolf(a == b) }, nil)
+}
+
+// Greater returns 1 where t > u and 0 elsewhere, broadcasting; it has no gradient.
+// It panics if the shapes do not broadcast.
+func (t *Tensor) Greater(u *Tensor) *Tensor {
+	return t.binary("Greater", u, func(a, b float32) float32 { return boolf(a > b) }, nil)
+}
+
+// Less returns 1 where t < u and 0 elsewhere, broadcasting; it has no gradient.
+// It panics if the shapes do not broadcast.
+func (t *Tensor) Less(u *Tensor) *Tensor {
+	return t.binary("Less", u, func(a, b float32) float32 { return boolf(a < b) }, nil)
+}
+
+func boolf(b bool) float32 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// Where returns a where cond is non-zero and b elsewhere, all three broadcast together
+// (paddle.where). The gradient flows to a and b through the elements each supplied; cond gets
+// none. It panics if the shapes do not broadcast.
+func Where(cond, a, b *Tensor) *Tensor {
+	shape := broadcastShapes("Where", cond.shape, a.shape, b.shape)
+	c := expand(cond.data, cond.shape, shape)
+	x, y := expand(a.data, a.shape, shape), expand(b.data, b.shape, shape)
+	out := &Tensor{data: make([]float32, len(c)), shape: shape}
+	for i := range c {
+		if c[i] != 0 {
+			out.data[i] = x[i]
+		} else {
+			out.data[i] = y[i]
+		}
+	}
+	// cond is recorded as an input only so that its NoGrad mark carries over; it gets no gradient.
+	return out.record("Where", func(g []float32, gin [][]float32) {
+		for k, in := range []*Tensor{a, b} {
+			if gin[k+1] == nil {
+				continue
+			}
+			gk := make([]float32, len(g))
+			for i := range g {
+				if (c[i] != 0) == (k == 0) {
+					gk[i] = g[i]
+				}
+			}
+			reduceInto(gin[k+1], gk, in.shape, shape)
+		}
+	}, cond, a, b)
+}

@@ -1,0 +1,53 @@
+// Package tensor is oar's core: float32 n-dimensional arrays with reverse-mode automatic
+// differentiation, and the closed set of differentiable ops every layer is built from.
+//
+// # Overview
+//
+// A Tensor holds float32 data in row-major order and a shape. Ops are methods that return new
+// tensors and chain: x.MatMul(w).Add(b).ReLU(). Binary ops broadcast with NumPy's rules; axis
+// arguments may be negative (counting from the end). Class ids and ArgMax results are float32
+// tensors holding integers, exact below 2^24.
+//
+// # Autograd
+//
+// As in Paddle, a new tensor does not require a gradient (stop_gradient=True); call
+// SetRequiresGrad(true) on the leaves you train. An op whose inputs require a gradient records a
+// node {op, inputs, backward rule}; Backward on a scalar result walks the graph (iteratively, so
+// long chains do not grow the goroutine stack) and adds each leaf's gradient into its Grad, where
+// it accumulates across calls until ClearGrad. BackwardWith seeds a non-scalar output with a given
+// gradient. Backward releases the graph as it goes; a second Backward through it panics unless the
+// first was given RetainGraph.
+//
+// Evaluation builds no graph when its input is marked with NoGrad: the mark propagates to every
+// result computed from it, even through parameters that require gradients. Because the mark
+// travels with the tensors rather than living in a global or per-goroutine flag, a program may
+// evaluate in one goroutine while another trains.
+//
+// # Invariants
+//
+//   - Ops never modify their inputs. Reshape, Flatten, Squeeze, Unsqueeze, Detach and NoGrad share
+//     their input's data; every other op allocates its result.
+//   - Data returns the backing slice. Writing to it is how optimizers update parameters; do not
+//     write to a tensor whose graph has not yet been backpropagated.
+//   - A Tensor may be read from many goroutines at once. Backward writes the Grad of the leaves it
+//     reaches, so graphs that share leaves must not be backpropagated concurrently.
+//   - Results do not depend on GOMAXPROCS: parallel kernels split work in chunks fixed by the
+//     problem size and reduce them in a fixed order.
+//
+// # Errors
+//
+// Programmer errors (shapes that do not fit, an axis out of range, an id that is not a class)
+// panic with a *Error that names the op and the shapes, e.g.
+//
+//	tensor: MatMul: shape mismatch [32 784] x [100 10]
+//
+// Every function's documentation lists when it panics. Nothing in this package reads outside
+// data, so nothing returns an error.
+//
+// # Performance
+//
+// MatMul and Conv2D run on a packed, cache-blocked GEMM (AVX2/FMA assembly on amd64 CPUs that
+// have it, pure Go elsewhere or with the purego build tag); Conv2D lowers to im2col + GEMM per
+// image and splits the batch over goroutines. Softmax, LogSoftmax, MaxPool2D and AvgPool2D are
+// fused kernels.
+package tensor

@@ -1,0 +1,164 @@
+package kernel
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"runtime"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+func randSlice(rng *rand.Rand, n int) []float32 {
+	s := make([]float32, n)
+	for i := range s {
+		s[i] = rng.Float32()*2 - 1
+	}
+	return s
+}
+
+// requireClose checks |got-want| <= tol*(1+|want|) elementwise.
+func requireClose(t *testing.T, want, got []float32, tol float64, msg string) {
+	t.Helper()
+	require.Equal(t, len(want), len(got), msg)
+	for i := range want {
+		w, g := float64(want[i]), float64(got[i])
+		if math.IsNaN(w) || math.IsNaN(g) || math.Abs(w-g) > tol*(1+math.Abs(w)) {
+			require.Failf(t, "mismatch", "%s: element %d: want %v, got %v", msg, i, w, g)
+		}
+	}
+}
+
+// withKernel runs f once per micro-kernel available on this machine.
+func withKernel(t *testing.T, f func(t *testing.T)) {
+	for _, k := range kernels {
+		t.Run(k.name, func(t *testing.T) {
+			gemmKernelOverride = k.fn
+			defer func() { gemmKernelOverride = nil }()
+			f(t)
+		})
+	}
+}
+
+type gemmCase struct {
+	tA, tB           bool
+	m, n, k          int
+	alpha, beta      float32
+	padA, padB, padC int
+}
+
+func (tc gemmCase) run(t *testing.T, rng *rand.Rand, gemmFn func(bool, bool, int, int, int, float32, []float32, int, []float32, int, float32, []float32, int)) {
+	t.Helper()
+	ar, ac := tc.m, tc.k
+	if tc.tA {
+		ar, ac = tc.k, tc.m
+	}
+	br, bc := tc.k, tc.n
+	if tc.tB {
+		br, bc = tc.n, tc.k
+	}
+	lda, ldb, ldc := ac+tc.padA, bc+tc.padB, tc.n+tc.padC
+	a := randSlice(rng, max(ar*lda, 1))
+	b := randSlice(rng, max(br*ldb, 1))
+	c0 := randSlice(rng, max(tc.m*ldc, 1))
+	if tc.beta == 0 {
+		for i := range c0 {
+			c0[i] = float32(math.NaN())
+		}
+	}
+	want := append([]float32(nil), c0...)
+	got := append([]float32(nil), c0...)
+	gemmRef(tc.tA, tc.tB, tc.m, tc.n, tc.k, tc.alpha, a, lda, b, ldb, tc.beta, want, ldc)
+	gemmFn(tc.tA, tc.tB, tc.m, tc.n, tc.k, tc.alpha, a, lda, b, ldb, tc.beta, got, ldc)
+	// Check only the m×n part; padding columns must be untouched.
+	for i := range tc.m {
+		requireClose(t, want[i*ldc:i*ldc+tc.n], got[i*ldc:i*ldc+tc.n], 1e-5*float64(tc.k+1), fmt.Sprintf("%+v row %d", tc, i))
+		if tc.padC > 0 && i < tc.m-1 {
+			for j := tc.n; j < ldc; j++ {
+				require.True(t, math.Float32bits(c0[i*ldc+j]) == math.Float32bits(got[i*ldc+j]), "%+v: padding of C written", tc)
+			}
+		}
+	}
+}
+
+func TestGemm(t *testing.T) {
+	sizes := []int{1, 3, 7, 17, 33, 65, 129}
+	withKernel(t, func(t *testing.T) {
+		rng := rand.New(rand.NewPCG(1, 2))
+		for _, tA := range []bool{false, true} {
+			for _, tB := range []bool{false, true} {
+				for _, m := range sizes {
+					for _, n := range sizes {
+						k := sizes[(m+n)%len(sizes)]
+						tc := gemmCase{tA: tA, tB: tB, m: m, n: n, k: k, alpha: 1, beta: 0}
+						tc.run(t, rng, Gemm)
+					}
+				}
+			}
+		}
+	})
+}
+
+func TestGemmVariants(t *testing.T) {
+	cases := []gemmCase{
+		{m: 7, n: 17, k: 33, alpha: 1, beta: 1},
+		{m: 7, n: 17, k: 33, alpha: -0.5, beta: 2},
+		{m: 13, n: 35, k: 300, alpha: 1.5, beta: 0}, // k spans two kc blocks
+		{m: 13, n: 35, k: 600, alpha: 0.5, beta: -1, tA: true, tB: true},
+		{m: 65, n: 33, k: 17, alpha: 1, beta: 0.5, padA: 3, padB: 5, padC: 7},
+		{m: 65, n: 33, k: 17, alpha: 1, beta: 0, padA: 1, padB: 2, padC: 3, tA: true},
+		{m: 129, n: 65, k: 7, alpha: 2, beta: 1, padA: 9, padB: 1, padC: 4, tB: true},
+		{m: 200, n: 3100, k: 5, alpha: 1, beta: 0, padC: 1}, // several mc blocks, two nc blocks
+		{m: 5, n: 9, k: 0, alpha: 1, beta: 0},
+		{m: 5, n: 9, k: 0, alpha: 1, beta: 3},
+		{m: 5, n: 9, k: 4, alpha: 0, beta: 0.5},
+		{m: 0, n: 9, k: 4, alpha: 1, beta: 0},
+		{m: 9, n: 0, k: 4, alpha: 1, beta: 0},
+	}
+	withKernel(t, func(t *testing.T) {
+		rng := rand.New(rand.NewPCG(1, 2))
+		for _, tc := range cases {
+			tc.run(t, rng, Gemm)
+			tc.run(t, rng, GemmSerial)
+		}
+	})
+}
+
+// TestGemmDeterministic checks that Gemm's result does not depend on
+// GOMAXPROCS and equals GemmSerial's, bit for bit.
+func TestGemmDeterministic(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
+	shapes := [][3]int{{129, 65, 300}, {7, 1000, 65}, {300, 17, 129}, {256, 256, 256}}
+	rng := rand.New(rand.NewPCG(1, 2))
+	for _, s := range shapes {
+		m, n, k := s[0], s[1], s[2]
+		a, b := randSlice(rng, m*k), randSlice(rng, k*n)
+		c0 := randSlice(rng, m*n)
+		run := func(procs int, serial bool) []float32 {
+			runtime.GOMAXPROCS(procs)
+			c := append([]float32(nil), c0...)
+			if serial {
+				GemmSerial(false, true, m, n, k, 0.7, a, k, b, k, 0.3, c, n)
+			} else {
+				Gemm(false, true, m, n, k, 0.7, a, k, b, k, 0.3, c, n)
+			}
+			return c
+		}
+		want := run(1, false)
+		for _, procs := range []int{2, 3, 4} {
+			require.Equal(t, want, run(procs, false), "shape %v GOMAXPROCS %d", s, procs)
+		}
+		require.Equal(t, want, run(4, true), "shape %v GemmSerial", s)
+	}
+}
+
+func TestGemmPanics(t *testing.T) {
+	a, b, c := make([]float32, 6), make([]float32, 6), make([]float32, 4)
+	require.NotPanics(t, func() { Gemm(false, false, 2, 2, 3, 1, a, 3, b, 2, 0, c, 2) })
+	require.Panics(t, func() { Gemm(false, false, 2, 2, 3, 1, a[:5], 3, b, 2, 0, c, 2) })
+	require.Panics(t, func() { Gemm(false, false, 2, 2, 3, 1, a, 2, b, 2, 0, c, 2) })
+	require.Panics(t, func() { Gemm(false, false, 2, 2, 3, 1, a, 3, b[:5], 2, 0, c, 2) })
+	require.Panics(t, func() { Gemm(false, false, 2, 2, 3, 1, a, 3, b, 2, 0, c[:3], 2) })
+	require.Panics(t, func() { Gemm(false, false, -1, 2, 3, 1, a, 3, b, 2, 0, c, 2) })
+}

@@ -1,0 +1,212 @@
+package kernel
+
+// PoolGeom describes 2-D pooling over Planes independent H×W planes
+// (Planes = N*C): window KH×KW, stride, top/left padding and output
+// OutH×OutW. The caller computes OutH/OutW, which is where ceil_mode lives.
+type PoolGeom struct {
+	Planes, H, W     int
+	KH, KW           int
+	StrideH, StrideW int
+	PadT, PadL       int
+	OutH, OutW       int
+}
+
+func (g PoolGeom) check(fn string, x, y int) {
+	if g.Planes < 0 || g.H < 0 || g.W < 0 || g.KH < 1 || g.KW < 1 || g.OutH < 0 || g.OutW < 0 ||
+		g.StrideH < 1 || g.StrideW < 1 || g.PadT < 0 || g.PadL < 0 {
+		panic("kernel: " + fn + ": invalid geometry")
+	}
+	if x < g.Planes*g.H*g.W {
+		panic("kernel: " + fn + ": input slice too short")
+	}
+	if y < g.Planes*g.OutH*g.OutW {
+		panic("kernel: " + fn + ": output slice too short")
+	}
+}
+
+// window returns output position (oh, ow)'s window clipped to the image:
+// rows [h0,h1) and columns [w0,w1), possibly empty.
+func (g PoolGeom) window(oh, ow int) (h0, h1, w0, w1 int) {
+	h0 = oh*g.StrideH - g.PadT
+	w0 = ow*g.StrideW - g.PadL
+	h1 = min(h0+g.KH, g.H)
+	w1 = min(w0+g.KW, g.W)
+	return max(h0, 0), h1, max(w0, 0), w1
+}
+
+// divisor returns the number AvgPool divides output (oh, ow)'s window sum by.
+// Exclusive: the window's cells inside the image. Otherwise Paddle's rule
+// (phi/kernels/funcs/pooling.cc, Pool2dFunctor): the window clipped only at
+// the far end, to the padded extent H+PadT by W+PadL (Paddle passes only the
+// top/left pads, so the bottom/right pad counts as equal to them). It returns
+// 0 or less for a window with no cells, whose output is 0.
+func (g PoolGeom) divisor(exclusive bool, oh, ow int) int {
+	if exclusive {
+		h0, h1, w0, w1 := g.window(oh, ow)
+		if h1 <= h0 || w1 <= w0 {
+			return 0
+		}
+		return (h1 - h0) * (w1 - w0)
+	}
+	h0 := oh*g.StrideH - g.PadT
+	w0 := ow*g.StrideW - g.PadL
+	h1 := min(h0+g.KH, g.H+g.PadT)
+	w1 := min(w0+g.KW, g.W+g.PadL)
+	if h1 <= h0 || w1 <= w0 {
+		return 0
+	}
+	return (h1 - h0) * (w1 - w0)
+}
+
+// poolGrain is how many planes one ParallelFor chunk pools: enough that a
+// chunk is worth a goroutine for small planes.
+func (g PoolGeom) poolGrain() int {
+	work := max(g.OutH*g.OutW*g.KH*g.KW, 1)
+	return max(1, (1<<15)/work)
+}
+
+// MaxPool writes y[p][oh][ow] = the maximum of plane p of x over output
+// (oh, ow)'s window clipped to the image, and arg[p][oh][ow] = the winner's
+// index within its plane (h*W + w). Ties go to the first maximum in
+// row-major window order; a NaN wins (the first NaN). A window lying wholly
+// in the padding (possible with ceil_mode) gives y = 0 and arg = -1; Paddle's
+// MaxPool2dWithIndexFunctor gives -FLT_MAX and -1 there, which we do not copy
+// so that such outputs stay finite.
+//
+// It panics if the geometry is invalid (a size below 0, KH/KW or a stride
+// below 1, negative padding) or len(x) < Planes*H*W, or len(y) or len(arg)
+// < Planes*OutH*OutW.
+func MaxPool(g PoolGeom, x, y []float32, arg []int32) {
+	g.check("MaxPool", len(x), min(len(y), len(arg)))
+	ParallelFor(g.Planes, g.poolGrain(), func(lo, hi int) {
+		maxPoolPlanes(g, x, y, arg, lo, hi)
+	})
+}
+
+func maxPoolPlanes(g PoolGeom, x, y []float32, arg []int32, lo, hi int) {
+	in, out := g.H*g.W, g.OutH*g.OutW
+	for p := lo; p < hi; p++ {
+		xp := x[p*in : (p+1)*in]
+		yp := y[p*out : (p+1)*out]
+		ap := arg[p*out : (p+1)*out]
+		for oh := range g.OutH {
+			for ow := range g.OutW {
+				h0, h1, w0, w1 := g.window(oh, ow)
+				var best float32
+				bi := -1
+			scan:
+				for h := h0; h < h1; h++ {
+					row := xp[h*g.W : h*g.W+w1]
+					for w := w0; w < w1; w++ {
+						v := row[w]
+						if bi < 0 || v > best {
+							best, bi = v, h*g.W+w
+						}
+						if v != v {
+							best, bi = v, h*g.W+w
+							break scan
+						}
+					}
+				}
+				yp[oh*g.OutW+ow] = best
+				ap[oh*g.OutW+ow] = int32(bi)
+			}
+		}
+	}
+}
+
+// MaxPoolBackward adds dy[p][oh][ow] into dx[p][arg[p][oh][ow]] (dx +=),
+// skipping arg -1. It panics if the geometry is invalid, len(dx) <
+// Planes*H*W, or len(dy) or len(arg) < Planes*OutH*OutW; an arg outside
+// [-1, H*W) panics with an index error.
+func MaxPoolBackward(g PoolGeom, dy []float32, arg []int32, dx []float32) {
+	g.check("MaxPoolBackward", len(dx), min(len(dy), len(arg)))
+	in, out := g.H*g.W, g.OutH*g.OutW
+	// Planes are disjoint in dx, so chunks never race.
+	ParallelFor(g.Planes, max(1, (1<<16)/max(out, 1)), func(lo, hi int) {
+		for p := lo; p < hi; p++ {
+			dxp := dx[p*in : (p+1)*in]
+			ap := arg[p*out : (p+1)*out]
+			for i, d := range dy[p*out : (p+1)*out] {
+				if a := ap[i]; a >= 0 {
+					dxp[a] += d
+				}
+			}
+		}
+	})
+}
+
+// AvgPool writes y[p][oh][ow] = the sum of plane p of x over output
+// (oh, ow)'s window clipped to the image, divided by:
+//   - exclusive: the number of window cells inside the image;
+//   - otherwise: the number of window cells inside the padded extent
+//     [-PadT, H+PadT) × [-PadL, W+PadL). This is KH*KW except where a ceil_mode
+//     window overhangs the padding; with only PadT/PadL given the far pad is
+//     taken equal to the near one. This is Paddle's rule, checked against
+//     Pool2dFunctor in paddle/phi/kernels/funcs/pooling.cc.
+//
+// A window with no cells inside the image gives 0 (Paddle divides 0 by a
+// zero or negative count there). It panics if the geometry is invalid or a
+// slice is too short (len(x) < Planes*H*W, len(y) < Planes*OutH*OutW).
+func AvgPool(g PoolGeom, exclusive bool, x, y []float32) {
+	g.check("AvgPool", len(x), len(y))
+	ParallelFor(g.Planes, g.poolGrain(), func(lo, hi int) {
+		avgPoolPlanes(g, exclusive, x, y, lo, hi)
+	})
+}
+
+func avgPoolPlanes(g PoolGeom, exclusive bool, x, y []float32, lo, hi int) {
+	in, out := g.H*g.W, g.OutH*g.OutW
+	for p := lo; p < hi; p++ {
+		xp := x[p*in : (p+1)*in]
+		yp := y[p*out : (p+1)*out]
+		for oh := range g.OutH {
+			for ow := range g.OutW {
+				h0, h1, w0, w1 := g.window(oh, ow)
+				var s float32
+				for h := h0; h < h1; h++ {
+					for _, v := range xp[h*g.W+w0 : h*g.W+w1] {
+						s += v
+					}
+				}
+				if h1 <= h0 || w1 <= w0 {
+					s = 0
+				} else {
+					s /= float32(g.divisor(exclusive, oh, ow))
+				}
+				yp[oh*g.OutW+ow] = s
+			}
+		}
+	}
+}
+
+// AvgPoolBackward is AvgPool's adjoint: it adds dy[p][oh][ow]/divisor into
+// every in-image cell of the window (dx +=), with AvgPool's divisors. It
+// panics if the geometry is invalid or a slice is too short.
+func AvgPoolBackward(g PoolGeom, exclusive bool, dy, dx []float32) {
+	g.check("AvgPoolBackward", len(dx), len(dy))
+	in, out := g.H*g.W, g.OutH*g.OutW
+	// Each plane is processed by one goroutine in output order, so the
+	// accumulation order into dx is fixed.
+	ParallelFor(g.Planes, g.poolGrain(), func(lo, hi int) {
+		for p := lo; p < hi; p++ {
+			dxp := dx[p*in : (p+1)*in]
+			dyp := dy[p*out : (p+1)*out]
+			for oh := range g.OutH {
+				for ow := range g.OutW {
+					h0, h1, w0, w1 := g.window(oh, ow)
+					if h1 <= h0 || w1 <= w0 {
+						continue
+					}
+					d := dyp[oh*g.OutW+ow] * (1 / float32(g.divisor(exclusive, oh, ow)))
+					for h := h0; h < h1; h++ {
+						row := dxp[h*g.W+w0 : h*g.W+w1]
+						for i := range row {
+							row[i] += d
+						}
+					}
+				}
+			}
+		}
+	})
+}
