@@ -1,0 +1,226 @@
+package nn
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"sort"
+
+	"github.com/oarlab/oar/tensor"
+)
+
+// The safetensors format (https://github.com/huggingface/safetensors): an 8-byte little-endian
+// header length N, N bytes of JSON mapping each tensor name to {"dtype", "shape",
+// "data_offsets": [begin, end]} (offsets into the data that follows) plus an optional
+// "__metadata__" map of strings, then the raw little-endian data. oar writes and reads F32 only.
+
+// maxHeaderLen bounds the JSON header a reader accepts, as the reference implementation does
+// (100 MB), so that a hostile length cannot make it allocate without bound.
+const maxHeaderLen = 100 << 20
+
+type tensorInfo struct {
+	DType       string  `json:"dtype"`
+	Shape       []int   `json:"shape"`
+	DataOffsets [2]int64 `json:"data_offsets"`
+}
+
+// WriteSafetensors writes tensors (in the given order) and string metadata (nil for none) to w in
+// the safetensors format. It returns an error if a name is empty, repeated, or "__metadata__", or
+// if w fails.
+func WriteSafetensors(w io.Writer, tensors []Param, meta map[string]string) error {
+	header := make(map[string]any, len(tensors)+1)
+	var off int64
+	for _, p := range tensors {
+		if p.Name == "" || p.Name == "__metadata__" {
+			return fmt.Errorf("safetensors: bad tensor name %q", p.Name)
+		}
+		if _, dup := header[p.Name]; dup {
+			return fmt.Errorf("safetensors: tensor name %q repeated", p.Name)
+		}
+		n := int64(p.Len()) * 4
+		header[p.Name] = tensorInfo{DType: "F32", Shape: p.Shape(), DataOffsets: [2]int64{off, off + n}}
+		off += n
+	}
+	if len(meta) > 0 {
+		header["__metadata__"] = meta
+	}
+	js, err := json.Marshal(header) // sorted keys: the same state writes the same bytes
+	if err != nil {
+		return fmt.Errorf("safetensors: %w", err)
+	}
+	// pad the header with spaces so that the data starts 8-byte aligned, as the reference writer
+	if pad := (8 - len(js)%8) % 8; pad > 0 {
+		js = append(js, bytes.Repeat([]byte(" "), pad)...)
+	}
+	bw := bufio.NewWriterSize(w, 1<<16)
+	var lenBuf [8]byte
+	binary.LittleEndian.PutUint64(lenBuf[:], uint64(len(js)))
+	bw.Write(lenBuf[:])
+	bw.Write(js)
+	var b [4]byte
+	for _, p := range tensors {
+		for _, v := range p.Data() {
+			binary.LittleEndian.PutUint32(b[:], math.Float32bits(v))
+			bw.Write(b[:])
+		}
+	}
+	if err := bw.Flush(); err != nil {
+		return fmt.Errorf("safetensors: write: %w", err)
+	}
+	return nil
+}
+
+// ReadSafetensors reads a safetensors stream written by WriteSafetensors or any other writer of
+// F32 tensors. Tensors come back sorted by data offset (the order they were written in), with the
+// metadata. It returns an error, never a panic, for a truncated or corrupt stream: a header that is
+// too long or not JSON, a dtype other than F32, a shape that disagrees with its byte range,
+// ranges that overlap, leave holes or run past the data, or trailing bytes. Memory grows only with
+// the bytes actually read, whatever the header claims.
+func ReadSafetensors(r io.Reader) ([]Param, map[string]string, error) {
+	var lenBuf [8]byte
+	if _, err := io.ReadFull(r, lenBuf[:]); err != nil {
+		return nil, nil, fmt.Errorf("safetensors: read header length: %w", noEOF(err))
+	}
+	n := binary.LittleEndian.Uint64(lenBuf[:])
+	if n < 2 || n > maxHeaderLen {
+		return nil, nil, fmt.Errorf("safetensors: header length %d outside [2, %d]", n, maxHeaderLen)
+	}
+	js, err := readUpTo(r, int64(n))
+	if err != nil {
+		return nil, nil, fmt.Errorf("safetensors: read %d-byte header: %w", n, err)
+	}
+	var raw map[string]json.RawMessage
+	if err := json.Unmarshal(js, &raw); err != nil {
+		return nil, nil, fmt.Errorf("safetensors: header is not a JSON object: %w", err)
+	}
+	var meta map[string]string
+	type entry struct {
+		name string
+		info tensorInfo
+	}
+	entries := make([]entry, 0, len(raw))
+	for name, msg := range raw {
+		if name == "__metadata__" {
+			if err := json.Unmarshal(msg, &meta); err != nil {
+				return nil, nil, fmt.Errorf("safetensors: __metadata__ is not a map of strings: %w", err)
+			}
+			continue
+		}
+		var info tensorInfo
+		dec := json.NewDecoder(bytes.NewReader(msg))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&info); err != nil {
+			return nil, nil, fmt.Errorf("safetensors: tensor %q: bad entry: %w", name, err)
+		}
+		if info.DType != "F32" {
+			return nil, nil, fmt.Errorf("safetensors: tensor %q: dtype %q, oar reads only F32", name, info.DType)
+		}
+		elems := int64(1)
+		for _, d := range info.Shape {
+			if d < 0 || (d > 0 && elems > math.MaxInt32/int64(d)) {
+				return nil, nil, fmt.Errorf("safetensors: tensor %q: bad shape %v", name, info.Shape)
+			}
+			elems *= int64(d)
+		}
+		if b, e := info.DataOffsets[0], info.DataOffsets[1]; b < 0 || e < b || e-b != elems*4 {
+			return nil, nil, fmt.Errorf("safetensors: tensor %q: shape %v needs %d bytes, data_offsets %v", name, info.Shape, elems*4, info.DataOffsets)
+		}
+		entries = append(entries, entry{name, info})
+	}
+	sort.Slice(entries, func(i, j int) bool {
+		a, b := entries[i].info.DataOffsets, entries[j].info.DataOffsets
+		if a[0] != b[0] {
+			return a[0] < b[0]
+		}
+		return a[1] < b[1]
+	})
+	var end int64 // the byte buffer must be covered exactly, without holes or overlaps
+	for _, e := range entries {
+		if e.info.DataOffsets[0] != end {
+			return nil, nil, fmt.Errorf("safetensors: tensor %q starts at byte %d, want %d (overlap or hole)", e.name, e.info.DataOffsets[0], end)
+		}
+		end = e.info.DataOffsets[1]
+	}
+	data, err := readUpTo(r, end)
+	if err != nil {
+		return nil, nil, fmt.Errorf("safetensors: read %d bytes of tensor data: %w", end, err)
+	}
+	if k, _ := io.ReadFull(r, lenBuf[:1]); k != 0 {
+		return nil, nil, fmt.Errorf("safetensors: trailing bytes after %d bytes of tensor data", end)
+	}
+	out := make([]Param, len(entries))
+	for i, e := range entries {
+		b := data[e.info.DataOffsets[0]:e.info.DataOffsets[1]]
+		vals := make([]float32, len(b)/4)
+		for j := range vals {
+			vals[j] = math.Float32frombits(binary.LittleEndian.Uint32(b[4*j:]))
+		}
+		out[i] = Param{Name: e.name, Tensor: tensor.New(vals).Reshape(e.info.Shape...)}
+	}
+	return out, meta, nil
+}
+
+// readUpTo reads exactly n bytes, growing its buffer only as bytes arrive.
+func readUpTo(r io.Reader, n int64) ([]byte, error) {
+	var buf bytes.Buffer
+	got, err := io.CopyN(&buf, r, n)
+	if err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil, fmt.Errorf("unexpected EOF after %d bytes", got)
+		}
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+func noEOF(err error) error {
+	if errors.Is(err, io.EOF) {
+		return io.ErrUnexpectedEOF
+	}
+	return err
+}
+
+// WriteFileAtomic writes a file so that a crash at any moment leaves either the old file or the
+// new one, never a mix: write calls into a temporary file in the same directory, which is synced,
+// closed and renamed over path, and the directory is synced. On error the temporary file is
+// removed and path is untouched.
+func WriteFileAtomic(path string, write func(io.Writer) error) (err error) {
+	dir := filepath.Dir(path)
+	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			f.Close()
+			os.Remove(f.Name())
+		}
+	}()
+	if err = f.Chmod(0o644); err != nil { // CreateTemp makes 0600; a checkpoint is an ordinary file
+		return err
+	}
+	if err = write(f); err != nil {
+		return err
+	}
+	if err = f.Sync(); err != nil {
+		return err
+	}
+	if err = f.Close(); err != nil {
+		return err
+	}
+	if err = os.Rename(f.Name(), path); err != nil {
+		return err
+	}
+	if d, derr := os.Open(dir); derr == nil { // make the rename itself durable
+		d.Sync()
+		d.Close()
+	}
+	return nil
+}
