@@ -41,9 +41,11 @@ type Buffered interface {
 }
 
 // Trainer is implemented by layers that behave differently in training and evaluation (Dropout,
-// BatchNorm2D). Train and Eval set the mode through it.
+// BatchNorm2D). Train and Eval set the mode through it. Layers start in training mode, as in
+// Paddle.
 type Trainer interface {
 	SetTraining(training bool)
+	Training() bool
 }
 
 // Prefixed returns params with prefix and a dot prepended to each name.

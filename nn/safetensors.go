@@ -26,8 +26,8 @@ import (
 const maxHeaderLen = 100 << 20
 
 type tensorInfo struct {
-	DType       string  `json:"dtype"`
-	Shape       []int   `json:"shape"`
+	DType       string   `json:"dtype"`
+	Shape       []int    `json:"shape"`
 	DataOffsets [2]int64 `json:"data_offsets"`
 }
 

@@ -1,0 +1,51 @@
+package nn
+
+import (
+	"fmt"
+
+	"github.com/oarlab/oar/tensor"
+)
+
+// Linear is a fully connected layer, as paddle.nn.Linear: y = x·W + b with W of shape
+// [in, out] (Paddle's layout, not PyTorch's [out, in]) and b of shape [out]. By default W is
+// Xavier-uniform and b is zero.
+type Linear struct {
+	Weight *tensor.Tensor // [in, out]
+	Bias   *tensor.Tensor // [out], or nil
+}
+
+// NewLinear returns a Linear layer from in to out features. It panics if in or out is below 1.
+func NewLinear(in, out int, opts ...Option) *Linear {
+	if in < 1 || out < 1 {
+		panic(&Error{Layer: "Linear", Msg: fmt.Sprintf("in and out features must be at least 1, got %d and %d", in, out)})
+	}
+	c := newConfig(XavierUniform(), opts)
+	l := &Linear{Weight: c.param(c.weightInit, in, out, in, out)}
+	if !c.noBias {
+		l.Bias = c.param(c.biasInit, in, out, out)
+	}
+	return l
+}
+
+// Forward maps x [..., in] to [..., out]. It panics if x's last axis is not in.
+func (l *Linear) Forward(x *tensor.Tensor) *tensor.Tensor {
+	if x.Rank() == 0 || x.Dim(-1) != l.Weight.Dim(0) {
+		panicf(l, "input %v, weight %v", x.Shape(), l.Weight.Shape())
+	}
+	y := x.MatMul(l.Weight)
+	if l.Bias != nil {
+		y = y.Add(l.Bias)
+	}
+	return y
+}
+
+// Params returns "weight" and, if present, "bias".
+func (l *Linear) Params() []Param { return weightBias(l.Weight, l.Bias) }
+
+func weightBias(w, b *tensor.Tensor) []Param {
+	ps := []Param{{"weight", w}}
+	if b != nil {
+		ps = append(ps, Param{"bias", b})
+	}
+	return ps
+}

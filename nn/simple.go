@@ -1,0 +1,131 @@
+package nn
+
+import (
+	"github.com/oarlab/oar/tensor"
+)
+
+// MaxPool2D is paddle.nn.MaxPool2D over NCHW input. Options holds the kernel, stride (nil: the
+// kernel, Paddle's stride=None), padding and ceil mode.
+type MaxPool2D struct{ Options tensor.PoolOptions }
+
+// NewMaxPool2D returns a max pool with a square kernel and stride (stride 0 means the kernel).
+// Set fields of Options for padding or ceil mode. It panics if kernel < 1 or stride < 0.
+func NewMaxPool2D(kernel, stride int) *MaxPool2D {
+	return &MaxPool2D{Options: poolOptions("MaxPool2D", kernel, stride)}
+}
+
+func poolOptions(layer string, kernel, stride int) tensor.PoolOptions {
+	if kernel < 1 || stride < 0 {
+		panic(&Error{Layer: layer, Msg: "kernel must be at least 1 and stride at least 0"})
+	}
+	opt := tensor.PoolOptions{Kernel: []int{kernel}}
+	if stride > 0 {
+		opt.Stride = []int{stride}
+	}
+	return opt
+}
+
+// Forward pools x [N, C, H, W] (see tensor.MaxPool2D for the output size and panics).
+func (l *MaxPool2D) Forward(x *tensor.Tensor) *tensor.Tensor {
+	defer rethrow(l)
+	return x.MaxPool2D(l.Options)
+}
+
+// Params returns nothing: pooling has no parameters.
+func (l *MaxPool2D) Params() []Param { return nil }
+
+// AvgPool2D is paddle.nn.AvgPool2D over NCHW input; Options.Inclusive is Paddle's
+// exclusive=False.
+type AvgPool2D struct{ Options tensor.PoolOptions }
+
+// NewAvgPool2D returns an average pool with a square kernel and stride (0 means the kernel).
+// It panics if kernel < 1 or stride < 0.
+func NewAvgPool2D(kernel, stride int) *AvgPool2D {
+	return &AvgPool2D{Options: poolOptions("AvgPool2D", kernel, stride)}
+}
+
+// Forward pools x [N, C, H, W] (see tensor.AvgPool2D).
+func (l *AvgPool2D) Forward(x *tensor.Tensor) *tensor.Tensor {
+	defer rethrow(l)
+	return x.AvgPool2D(l.Options)
+}
+
+// Params returns nothing.
+func (l *AvgPool2D) Params() []Param { return nil }
+
+// rethrow, deferred in a layer's Forward, turns a tensor panic into an *Error naming the layer.
+func rethrow(l Layer) {
+	if r := recover(); r != nil {
+		panic(withPath(r, "", l))
+	}
+}
+
+// Flatten merges axes StartAxis..StopAxis, as paddle.nn.Flatten, whose defaults (1, -1) keep the
+// batch axis: [N, C, H, W] → [N, C*H*W]. Use NewFlatten for those defaults.
+type Flatten struct{ StartAxis, StopAxis int }
+
+// NewFlatten returns Paddle's default Flatten: from axis 1 to the last.
+func NewFlatten() *Flatten { return &Flatten{StartAxis: 1, StopAxis: -1} }
+
+// Forward flattens x. It panics if an axis is out of range for x.
+func (l *Flatten) Forward(x *tensor.Tensor) *tensor.Tensor {
+	defer rethrow(l)
+	return x.Flatten(l.StartAxis, l.StopAxis)
+}
+
+// Params returns nothing.
+func (l *Flatten) Params() []Param { return nil }
+
+// ReLU is max(x, 0).
+type ReLU struct{}
+
+// Forward applies ReLU element-wise.
+func (ReLU) Forward(x *tensor.Tensor) *tensor.Tensor { return x.ReLU() }
+
+// Params returns nothing.
+func (ReLU) Params() []Param { return nil }
+
+// LeakyReLU is x for x > 0 and Slope*x otherwise; Paddle's default slope is 0.01 (NewLeakyReLU).
+type LeakyReLU struct{ Slope float32 }
+
+// NewLeakyReLU returns a LeakyReLU with Paddle's default negative slope, 0.01.
+func NewLeakyReLU() *LeakyReLU { return &LeakyReLU{Slope: 0.01} }
+
+// Forward applies LeakyReLU element-wise.
+func (l *LeakyReLU) Forward(x *tensor.Tensor) *tensor.Tensor { return x.LeakyReLU(l.Slope) }
+
+// Params returns nothing.
+func (l *LeakyReLU) Params() []Param { return nil }
+
+// Sigmoid is 1/(1+e^-x).
+type Sigmoid struct{}
+
+// Forward applies the sigmoid element-wise.
+func (Sigmoid) Forward(x *tensor.Tensor) *tensor.Tensor { return x.Sigmoid() }
+
+// Params returns nothing.
+func (Sigmoid) Params() []Param { return nil }
+
+// Tanh is the hyperbolic tangent.
+type Tanh struct{}
+
+// Forward applies tanh element-wise.
+func (Tanh) Forward(x *tensor.Tensor) *tensor.Tensor { return x.Tanh() }
+
+// Params returns nothing.
+func (Tanh) Params() []Param { return nil }
+
+// Softmax normalises along Axis (Paddle's default -1, which NewSoftmax sets).
+type Softmax struct{ Axis int }
+
+// NewSoftmax returns a Softmax over the last axis.
+func NewSoftmax() *Softmax { return &Softmax{Axis: -1} }
+
+// Forward applies the softmax. It panics if Axis is out of range for x.
+func (l *Softmax) Forward(x *tensor.Tensor) *tensor.Tensor {
+	defer rethrow(l)
+	return x.Softmax(l.Axis)
+}
+
+// Params returns nothing.
+func (l *Softmax) Params() []Param { return nil }
