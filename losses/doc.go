@@ -1,0 +1,34 @@
+// Package losses has the loss functions of paddle.nn and paddle.nn.functional with Paddle's
+// semantics: CrossEntropy (weight, ignore_index, soft labels, label smoothing, use_softmax), NLL,
+// MSE, SquareErrorCost and BCEWithLogits.
+//
+// # Overview
+//
+// Every loss is a struct whose zero value is Paddle's default (mean reduction, ignore_index -100,
+// softmax applied), with a constructor returning a pointer for Paddle-like code:
+//
+//	loss := losses.NewCrossEntropy().Forward(logits, labels) // F.cross_entropy(logits, labels)
+//	ce := &losses.CrossEntropy{Weight: w, IgnoreIndex: new(255), Reduction: losses.Sum}
+//
+// The structs implement Loss, which is what a training loop (oar.Model.Prepare) takes; plain
+// functions such as SquareErrorCost become a Loss through Func. Everything is built from
+// gradient-checked tensor ops (CrossEntropy is one fused LogSoftmax followed by a gather or a
+// weighted sum), so gradients flow back to the input as for any other op.
+//
+// # Labels
+//
+// Class labels are float32 tensors holding integer class ids (exact below 2^24), shaped [N] or
+// [N, 1] for an input [N, C]. Labels receive no gradient from CrossEntropy, NLL and BCEWithLogits,
+// nor do class weights; the regression losses (MSE, SquareErrorCost) are symmetric in their two
+// arguments and pass a gradient to a label that requires one, as Paddle's subtract does.
+//
+// Reductions Mean and Sum return a 0-D tensor (shape []), as Paddle >= 2.5 does; None keeps one
+// loss per element or per sample.
+//
+// # Errors
+//
+// A programmer error panics with a *Error that names the loss and the offending value or shapes:
+// a label that is not an integer or is out of range ("losses: CrossEntropy: label 10 at index 3
+// outside [0, 10)"), a label shape that does not fit the input, weights of the wrong size, or an
+// unknown Reduction. Each Forward lists its panics.
+package losses

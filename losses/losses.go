@@ -1,0 +1,140 @@
+package losses
+
+import (
+	"fmt"
+	"math"
+	"slices"
+
+	"github.com/oarlab/oar/tensor"
+)
+
+// Loss maps a model's output and the labels to a loss: a 0-D tensor for the Mean and Sum
+// reductions, on which Backward is called.
+type Loss interface {
+	Forward(input, label *tensor.Tensor) *tensor.Tensor
+}
+
+// Func adapts a function to the Loss interface, e.g. Func(SquareErrorCost).
+type Func func(input, label *tensor.Tensor) *tensor.Tensor
+
+// Forward returns f(input, label).
+func (f Func) Forward(input, label *tensor.Tensor) *tensor.Tensor { return f(input, label) }
+
+// Reduction says how per-element losses combine, Paddle's reduction argument. The zero value is
+// Paddle's default, Mean.
+type Reduction int
+
+const (
+	Mean Reduction = iota // the mean (for CrossEntropy and NLL, a weighted mean; see each)
+	Sum                   // the sum
+	None                  // no reduction: one loss per element or sample
+)
+
+// String returns Paddle's name for r: "mean", "sum" or "none".
+func (r Reduction) String() string {
+	switch r {
+	case Mean:
+		return "mean"
+	case Sum:
+		return "sum"
+	case None:
+		return "none"
+	}
+	return fmt.Sprintf("Reduction(%d)", int(r))
+}
+
+// DefaultIgnoreIndex is Paddle's default ignore_index, used when IgnoreIndex is nil.
+const DefaultIgnoreIndex = -100
+
+var (
+	_ Loss = CrossEntropy{}
+	_ Loss = (*CrossEntropy)(nil)
+	_ Loss = NLL{}
+	_ Loss = MSE{}
+	_ Loss = BCEWithLogits{}
+	_ Loss = Func(SquareErrorCost)
+)
+
+// Error is the value of every panic raised by this package: a programmer error such as a label
+// out of range or shapes that do not fit. It names the loss and the offending value, e.g.
+// "losses: CrossEntropy: label 10 at index 3 outside [0, 10)".
+type Error struct {
+	Op  string // the loss, e.g. "CrossEntropy"
+	Msg string // what was wrong
+}
+
+func (e *Error) Error() string { return "losses: " + e.Op + ": " + e.Msg }
+
+func panicf(op, format string, args ...any) {
+	panic(&Error{Op: op, Msg: fmt.Sprintf(format, args...)})
+}
+
+func checkReduction(op string, r Reduction) {
+	if r != Mean && r != Sum && r != None {
+		panicf(op, "unknown %v", r)
+	}
+}
+
+// reduce applies r to an element-wise loss.
+func reduce(loss *tensor.Tensor, r Reduction) *tensor.Tensor {
+	switch r {
+	case Sum:
+		return loss.Sum()
+	case None:
+		return loss
+	}
+	return loss.Mean()
+}
+
+func sameShape(op string, input, label *tensor.Tensor) {
+	if !slices.Equal(input.Shape(), label.Shape()) {
+		panicf(op, "input %v and label %v differ in shape", input.Shape(), label.Shape())
+	}
+}
+
+func ignoreIndex(p *int) int {
+	if p == nil {
+		return DefaultIgnoreIndex
+	}
+	return *p
+}
+
+// classWeights returns the data of a per-class weight tensor of shape [C], or nil.
+func classWeights(op string, w *tensor.Tensor, c int) []float32 {
+	if w == nil {
+		return nil
+	}
+	if s := w.Shape(); len(s) != 1 || s[0] != c {
+		panicf(op, "weight shape %v, want [%d] (one per class)", s, c)
+	}
+	return w.Data()
+}
+
+// hardLabels checks integer class labels of shape lead or lead+[1] against c classes and returns
+// each row's class, or -1 where the label equals ignore, with the number of rows not ignored.
+func hardLabels(op string, label *tensor.Tensor, input, lead []int, c, ignore int) (ids []int, valid int) {
+	ls := label.Shape()
+	fits := slices.Equal(ls, lead) ||
+		len(ls) == len(lead)+1 && ls[len(lead)] == 1 && slices.Equal(ls[:len(lead)], lead)
+	if !fits {
+		panicf(op, "label shape %v does not fit input %v: want %v or %v", ls, input, lead, append(slices.Clone(lead), 1))
+	}
+	ids = make([]int, label.Len())
+	for j, v := range label.Data() {
+		f := float64(v)
+		if f != math.Trunc(f) || math.Abs(f) > 1<<31 { // also NaN and ±Inf
+			panicf(op, "label %v at index %d is not an integer class id", v, j)
+		}
+		id := int(f)
+		switch {
+		case id == ignore:
+			ids[j] = -1
+			continue
+		case id < 0 || id >= c:
+			panicf(op, "label %v at index %d outside [0, %d)", v, j, c)
+		}
+		ids[j] = id
+		valid++
+	}
+	return ids, valid
+}

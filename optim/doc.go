@@ -1,0 +1,47 @@
+// Package optim has the optimizers, learning-rate schedulers and gradient clipping of
+// paddle.optimizer, with the update formulas of Paddle's kernels, and optimizer state that saves
+// and loads so that training resumes exactly.
+//
+// # Overview
+//
+// An optimizer is made from a model's parameters and a learning rate, and its options are fields
+// whose defaults are Paddle's:
+//
+//	opt := optim.NewAdam(net.Params(), 0.001)
+//	opt.GradClip = optim.ClipGradByGlobalNorm{ClipNorm: 1}
+//	opt.Scheduler = optim.NewLinearWarmup(optim.NewCosineAnnealingDecay(0.001, 100, 0), 10, 0, 0.001)
+//	for ... {
+//		loss.Backward()
+//		opt.Step()
+//		opt.ClearGrad()
+//		opt.Scheduler.Step()
+//	}
+//
+// SGD, Momentum (optionally Nesterov), Adam and AdamW implement Optimizer. A float WeightDecay
+// is Paddle's L2 regularization, added to the gradient (after clipping) for SGD, Momentum and
+// Adam; AdamW's is decoupled. Parameters whose Grad is nil are skipped. Step is a fused loop per
+// parameter over the tensors' data, allocation-free after the first call.
+//
+// Schedulers (StepDecay, MultiStepDecay, PiecewiseDecay, ExponentialDecay, CosineAnnealingDecay,
+// LinearWarmup, ReduceOnPlateau) follow Paddle's lr.py: they start at epoch 0 with the base rate,
+// the program calls Step (ReduceOnPlateau: StepMetric) and the attached optimizer reads LR at each
+// of its Steps.
+//
+// # State
+//
+// State, Save/Load and SaveFile/LoadFile store moments as tensors named after their parameter
+// ("fc.weight.moment1", "fc.weight.moment2", "fc.weight.velocity") and scalars in the metadata
+// ("optimizer", "lr", "fc.weight.step", "scheduler.last_epoch", ...) of a safetensors file, which
+// SaveFile writes atomically. Loading checks the optimizer type, every name and shape, the numbers
+// and the scheduler type, and returns all mismatches at once; it never panics on a bad file and
+// changes nothing unless everything fits. A run saved after k steps and resumed into a fresh
+// optimizer (with the parameters restored) continues bit for bit as the uninterrupted run.
+//
+// # Errors
+//
+// Programmer errors panic with a *Error naming the optimizer or scheduler and the value: a
+// learning rate that is not positive and finite, a β or momentum outside [0, 1), a negative weight
+// decay, a parameter given twice, SetLR with a scheduler attached. Constructors check their
+// arguments; Step checks the option fields, which may change between steps. Reading a state
+// returns an error.
+package optim
