@@ -53,14 +53,18 @@ func (s *Sequential) add(n Named) {
 func (s *Sequential) Len() int { return len(s.layers) }
 
 // At returns layer i; a negative i counts from the end. It panics if i is out of range.
-func (s *Sequential) At(i int) Layer {
-	if i < -len(s.layers) || i >= len(s.layers) {
-		panic(&Error{Layer: "Sequential", Msg: fmt.Sprintf("index %d out of range for %d layers", i, len(s.layers))})
+func (s *Sequential) At(i int) Layer { return at("Sequential", s.layers, i) }
+
+// at returns layers[i], a negative i counting from the end, panicking in container's name when i
+// is out of range.
+func at(container string, layers []Named, i int) Layer {
+	if i < -len(layers) || i >= len(layers) {
+		panic(&Error{Layer: container, Msg: fmt.Sprintf("index %d out of range for %d layers", i, len(layers))})
 	}
 	if i < 0 {
-		i += len(s.layers)
+		i += len(layers)
 	}
-	return s.layers[i].Layer
+	return layers[i].Layer
 }
 
 // Forward runs the layers in order. A panic in a layer names its path, e.g.
@@ -116,15 +120,7 @@ func (l *LayerList) Insert(i int, x Layer) {
 func (l *LayerList) Len() int { return len(l.layers) }
 
 // At returns layer i (negative counts from the end). It panics if i is out of range.
-func (l *LayerList) At(i int) Layer {
-	if i < -len(l.layers) || i >= len(l.layers) {
-		panic(&Error{Layer: "LayerList", Msg: fmt.Sprintf("index %d out of range for %d layers", i, len(l.layers))})
-	}
-	if i < 0 {
-		i += len(l.layers)
-	}
-	return l.layers[i].Layer
-}
+func (l *LayerList) At(i int) Layer { return at("LayerList", l.layers, i) }
 
 // Forward panics: a LayerList is run by its parent, layer by layer.
 func (l *LayerList) Forward(*tensor.Tensor) *tensor.Tensor {

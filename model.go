@@ -1,0 +1,462 @@
+package oar
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/oarlab/oar/data"
+	"github.com/oarlab/oar/losses"
+	"github.com/oarlab/oar/metrics"
+	"github.com/oarlab/oar/nn"
+	"github.com/oarlab/oar/optim"
+	"github.com/oarlab/oar/tensor"
+)
+
+// Model trains, evaluates and runs a network, as paddle.Model: Prepare it with an optimizer, a
+// loss and metrics, then Fit, Evaluate, Predict, Save and Load.
+//
+// The network takes field 0 of each batch as its input; the remaining fields are labels (the
+// loss and metrics take field 1). A Model is not safe for concurrent use; two Models may train
+// and evaluate on separate goroutines.
+type Model struct {
+	Network nn.Layer
+	// StopTraining, set by a callback (EarlyStopping), ends Fit after the current epoch.
+	StopTraining bool
+
+	opt     optim.Optimizer
+	loss    losses.Loss
+	metrics []metrics.Metric
+}
+
+// NewModel wraps net.
+func NewModel(net nn.Layer) *Model { return &Model{Network: net} }
+
+// Params returns the network's parameters (Paddle's model.parameters()).
+func (m *Model) Params() []nn.Param { return m.Network.Params() }
+
+// Prepare sets what training and evaluation use: the optimizer (nil to only evaluate or
+// predict), the loss (nil to only predict) and metrics.
+func (m *Model) Prepare(opt optim.Optimizer, loss losses.Loss, ms ...metrics.Metric) {
+	m.opt, m.loss, m.metrics = opt, loss, ms
+}
+
+// Optimizer returns the optimizer given to Prepare.
+func (m *Model) Optimizer() optim.Optimizer { return m.opt }
+
+// MetricNames returns the names of the logged values: "loss" (with a loss) then every metric's.
+func (m *Model) MetricNames() []string {
+	var names []string
+	if m.loss != nil {
+		names = append(names, "loss")
+	}
+	for _, mt := range m.metrics {
+		names = append(names, mt.Name()...)
+	}
+	return names
+}
+
+// TrainBatch runs one training step on inputs x and labels y: forward, loss, backward, optimizer
+// step, gradient clearing. It returns the batch's loss and each metric's running value (since the
+// last reset, as Paddle logs them). It panics if Prepare gave no optimizer or loss, or on shapes
+// the network or loss cannot take.
+func (m *Model) TrainBatch(x, y *tensor.Tensor) (loss float64, metricValues []float64) {
+	if m.opt == nil || m.loss == nil {
+		panic("oar: TrainBatch: Prepare the model with an optimizer and a loss first")
+	}
+	nn.Train(m.Network)
+	out := m.Network.Forward(x)
+	l := m.loss.Forward(out, y)
+	l.Backward()
+	m.opt.Step()
+	m.opt.ClearGrad()
+	return float64(l.Item()), m.updateMetrics(out, y)
+}
+
+// EvalBatch computes the loss and metrics of one batch without training and without a graph.
+// The loss is NaN when Prepare gave none. It panics on shapes the network or loss cannot take.
+func (m *Model) EvalBatch(x, y *tensor.Tensor) (loss float64, metricValues []float64) {
+	nn.Eval(m.Network)
+	out := m.Network.Forward(x.NoGrad())
+	loss = math.NaN()
+	if m.loss != nil {
+		loss = float64(m.loss.Forward(out, y.NoGrad()).Item())
+	}
+	return loss, m.updateMetrics(out, y)
+}
+
+// PredictBatch returns the network's output for x, in evaluation mode and without a graph.
+func (m *Model) PredictBatch(x *tensor.Tensor) *tensor.Tensor {
+	nn.Eval(m.Network)
+	return m.Network.Forward(x.NoGrad()).Detach()
+}
+
+func (m *Model) updateMetrics(out, y *tensor.Tensor) []float64 {
+	var vals []float64
+	for _, mt := range m.metrics {
+		mt.Update(mt.Compute(out.Detach(), y))
+		vals = append(vals, mt.Accumulate()...)
+	}
+	return vals
+}
+
+func (m *Model) resetMetrics() {
+	for _, mt := range m.metrics {
+		mt.Reset()
+	}
+}
+
+// Source is what Fit, Evaluate and Predict read: a data.Dataset, which they batch with their
+// options' BatchSize, Workers and shuffling, or a *data.Loader, used as it is (those options are
+// then ignored, as in Paddle).
+type Source interface{ Len() int }
+
+// loaderFor returns src's loader; a dataset is wrapped with the given settings. It panics if src
+// is neither.
+func loaderFor(op string, src Source, batchSize, workers int, shuffle, dropLast bool, seed uint64) *data.Loader {
+	switch s := src.(type) {
+	case *data.Loader:
+		return s
+	case data.Dataset:
+		return &data.Loader{Dataset: s, BatchSize: max(batchSize, 1), Workers: workers, Shuffle: shuffle, DropLast: dropLast, Seed: seed}
+	}
+	panic(fmt.Sprintf("oar: %s: data of type %T is neither a data.Dataset nor a *data.Loader", op, src))
+}
+
+// FitOptions are Fit's settings, Paddle's fit arguments. Zero values mean Paddle's defaults
+// except where noted.
+type FitOptions struct {
+	Eval          Source // data evaluated every EvalFreq epochs; nil for none
+	BatchSize     int    // samples per batch when the data is a Dataset; 0 means 1 (Paddle's default)
+	EvalBatchSize int    // for Eval; 0 means BatchSize
+	Epochs        int    // 0 means 1
+	EvalFreq      int    // evaluate after every EvalFreq-th epoch; 0 means 1
+	LogFreq       int    // progress every LogFreq steps; 0 means 10
+	SaveDir       string // checkpoints go here (ModelCheckpoint); "" saves none
+	SaveFreq      int    // checkpoint every SaveFreq epochs; 0 means 1
+	// Verbose is 0 silent, 1 a progress bar, 2 one line per LogFreq steps. Unlike Paddle's
+	// default (2), the zero value is silent.
+	Verbose   int
+	NoShuffle bool // Paddle's shuffle=False: read the training data in order (Paddle shuffles by default)
+	DropLast  bool // drop the last, partial batch of each epoch
+	Workers   int  // loader goroutines when the data is a Dataset (Paddle's num_workers)
+	Seed      uint64
+	Callbacks []Callback
+	NumIters  int       // stop after this many training steps in all; 0 means no limit
+	Output    io.Writer // where progress goes; nil means standard output
+}
+
+// History is what Fit returns: the logs at the end of every training epoch and of every
+// evaluation.
+type History struct {
+	Train []Logs
+	Eval  []Logs
+}
+
+// NonFiniteLossError is returned by Fit when a training loss is NaN or infinite.
+type NonFiniteLossError struct {
+	Epoch, Step int // 1-based epoch, 0-based step within it
+	Loss        float64
+}
+
+func (e *NonFiniteLossError) Error() string {
+	return fmt.Sprintf("oar: Fit: epoch %d step %d: loss is %v", e.Epoch, e.Step, e.Loss)
+}
+
+// Fit trains the network on train for opt.Epochs epochs, evaluating on opt.Eval every EvalFreq
+// epochs, with Paddle's callbacks (progress, checkpoints, LR scheduling, early stopping). It
+// returns the logs and the first error: a NonFiniteLossError when a loss is not finite, or ctx's
+// error when ctx is cancelled, in which case training stops at a batch boundary and, with a
+// SaveDir, the model is saved to SaveDir/interrupted first. It panics if Prepare gave no
+// optimizer or loss, or on data the network cannot take.
+func (m *Model) Fit(ctx context.Context, train Source, opt FitOptions) (*History, error) {
+	if m.opt == nil || m.loss == nil {
+		panic("oar: Fit: Prepare the model with an optimizer and a loss first")
+	}
+	epochs := max(opt.Epochs, 1)
+	loader := loaderFor("Fit", train, opt.BatchSize, opt.Workers, !opt.NoShuffle, opt.DropLast, opt.Seed)
+	var evalLoader *data.Loader
+	if opt.Eval != nil {
+		evalLoader = loaderFor("Fit", opt.Eval, max(opt.EvalBatchSize, opt.BatchSize), opt.Workers, false, false, 0)
+	}
+	cbs := m.configCallbacks(opt.Callbacks, callbackConfig{
+		verbose: opt.Verbose, logFreq: orDefault(opt.LogFreq, 10), saveDir: opt.SaveDir,
+		saveFreq: orDefault(opt.SaveFreq, 1), out: opt.Output,
+	}, CallbackParams{BatchSize: max(opt.BatchSize, 1), Epochs: epochs, Steps: loader.Len(), Verbose: opt.Verbose, Metrics: m.MetricNames()})
+	m.StopTraining = false
+	hist := &History{}
+	numIters := opt.NumIters
+	cbs.OnTrainBegin(Logs{})
+	var logs Logs
+	for epoch := range epochs {
+		cbs.OnEpochBegin(epoch, Logs{})
+		var err error
+		logs, err = m.runEpoch(ctx, loader, cbs, modeTrain, epoch, &numIters)
+		if err != nil {
+			return hist, m.interrupted(err, opt.SaveDir)
+		}
+		cbs.OnEpochEnd(epoch, logs)
+		hist.Train = append(hist.Train, logs)
+		if evalLoader != nil && epoch%orDefault(opt.EvalFreq, 1) == 0 {
+			evalLogs, err := m.evaluate(ctx, evalLoader, cbs)
+			if err != nil {
+				return hist, m.interrupted(err, opt.SaveDir)
+			}
+			hist.Eval = append(hist.Eval, evalLogs)
+		}
+		if m.StopTraining {
+			break
+		}
+	}
+	cbs.OnTrainEnd(logs)
+	return hist, nil
+}
+
+// interrupted saves a checkpoint after a cancellation, when there is a SaveDir.
+func (m *Model) interrupted(err error, saveDir string) error {
+	if saveDir == "" || !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded) {
+		return err
+	}
+	if serr := m.Save(filepath.Join(saveDir, "interrupted")); serr != nil {
+		return errors.Join(err, serr)
+	}
+	return err
+}
+
+type mode int
+
+const (
+	modeTrain mode = iota
+	modeEval
+	modePredict
+)
+
+// runEpoch runs one pass of loader in mode, calling the batch hooks, and returns the last logs.
+// numIters, if positive, counts the steps left in Fit.
+func (m *Model) runEpoch(ctx context.Context, loader *data.Loader, cbs *callbackList, md mode, epoch int, numIters *int) (Logs, error) {
+	m.resetMetrics()
+	defer m.resetMetrics()
+	names := m.MetricNames()
+	var logs Logs
+	step := 0
+	for b := range loader.All(ctx) {
+		if len(b) < 2 {
+			panic(fmt.Sprintf("oar: batch has %d fields; training and evaluation need inputs and labels", len(b)))
+		}
+		cbs.onBatchBegin(md, step, Logs{Step: step})
+		var loss float64
+		var vals []float64
+		if md == modeTrain {
+			loss, vals = m.TrainBatch(b[0], b[1])
+			if math.IsNaN(loss) || math.IsInf(loss, 0) {
+				return logs, &NonFiniteLossError{Epoch: epoch + 1, Step: step, Loss: loss}
+			}
+		} else {
+			loss, vals = m.EvalBatch(b[0], b[1])
+		}
+		logs = Logs{Step: step, BatchSize: b[0].Dim(0), Names: names}
+		if m.loss != nil {
+			logs.Values = append(logs.Values, loss)
+		}
+		logs.Values = append(logs.Values, vals...)
+		cbs.onBatchEnd(md, step, logs)
+		step++
+		if md == modeTrain && numIters != nil && *numIters > 0 {
+			*numIters--
+			if *numIters == 0 {
+				m.StopTraining = true
+				break
+			}
+		}
+	}
+	return logs, loader.Err()
+}
+
+// EvalOptions are Evaluate's settings, Paddle's evaluate arguments.
+type EvalOptions struct {
+	BatchSize int // 0 means 1 (Paddle's default)
+	LogFreq   int // 0 means 10
+	Verbose   int // 0 silent (the zero value), 1 bar, 2 lines; Paddle's default is 2
+	Workers   int
+	Callbacks []Callback
+	Output    io.Writer
+}
+
+// Evaluate runs the loss and metrics over evalData without training and returns their values by
+// name ("loss", "acc", ...): the loss of the last batch, as Paddle, and each metric over all
+// batches. It returns ctx's error if ctx is cancelled. It panics on data the network cannot take.
+func (m *Model) Evaluate(ctx context.Context, evalData Source, opt EvalOptions) (map[string]float64, error) {
+	loader := loaderFor("Evaluate", evalData, opt.BatchSize, opt.Workers, false, false, 0)
+	cbs := m.configCallbacks(opt.Callbacks, callbackConfig{verbose: opt.Verbose, logFreq: orDefault(opt.LogFreq, 10), out: opt.Output},
+		CallbackParams{BatchSize: max(opt.BatchSize, 1), Verbose: opt.Verbose, Metrics: m.MetricNames()})
+	logs, err := m.evaluate(ctx, loader, cbs)
+	if err != nil {
+		return nil, err
+	}
+	res := make(map[string]float64, len(logs.Names))
+	for i, n := range logs.Names {
+		res[n] = logs.Values[i]
+	}
+	return res, nil
+}
+
+func (m *Model) evaluate(ctx context.Context, loader *data.Loader, cbs *callbackList) (Logs, error) {
+	cbs.OnEvalBegin(Logs{Steps: loader.Len(), Names: m.MetricNames()})
+	logs, err := m.runEpoch(ctx, loader, cbs, modeEval, 0, nil)
+	if err != nil {
+		return logs, err
+	}
+	cbs.OnEvalEnd(logs)
+	return logs, nil
+}
+
+// PredictOptions are Predict's settings.
+type PredictOptions struct {
+	BatchSize int  // 0 means 1 (Paddle's default)
+	Stack     bool // concatenate the batches' outputs along axis 0 (Paddle's stack_outputs)
+	Verbose   int  // 0 silent, 1 bar, 2 lines
+	Workers   int
+	Callbacks []Callback
+	Output    io.Writer
+}
+
+// Predict runs the network on field 0 of every batch of testData and returns the outputs, one
+// per batch, or one stacked tensor with Stack. It returns ctx's error if ctx is cancelled.
+func (m *Model) Predict(ctx context.Context, testData Source, opt PredictOptions) ([]*tensor.Tensor, error) {
+	loader := loaderFor("Predict", testData, opt.BatchSize, opt.Workers, false, false, 0)
+	cbs := m.configCallbacks(opt.Callbacks, callbackConfig{verbose: opt.Verbose, logFreq: 1, out: opt.Output},
+		CallbackParams{BatchSize: max(opt.BatchSize, 1), Verbose: opt.Verbose})
+	cbs.OnPredictBegin(Logs{Steps: loader.Len()})
+	var outs []*tensor.Tensor
+	step := 0
+	for b := range loader.All(ctx) {
+		cbs.onBatchBegin(modePredict, step, Logs{Step: step})
+		outs = append(outs, m.PredictBatch(b[0]))
+		cbs.onBatchEnd(modePredict, step, Logs{Step: step, BatchSize: b[0].Dim(0)})
+		step++
+	}
+	if err := loader.Err(); err != nil {
+		return nil, err
+	}
+	cbs.OnPredictEnd(Logs{})
+	if opt.Stack && len(outs) > 0 {
+		return []*tensor.Tensor{tensor.Concat(outs, 0)}, nil
+	}
+	return outs, nil
+}
+
+// The files Save writes: parameters (and buffers) and optimizer state, both safetensors.
+const (
+	paramsExt = ".safetensors"
+	optExt    = ".opt.safetensors"
+)
+
+// Save writes the network's state dict to path+".safetensors" and, when the model has an
+// optimizer, its state to path+".opt.safetensors" (Paddle's .pdparams and .pdopt), creating
+// path's directory. Each file is written atomically.
+func (m *Model) Save(path string) error {
+	path = trimExt(path)
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return fmt.Errorf("oar: save: %w", err)
+	}
+	if err := nn.Save(path+paramsExt, m.Network); err != nil {
+		return fmt.Errorf("oar: save: %w", err)
+	}
+	if m.opt != nil {
+		if err := optim.SaveFile(path+optExt, m.opt); err != nil {
+			return fmt.Errorf("oar: save: %w", err)
+		}
+	}
+	return nil
+}
+
+// LoadOptions are Load's settings, Paddle's load arguments.
+type LoadOptions struct {
+	// SkipMismatch loads the entries that fit and skips missing, unexpected and mis-shaped ones
+	// (Paddle's skip_mismatch), reporting them through the returned error only if nothing fits.
+	SkipMismatch bool
+	// ResetOptimizer ignores the saved optimizer state (Paddle's reset_optimizer).
+	ResetOptimizer bool
+}
+
+// Load reads what Save wrote at path (a ".safetensors" or ".opt.safetensors" suffix is
+// stripped). The optimizer state is read when the model has an optimizer, the file exists and
+// ResetOptimizer is false. Errors name the file and every mismatch; without SkipMismatch nothing
+// changes on error.
+func (m *Model) Load(path string, opt ...LoadOptions) error {
+	var o LoadOptions
+	if len(opt) > 0 {
+		o = opt[0]
+	}
+	path = trimExt(path)
+	if o.SkipMismatch {
+		if err := loadMatching(path+paramsExt, m.Network); err != nil {
+			return fmt.Errorf("oar: load: %w", err)
+		}
+	} else if err := nn.Load(path+paramsExt, m.Network); err != nil {
+		return fmt.Errorf("oar: load: %w", err)
+	}
+	if m.opt == nil || o.ResetOptimizer {
+		return nil
+	}
+	if _, err := os.Stat(path + optExt); errors.Is(err, os.ErrNotExist) {
+		return nil // e.g. saved without an optimizer
+	}
+	if err := optim.LoadFile(path+optExt, m.opt); err != nil {
+		if o.SkipMismatch {
+			return nil // Paddle warns and keeps the fresh optimizer state
+		}
+		return fmt.Errorf("oar: load: %w", err)
+	}
+	return nil
+}
+
+// loadMatching copies the entries of the file at path whose name and shape match l's.
+func loadMatching(path string, l nn.Layer) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	saved, _, err := nn.ReadSafetensors(f)
+	if err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	byName := make(map[string]nn.Param, len(saved))
+	for _, p := range saved {
+		byName[p.Name] = p
+	}
+	loaded := 0
+	for _, p := range nn.StateDict(l) {
+		if s, ok := byName[p.Name]; ok && slices.Equal(s.Shape(), p.Shape()) {
+			copy(p.Data(), s.Data())
+			loaded++
+		}
+	}
+	if loaded == 0 {
+		return fmt.Errorf("%s: no entry matches the network", path)
+	}
+	return nil
+}
+
+func trimExt(path string) string {
+	for _, ext := range []string{optExt, paramsExt} {
+		if strings.HasSuffix(path, ext) {
+			return strings.TrimSuffix(path, ext)
+		}
+	}
+	return path
+}
+
+func orDefault(v, def int) int {
+	if v == 0 {
+		return def
+	}
+	return v
+}
