@@ -12,13 +12,21 @@ import (
 var gemmShapes = []struct {
 	name    string
 	m, n, k int
+	tA, tB  bool
 }{
-	{"64", 64, 64, 64},
-	{"256", 256, 256, 256},
-	{"1024", 1024, 1024, 1024},
-	{"lenet_conv2_16x100x150", 16, 100, 150},
-	{"lenet_conv1_6x784x9", 6, 784, 9},
-	{"fc_64x120x400", 64, 120, 400},
+	{"64", 64, 64, 64, false, false},
+	{"256", 256, 256, 256, false, false},
+	{"1024", 1024, 1024, 1024, false, false},
+	{"lenet_conv1_6x784x25", 6, 784, 25, false, false},
+	{"lenet_conv1_6x784x9", 6, 784, 9, false, false},
+	{"lenet_conv2_16x100x150", 16, 100, 150, false, false},
+	{"fc_64x120x400", 64, 120, 400, false, false},
+	// Backward passes of the shapes above: dW = dY·colᵀ, dcol = Wᵀ·dY.
+	{"lenet_conv1_dW_6x25x784_tB", 6, 25, 784, false, true},
+	{"lenet_conv1_dcol_25x784x6_tA", 25, 784, 6, true, false},
+	{"lenet_conv2_dW_16x150x100_tB", 16, 150, 100, false, true},
+	{"lenet_conv2_dcol_150x100x16_tA", 150, 100, 16, true, false},
+	{"fc_dW_400x120x64_tA", 400, 120, 64, true, false},
 }
 
 func gflops(b *testing.B, m, n, k int) {
@@ -29,15 +37,22 @@ func BenchmarkGemm(b *testing.B) {
 	for _, s := range gemmShapes {
 		rng := rand.New(rand.NewPCG(1, 2))
 		a, bb, c := randSlice(rng, s.m*s.k), randSlice(rng, s.k*s.n), randSlice(rng, s.m*s.n)
+		lda, ldb := s.k, s.n
+		if s.tA {
+			lda = s.m
+		}
+		if s.tB {
+			ldb = s.k
+		}
 		b.Run(s.name, func(b *testing.B) {
 			for b.Loop() {
-				Gemm(false, false, s.m, s.n, s.k, 1, a, s.k, bb, s.n, 0, c, s.n)
+				Gemm(s.tA, s.tB, s.m, s.n, s.k, 1, a, lda, bb, ldb, 0, c, s.n)
 			}
 			gflops(b, s.m, s.n, s.k)
 		})
 		b.Run(s.name+"/serial", func(b *testing.B) {
 			for b.Loop() {
-				GemmSerial(false, false, s.m, s.n, s.k, 1, a, s.k, bb, s.n, 0, c, s.n)
+				GemmSerial(s.tA, s.tB, s.m, s.n, s.k, 1, a, lda, bb, ldb, 0, c, s.n)
 			}
 			gflops(b, s.m, s.n, s.k)
 		})
@@ -67,11 +82,34 @@ func BenchmarkGonumGemm(b *testing.B) {
 		a := blas32.General{Rows: s.m, Cols: s.k, Stride: s.k, Data: randSlice(rng, s.m*s.k)}
 		bb := blas32.General{Rows: s.k, Cols: s.n, Stride: s.n, Data: randSlice(rng, s.k*s.n)}
 		c := blas32.General{Rows: s.m, Cols: s.n, Stride: s.n, Data: randSlice(rng, s.m*s.n)}
+		tA, tB := blas.NoTrans, blas.NoTrans
+		if s.tA {
+			tA, a.Rows, a.Cols, a.Stride = blas.Trans, s.k, s.m, s.m
+		}
+		if s.tB {
+			tB, bb.Rows, bb.Cols, bb.Stride = blas.Trans, s.n, s.k, s.k
+		}
 		b.Run(s.name, func(b *testing.B) {
 			for b.Loop() {
-				blas32.Gemm(blas.NoTrans, blas.NoTrans, 1, a, bb, 0, c)
+				blas32.Gemm(tA, tB, 1, a, bb, 0, c)
 			}
 			gflops(b, s.m, s.n, s.k)
+		})
+	}
+}
+
+// BenchmarkMicroKernel measures each micro-kernel alone on L1-resident
+// panels: the ceiling for Gemm on one core.
+func BenchmarkMicroKernel(b *testing.B) {
+	const k = 256
+	rng := rand.New(rand.NewPCG(1, 2))
+	ap, bp, c := randSlice(rng, mr*k), randSlice(rng, nr*k), randSlice(rng, mr*nr)
+	for _, kern := range kernels {
+		b.Run(kern.name, func(b *testing.B) {
+			for b.Loop() {
+				kern.fn(k, ap, bp, nr, c, nr, 1, 1, mr)
+			}
+			gflops(b, mr, nr, k)
 		})
 	}
 }

@@ -1,26 +1,31 @@
 package kernel
 
 import (
+	"math/bits"
 	"runtime"
 	"sync"
 	"unsafe"
 )
 
-// Cache blocking, sized for a 32 KiB L1 and 512 KiB L2 per core: a packed
-// kc×nr sliver of B (16 KiB) stays in L1 while the mc×kc block of A (144 KiB)
-// streams from L2; the kc×nc panel of B is shared by all goroutines and
-// lives in L3. mc and nc are multiples of mr and nr, so every block boundary
-// lies on the global mr×nr tile grid. That, and kc being fixed, is what makes
-// each C element's arithmetic independent of how the work is split.
-var (
+// Cache blocking (GotoBLAS style), sized for a 32 KiB L1 and 512 KiB L2 per
+// core: a packed kc×nr sliver of B (16 KiB) stays in L1 while the mc×kc block
+// of A (144 KiB) streams from L2; the kc×nc panel of B is shared by all
+// goroutines and lives in L3. mc and nc are multiples of mr and nr, so every
+// block boundary lies on the global mr×nr tile grid. That, and kc being
+// fixed, is what makes each C element's arithmetic independent of how the
+// work is split. (The sizes were tuned on Zen 3; 192..384 for kc and
+// 72..288 for mc were all within noise at 1024³.)
+const (
 	kc = 256
 	mc = 144
 	nc = 3072
 )
 
 // parallelMinFlops is the smallest m*n*k that Gemm spreads over goroutines;
-// below it goroutine start-up costs more than it saves.
-const parallelMinFlops = 48 * 48 * 48
+// below it handing work to another thread costs more than it saves
+// (measured on a 2-vCPU VM: no gain at 128³, a loss at 64×120×400, a 1.4×
+// gain at 256³).
+const parallelMinFlops = 160 * 160 * 160
 
 // Gemm computes C = alpha*op(A)*op(B) + beta*C, where op(A) is m×k, op(B)
 // is k×n and C is m×n, all row-major; op(X) is X, or Xᵀ when transX is set.
@@ -37,7 +42,7 @@ const parallelMinFlops = 48 * 48 * 48
 // length it strides over, or if a, b or c is too short.
 func Gemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	threads := 1
-	if m*n*k >= parallelMinFlops {
+	if int64(m)*int64(n)*int64(k) >= parallelMinFlops {
 		threads = runtime.GOMAXPROCS(0)
 	}
 	gemm(threads, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
@@ -65,80 +70,156 @@ func gemm(threads int, transA, transB bool, m, n, k int, alpha float32, a []floa
 	if gemmKernelOverride != nil {
 		kern = gemmKernelOverride
 	}
-	g := gemmJob{transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha,
+	g := gemmJob{transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, beta: beta,
 		a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc, kern: kern}
-
-	bbuf := getBuf(kc * min(nc, roundUp(n, nr)))
-	defer putBuf(bbuf)
-	for j0 := 0; j0 < n; j0 += nc {
-		nb := min(nc, n-j0)
-		for p0 := 0; p0 < k; p0 += kc {
-			kb := min(kc, k-p0)
-			bet := beta
-			if p0 > 0 {
-				bet = 1 // later k blocks accumulate onto the first
-			}
-			bp := *bbuf
-			g.run(threads, roundUp(nb, nr)/nr, 8, func(lo, hi int) {
-				g.packB(p0, kb, j0+lo*nr, min(nb, hi*nr)-lo*nr, bp[lo*nr*kb:])
-			})
-			// Work items are (row block, column group) pairs. Row blocks are
-			// at most mc rows and, when parallel, as many as a multiple of
-			// the thread count so goroutines get equal shares. With few
-			// row blocks the columns are split too; that repacks A once per
-			// group, which is cheap next to the group's flops.
-			mBlocks := (m + mc - 1) / mc
-			nPanels := roundUp(nb, nr) / nr
-			groups := 1
-			if threads > 1 {
-				if mBlocks >= 2*threads {
-					mBlocks = roundUp(mBlocks, threads)
-				} else {
-					groups = min(nPanels, (2*threads+mBlocks-1)/mBlocks)
-				}
-			}
-			mBlk := roundUp((m+mBlocks-1)/mBlocks, mr)
-			mBlocks = (m + mBlk - 1) / mBlk
-			per := (nPanels + groups - 1) / groups
-			groups = (nPanels + per - 1) / per
-			g.run(threads, mBlocks*groups, 1, func(lo, hi int) {
-				// The scratch edge tile lives after the A block, in pooled
-				// memory, because a local array would escape to the heap
-				// through the kernel function value.
-				abuf := getBuf(mc*kb + mr*nr)
-				defer putBuf(abuf)
-				ab, tile := (*abuf)[:mc*kb], (*abuf)[mc*kb:]
-				for it := lo; it < hi; it++ {
-					ib, jg := it/groups, it%groups
-					i0 := ib * mBlk
-					mb := min(mBlk, m-i0)
-					jlo := jg * per * nr
-					jhi := min(nb, jlo+per*nr)
-					g.packA(i0, mb, p0, kb, ab)
-					g.macro(ab, tile, i0, mb, bp[jlo*kb:], j0+jlo, jhi-jlo, kb, bet)
-				}
-			})
-		}
+	if threads <= 1 {
+		g.serial()
+		return
 	}
+	// Only the parallel path's closures need g on the heap.
+	gp := new(gemmJob)
+	*gp = g
+	gp.parallel(threads)
 }
 
 // gemmJob holds one Gemm call's operands.
 type gemmJob struct {
 	transA, transB bool
 	m, n, k        int
-	alpha          float32
+	alpha, beta    float32
 	a, b, c        []float32
 	lda, ldb, ldc  int
 	kern           microKernelFunc
 }
 
-// run calls fn over [0,n) in chunks of grain, in parallel when threads > 1.
-func (g *gemmJob) run(threads, n, grain int, fn func(lo, hi int)) {
-	if threads <= 1 || n <= grain {
-		fn(0, n)
-		return
+// betaAt is the beta for the k block starting at p0: later blocks add onto
+// the partial sums the earlier ones left in C.
+func (g *gemmJob) betaAt(p0 int) float32 {
+	if p0 > 0 {
+		return 1
 	}
-	ParallelFor(n, grain, fn)
+	return g.beta
+}
+
+// serial is the blocked loop nest on one goroutine.
+func (g *gemmJob) serial() {
+	m, n, k := g.m, g.n, g.k
+	inPlace := g.inPlaceB()
+	bsize := kc * nr
+	if !inPlace {
+		bsize = kc * min(nc, roundUp(n, nr))
+	}
+	buf := getBuf(bsize + mc*kc + mr*nr)
+	defer putBuf(buf)
+	bp, ap, tile := (*buf)[:bsize], (*buf)[bsize:bsize+mc*kc], (*buf)[bsize+mc*kc:]
+	for j0 := 0; j0 < n; j0 += nc {
+		nb := min(nc, n-j0)
+		for p0 := 0; p0 < k; p0 += kc {
+			kb := min(kc, k-p0)
+			bb := g.bBlockAt(inPlace, p0, kb, j0, nb, bp, bp)
+			for i0 := 0; i0 < m; i0 += mc {
+				mb := min(mc, m-i0)
+				g.packA(i0, mb, p0, kb, ap)
+				g.macro(ap, tile, i0, mb, bb, j0, nb, kb, g.betaAt(p0))
+			}
+		}
+	}
+}
+
+// parallel is the blocked loop nest with each (column block, k block) step
+// split over goroutines in two phases: packing, then multiplying. The packed
+// B block is shared. Multiplication work items are (row block, column group)
+// pairs; row blocks are at most mc rows and, when numerous, a multiple of
+// the thread count so goroutines get equal shares. When there are few row
+// blocks the columns are split too, and A is packed once into a shared
+// buffer instead of by each item.
+func (g *gemmJob) parallel(threads int) {
+	m, n, k := g.m, g.n, g.k
+	const bGrain = 8 // B panels per packing job
+
+	mBlocks := (m + mc - 1) / mc
+	sharedA := mBlocks < 2*threads
+	if !sharedA {
+		mBlocks = roundUp(mBlocks, threads)
+	}
+	mBlk := roundUp((m+mBlocks-1)/mBlocks, mr)
+	mBlocks = (m + mBlk - 1) / mBlk
+
+	inPlace := g.inPlaceB()
+	bsize := kc * nr
+	if !inPlace {
+		bsize = kc * min(nc, roundUp(n, nr))
+	}
+	asize := 0
+	if sharedA {
+		asize = kc * roundUp(m, mr)
+	}
+	buf := getBuf(bsize + asize)
+	defer putBuf(buf)
+	bp, ap := (*buf)[:bsize], (*buf)[bsize:]
+
+	for j0 := 0; j0 < n; j0 += nc {
+		nb := min(nc, n-j0)
+		nPanels := roundUp(nb, nr) / nr
+		groups := 1
+		if sharedA {
+			groups = min(nPanels, (2*threads+mBlocks-1)/mBlocks)
+		}
+		per := (nPanels + groups - 1) / groups
+		groups = (nPanels + per - 1) / per
+		bJobs := (nPanels + bGrain - 1) / bGrain
+		if inPlace {
+			bJobs = 0
+		}
+		packJobs := bJobs
+		if sharedA {
+			packJobs += mBlocks
+		}
+		for p0 := 0; p0 < k; p0 += kc {
+			kb := min(kc, k-p0)
+			beta := g.betaAt(p0)
+			bb := bBlock{p: bp}
+			if inPlace {
+				bb = g.bBlockAt(true, p0, kb, j0, nb, nil, bp)
+			}
+			ParallelFor(packJobs, 1, func(lo, hi int) {
+				for j := lo; j < hi; j++ {
+					if j < bJobs {
+						jlo := j * bGrain * nr
+						g.packB(p0, kb, j0+jlo, min(nb, jlo+bGrain*nr)-jlo, bp[jlo*kb:])
+						continue
+					}
+					i0 := (j - bJobs) * mBlk
+					g.packA(i0, min(mBlk, m-i0), p0, kb, ap[i0*kb:])
+				}
+			})
+			ParallelFor(mBlocks*groups, 1, func(lo, hi int) {
+				// The edge tile lives in pooled memory: a local array would
+				// escape to the heap through the kernel function value.
+				wsize := mr * nr
+				if !sharedA {
+					wsize += mBlk * kb
+				}
+				wbuf := getBuf(wsize)
+				defer putBuf(wbuf)
+				tile, own := (*wbuf)[:mr*nr], (*wbuf)[mr*nr:]
+				for it := lo; it < hi; it++ {
+					ib, jg := it/groups, it%groups
+					i0 := ib * mBlk
+					mb := min(mBlk, m-i0)
+					jlo := jg * per * nr
+					jhi := min(nb, jlo+per*nr)
+					apb := own
+					if sharedA {
+						apb = ap[i0*kb:]
+					} else {
+						g.packA(i0, mb, p0, kb, own)
+					}
+					g.macro(apb, tile, i0, mb, bb.from(jlo, kb), j0+jlo, jhi-jlo, kb, beta)
+				}
+			})
+		}
+	}
 }
 
 // packA copies the mb×kb block of op(A) at (i0, p0) into dst as mr-row
@@ -159,8 +240,16 @@ func (g *gemmJob) packA(i0, mb, p0, kb int, dst []float32) {
 				copy(d[p*mr:p*mr+rows], a[(p0+p)*lda+i0+ir:][:rows])
 			}
 		case rows == mr:
-			// Interleave six rows, writing dst sequentially.
+			// Interleave six rows, writing dst sequentially; with AVX2,
+			// eight columns at a time by 8×8 transposes.
 			o := (i0+ir)*lda + p0
+			done := 0
+			if useAVX2 && kb >= 8 {
+				blocks := kb / 8
+				_ = a[o+(mr-1)*lda+blocks*8-1]
+				packA6AVX2(&d[0], &a[o], lda, blocks)
+				done = blocks * 8
+			}
 			r0 := a[o:][:kb]
 			r1 := a[o+lda:][:kb]
 			r2 := a[o+2*lda:][:kb]
@@ -168,7 +257,7 @@ func (g *gemmJob) packA(i0, mb, p0, kb int, dst []float32) {
 			r4 := a[o+4*lda:][:kb]
 			r5 := a[o+5*lda:][:kb]
 			d := d[:kb*mr]
-			for p := range kb {
+			for p := done; p < kb; p++ {
 				q := (*[mr]float32)(d[p*mr:])
 				q[0], q[1], q[2], q[3], q[4], q[5] = r0[p], r1[p], r2[p], r3[p], r4[p], r5[p]
 			}
@@ -212,6 +301,32 @@ func (g *gemmJob) packB(p0, kb, j0, nb int, dst []float32) {
 			for p := range kb {
 				copy(d[p*nr:p*nr+cols], b[(p0+p)*ldb+j0+jr:][:cols])
 			}
+		case useAVX2 && kb >= 8:
+			// op(B)[p][j] = b[j*ldb+p]: 8×8 transposes of sixteen rows of
+			// b; a partial panel's rows are first copied into a zero-padded
+			// scratch block.
+			src, ld := b[(j0+jr)*ldb+p0:], ldb
+			var scratch *[]float32
+			if cols < nr {
+				scratch = getBuf(nr * kb)
+				sb := *scratch
+				clear(sb[cols*kb:])
+				for jj := range cols {
+					copy(sb[jj*kb:(jj+1)*kb], b[(j0+jr+jj)*ldb+p0:])
+				}
+				src, ld = sb, kb
+			}
+			blocks := kb / 8
+			_ = src[(nr-1)*ld+blocks*8-1]
+			packB16TAVX2(&d[0], &src[0], ld, blocks)
+			for jj := range nr {
+				for p := blocks * 8; p < kb; p++ {
+					d[p*nr+jj] = src[jj*ld+p]
+				}
+			}
+			if scratch != nil {
+				putBuf(scratch)
+			}
 		case cols == nr:
 			// op(B)[p][j] = b[j*ldb+p]: interleave four rows of b at a time.
 			for jj := 0; jj < nr; jj += 4 {
@@ -248,33 +363,99 @@ func (g *gemmJob) packB(p0, kb, j0, nb int, dst []float32) {
 	}
 }
 
-// macro multiplies a packed mb×kb block of A by a packed kb×nb block of B
-// into C at (i0, j0). Full tiles go straight to C; edge tiles go through a
-// scratch tile holding a copy of C, so they see the same arithmetic.
-func (g *gemmJob) macro(ap, tile []float32, i0, mb int, bp []float32, j0, nb, kb int, beta float32) {
+// bBlock is a kb×nb block of op(B) as the micro-kernel reads it: either
+// packed (panel q at p[q*nr*kb:], rows nr apart) or, when ld > 0, B itself
+// in place (panel q at p[q*nr:], rows ld apart) with the last, partial
+// panel packed into edge.
+type bBlock struct {
+	p    []float32
+	ld   int
+	edge []float32
+}
+
+// from returns the block starting jlo columns (a multiple of nr) further on.
+func (bb bBlock) from(jlo, kb int) bBlock {
+	if bb.ld > 0 {
+		bb.p = bb.p[jlo:]
+	} else {
+		bb.p = bb.p[jlo*kb:]
+	}
+	return bb
+}
+
+// macro multiplies a packed mb×kb block of A by the kb×nb block bb of B
+// into C at (i0, j0). Tiles of nr full columns go straight to C (the kernel
+// stores only the rows that exist); a partial column panel goes through a
+// scratch tile holding a copy of C, so it sees the same arithmetic.
+func (g *gemmJob) macro(ap, tile []float32, i0, mb int, bb bBlock, j0, nb, kb int, beta float32) {
+	tile = tile[:mr*nr]
 	c, ldc := g.c, g.ldc
 	for jr := 0; jr < nb; jr += nr {
 		cols := min(nr, nb-jr)
-		bpan := bp[jr*kb : jr*kb+nr*kb]
+		var bpan []float32
+		ldb := nr
+		switch {
+		case bb.ld == 0:
+			bpan = bb.p[jr*kb : jr*kb+nr*kb]
+		case cols == nr:
+			bpan, ldb = bb.p[jr:], bb.ld
+		default:
+			bpan = bb.edge
+		}
 		for ir := 0; ir < mb; ir += mr {
 			rows := min(mr, mb-ir)
 			apan := ap[ir*kb : ir*kb+mr*kb]
 			off := (i0+ir)*ldc + j0 + jr
-			if rows == mr && cols == nr {
-				g.kern(kb, apan, bpan, c[off:], ldc, g.alpha, beta)
+			if cols == nr {
+				g.kern(kb, apan, bpan, ldb, c[off:], ldc, g.alpha, beta, rows)
 				continue
 			}
+			// A partial column panel goes through the scratch tile so the
+			// kernel never touches C past column n.
 			if beta != 0 {
 				for i := range rows {
 					copy(tile[i*nr:i*nr+cols], c[off+i*ldc:off+i*ldc+cols])
 				}
 			}
-			g.kern(kb, apan, bpan, tile, nr, g.alpha, beta)
+			g.kern(kb, apan, bpan, ldb, tile, nr, g.alpha, beta, rows)
 			for i := range rows {
 				copy(c[off+i*ldc:off+i*ldc+cols], tile[i*nr:i*nr+cols])
 			}
 		}
 	}
+}
+
+// inPlaceB reports whether the micro-kernel should read B where it lies
+// instead of packing it. Packing an element of B costs about as much as 40
+// flops, which pays only when many rows of A use it; for a short A (the
+// common case in small convolutions) reading B in place is faster. The
+// exception is a row stride that is a multiple of 2 KiB: then the rows of a
+// B sliver crowd into a few cache sets and thrash L2 (measured: 64×1024×256
+// is 20% slower in place, 64×1000×256 20% faster).
+func (g *gemmJob) inPlaceB() bool {
+	if g.transB || inPlaceBMaxM < 0 {
+		return false
+	}
+	return g.m <= 16 || g.m <= inPlaceBMaxM && g.ldb%512 != 0
+}
+
+// inPlaceBMaxM is the most rows of A for which B may be read in place; a
+// variable so tests can force either path (-1: never).
+var inPlaceBMaxM = 128
+
+// bBlockAt prepares the kb×nb block of op(B) at (p0, j0): packed into bp,
+// or in place with only its partial last panel packed into edge.
+func (g *gemmJob) bBlockAt(inPlace bool, p0, kb, j0, nb int, bp, edge []float32) bBlock {
+	if !inPlace {
+		g.packB(p0, kb, j0, nb, bp)
+		return bBlock{p: bp}
+	}
+	bb := bBlock{p: g.b[p0*g.ldb+j0:], ld: g.ldb}
+	if full := nb / nr * nr; full < nb {
+		bb.edge = edge[:nr*kb]
+		g.packB(p0, kb, j0+full, nb-full, bb.edge)
+	}
+	return bb
 }
 
 // scaleC sets C = beta*C, writing zeros when beta == 0.
@@ -293,25 +474,31 @@ func scaleC(m, n int, beta float32, c []float32, ldc int) {
 
 func roundUp(x, q int) int { return (x + q - 1) / q * q }
 
-// Packing buffers are reused across calls. A pooled buffer is aligned to 64
-// bytes so the kernel's 32-byte loads never straddle a cache line.
-var bufPool sync.Pool
+// Packing buffers are reused across calls through one sync.Pool per
+// power-of-two size class, so large and small requests do not evict each
+// other. A buffer is aligned to 64 bytes so the kernel's 32-byte loads
+// never straddle a cache line.
+var bufPools [64]sync.Pool
 
 func getBuf(n int) *[]float32 {
-	if p, ok := bufPool.Get().(*[]float32); ok && cap(*p) >= n {
+	class := bits.Len(uint(max(n, 1) - 1))
+	if p, ok := bufPools[class].Get().(*[]float32); ok {
 		*p = (*p)[:n]
 		return p
 	}
-	raw := make([]float32, n+16)
+	size := 1 << class
+	raw := make([]float32, size+16)
 	off := 0
 	if r := uintptr(unsafe.Pointer(unsafe.SliceData(raw))) % 64; r != 0 {
 		off = int(64-r) / 4
 	}
-	s := raw[off : off+n : off+n]
+	s := raw[off : off+n : off+size]
 	return &s
 }
 
-func putBuf(p *[]float32) { bufPool.Put(p) }
+func putBuf(p *[]float32) {
+	bufPools[bits.Len(uint(cap(*p)-1))].Put(p)
+}
 
 // checkGemm panics unless the arguments describe valid matrices.
 func checkGemm(transA, transB bool, m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int) {

@@ -12,20 +12,30 @@ import (
 // contract of gemmKernelGo, with a, b and c pointing at the first elements.
 //
 //go:noescape
-func gemmKernel6x16(k int, a, b, c *float32, ldc int, alpha, beta float32)
+func gemmKernel6x16(k int, a, b *float32, ldb int, c *float32, ldc int, alpha, beta float32, rows int)
 
-func gemmKernelAVX2(k int, a, b, c []float32, ldc int, alpha, beta float32) {
-	// The assembly reads 6*k of a, 16*k of b and a 6×16 tile of c.
-	_ = a[6*k-1]
-	_ = b[16*k-1]
-	_ = c[5*ldc+15]
-	gemmKernel6x16(k, unsafe.SliceData(a), unsafe.SliceData(b), unsafe.SliceData(c), ldc, alpha, beta)
+func gemmKernelAVX2(k int, a, b []float32, ldb int, c []float32, ldc int, alpha, beta float32, rows int) {
+	// Bounds checks for what the assembly reads and writes.
+	_ = a[mr*k-1]
+	_ = b[(k-1)*ldb+nr-1]
+	_ = c[(rows-1)*ldc+nr-1]
+	if rows > mr {
+		panic("kernel: gemmKernelAVX2: rows > mr")
+	}
+	gemmKernel6x16(k, unsafe.SliceData(a), unsafe.SliceData(b), ldb, unsafe.SliceData(c), ldc, alpha, beta, rows)
 }
 
 func init() {
 	if cpu.X86.HasAVX2 && cpu.X86.HasFMA {
 		microKernel = gemmKernelAVX2
-		microKernelName = "avx2"
 		kernels = append(kernels, namedKernel{"avx2", gemmKernelAVX2})
 	}
 }
+
+// Packing routines in pack_amd64.s; see packA and packB for their use.
+
+//go:noescape
+func packA6AVX2(dst, src *float32, lda, blocks int)
+
+//go:noescape
+func packB16TAVX2(dst, src *float32, ldb, blocks int)

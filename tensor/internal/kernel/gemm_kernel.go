@@ -8,10 +8,12 @@ const (
 	nr = 16
 )
 
-// A micro-kernel computes the mr×nr tile c[i*ldc+j] = alpha*Σ_p a[p*mr+i]*b[p*nr+j]
-// + beta*c[i*ldc+j], summing p = 0..k-1 in order. beta == 0 does not read c.
-// k must be at least 1.
-type microKernelFunc func(k int, a, b, c []float32, ldc int, alpha, beta float32)
+// A micro-kernel computes the mr×nr tile c[i*ldc+j] = alpha*Σ_p a[p*mr+i]*b[p*ldb+j]
+// + beta*c[i*ldc+j], summing p = 0..k-1 in order, for the first rows
+// (1..mr) rows of the tile. beta == 0 does not read c. k must be at least
+// 1. ldb is nr for a packed B panel, or B's own row stride when B is read in
+// place.
+type microKernelFunc func(k int, a, b []float32, ldb int, c []float32, ldc int, alpha, beta float32, rows int)
 
 type namedKernel struct {
 	name string
@@ -20,39 +22,52 @@ type namedKernel struct {
 
 var (
 	// microKernel is the kernel Gemm uses, chosen at init from CPU features.
-	microKernel     microKernelFunc = gemmKernelGo
-	microKernelName                 = "go"
+	microKernel microKernelFunc = gemmKernelGo
 	// kernels lists every kernel usable on this machine, for tests and benchmarks.
 	kernels = []namedKernel{{"go", gemmKernelGo}}
 )
 
-// gemmKernelGo is the portable micro-kernel. It walks the tile one row of
-// 16 at a time with the accumulators in locals the compiler can keep in
-// registers, which is several times faster than a [96]float32 accumulator.
-func gemmKernelGo(k int, a, b, c []float32, ldc int, alpha, beta float32) {
+// gemmKernelGo is the portable micro-kernel. It walks the tile in 2×4
+// blocks whose eight accumulators stay in registers: eight independent sums
+// hide the add latency, which a whole-tile accumulator array would not.
+func gemmKernelGo(k int, a, b []float32, ldb int, c []float32, ldc int, alpha, beta float32, rows int) {
 	a = a[:k*mr]
-	b = b[:k*nr]
-	_ = c[(mr-1)*ldc+nr-1]
-	for i := range mr {
+	b = b[:(k-1)*ldb+nr]
+	_ = c[(rows-1)*ldc+nr-1]
+	for i := 0; i < rows; i += 2 {
 		for j := 0; j < nr; j += 4 {
-			var s0, s1, s2, s3 float32
+			var s00, s01, s02, s03, s10, s11, s12, s13 float32
 			for p := range k {
-				av := a[p*mr+i]
-				bp := b[p*nr+j : p*nr+j+4 : p*nr+j+4]
-				s0 += av * bp[0]
-				s1 += av * bp[1]
-				s2 += av * bp[2]
-				s3 += av * bp[3]
+				ap := a[p*mr+i : p*mr+i+2 : p*mr+i+2]
+				bp := b[p*ldb+j : p*ldb+j+4 : p*ldb+j+4]
+				a0, a1 := ap[0], ap[1]
+				b0, b1, b2, b3 := bp[0], bp[1], bp[2], bp[3]
+				s00 += a0 * b0
+				s01 += a0 * b1
+				s02 += a0 * b2
+				s03 += a0 * b3
+				s10 += a1 * b0
+				s11 += a1 * b1
+				s12 += a1 * b2
+				s13 += a1 * b3
 			}
-			cr := c[i*ldc+j : i*ldc+j+4 : i*ldc+j+4]
-			if beta == 0 {
-				cr[0], cr[1], cr[2], cr[3] = alpha*s0, alpha*s1, alpha*s2, alpha*s3
-			} else {
-				cr[0] = alpha*s0 + beta*cr[0]
-				cr[1] = alpha*s1 + beta*cr[1]
-				cr[2] = alpha*s2 + beta*cr[2]
-				cr[3] = alpha*s3 + beta*cr[3]
+			store4(c[i*ldc+j:], alpha, beta, s00, s01, s02, s03)
+			if i+1 < rows {
+				store4(c[(i+1)*ldc+j:], alpha, beta, s10, s11, s12, s13)
 			}
 		}
 	}
+}
+
+// store4 sets c[0:4] = alpha*s + beta*c, not reading c when beta == 0.
+func store4(c []float32, alpha, beta, s0, s1, s2, s3 float32) {
+	c = c[:4]
+	if beta == 0 {
+		c[0], c[1], c[2], c[3] = alpha*s0, alpha*s1, alpha*s2, alpha*s3
+		return
+	}
+	c[0] = alpha*s0 + beta*c[0]
+	c[1] = alpha*s1 + beta*c[1]
+	c[2] = alpha*s2 + beta*c[2]
+	c[3] = alpha*s3 + beta*c[3]
 }

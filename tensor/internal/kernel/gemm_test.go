@@ -30,14 +30,20 @@ func requireClose(t *testing.T, want, got []float32, tol float64, msg string) {
 	}
 }
 
-// withKernel runs f once per micro-kernel available on this machine.
+// withKernel runs f once per micro-kernel available on this machine and
+// way of reading B (packed, or in place where the stride allows).
 func withKernel(t *testing.T, f func(t *testing.T)) {
 	for _, k := range kernels {
-		t.Run(k.name, func(t *testing.T) {
-			gemmKernelOverride = k.fn
-			defer func() { gemmKernelOverride = nil }()
-			f(t)
-		})
+		for _, bm := range []struct {
+			name string
+			maxM int
+		}{{"packedB", -1}, {"inPlaceB", 1 << 30}} {
+			t.Run(k.name+"/"+bm.name, func(t *testing.T) {
+				gemmKernelOverride, inPlaceBMaxM = k.fn, bm.maxM
+				defer func(m int) { gemmKernelOverride, inPlaceBMaxM = nil, m }(inPlaceBMaxM)
+				f(t)
+			})
+		}
 	}
 }
 
@@ -121,8 +127,46 @@ func TestGemmVariants(t *testing.T) {
 		for _, tc := range cases {
 			tc.run(t, rng, Gemm)
 			tc.run(t, rng, GemmSerial)
+			tc.run(t, rng, gemmThreads(3)) // the parallel path, whatever the size
 		}
 	})
+}
+
+// gemmThreads is Gemm forced onto the parallel path with the given number
+// of threads.
+func gemmThreads(threads int) func(bool, bool, int, int, int, float32, []float32, int, []float32, int, float32, []float32, int) {
+	return func(tA, tB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+		gemm(threads, tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+	}
+}
+
+// TestGemmParallelSplits checks that every way of splitting the work gives
+// bit for bit the serial result, across shapes that take each path: row
+// blocks only, row blocks and column groups with shared A, in-place and
+// packed B, several column and k blocks.
+func TestGemmParallelSplits(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(4))
+	shapes := [][3]int{{1, 1, 1}, {7, 33, 17}, {16, 100, 150}, {6, 784, 25}, {65, 129, 300},
+		{300, 17, 129}, {129, 3100, 7}, {700, 65, 600}, {1300, 20, 33}}
+	rng := rand.New(rand.NewPCG(1, 2))
+	for _, s := range shapes {
+		m, n, k := s[0], s[1], s[2]
+		for _, tB := range []bool{false, true} {
+			a, b := randSlice(rng, m*k), randSlice(rng, k*n)
+			c0 := randSlice(rng, m*n)
+			ldb := n
+			if tB {
+				ldb = k
+			}
+			want := clone(c0)
+			gemm(1, false, tB, m, n, k, 1.5, a, k, b, ldb, 0.5, want, n)
+			for _, threads := range []int{2, 3, 4, 7} {
+				got := clone(c0)
+				gemm(threads, false, tB, m, n, k, 1.5, a, k, b, ldb, 0.5, got, n)
+				require.Equal(t, want, got, "shape %v tB %v threads %d", s, tB, threads)
+			}
+		}
+	}
 }
 
 // TestGemmDeterministic checks that Gemm's result does not depend on

@@ -140,10 +140,13 @@ func MaxPoolBackward(g PoolGeom, dy []float32, arg []int32, dx []float32) {
 // (oh, ow)'s window clipped to the image, divided by:
 //   - exclusive: the number of window cells inside the image;
 //   - otherwise: the number of window cells inside the padded extent
-//     [-PadT, H+PadT) × [-PadL, W+PadL). This is KH*KW except where a ceil_mode
-//     window overhangs the padding; with only PadT/PadL given the far pad is
-//     taken equal to the near one. This is Paddle's rule, checked against
-//     Pool2dFunctor in paddle/phi/kernels/funcs/pooling.cc.
+//     [-PadT, H+PadT) × [-PadL, W+PadL), that is
+//     (min(h0+KH, H+PadT) - h0) * (min(w0+KW, W+PadL) - w0) for a window
+//     starting at (h0, w0). This is KH*KW except where a ceil_mode window
+//     overhangs the padding. Paddle passes only the top/left pads to its
+//     kernel, so the far pad counts as equal to the near one. This is
+//     Paddle's rule, checked against Pool2dFunctor in
+//     paddle/phi/kernels/funcs/pooling.cc.
 //
 // A window with no cells inside the image gives 0 (Paddle divides 0 by a
 // zero or negative count there). It panics if the geometry is invalid or a

@@ -1,12 +1,14 @@
 package kernel
 
-import "math"
-
 // Plain-loop reference versions of the fast kernels. They define the
 // semantics and are what the tests compare the fast kernels against.
 
 // gemmRef is the textbook triple loop for Gemm, summing over k in order.
+// Like BLAS, alpha == 0 leaves A and B unread.
 func gemmRef(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	if alpha == 0 {
+		k = 0
+	}
 	for i := range m {
 		for j := range n {
 			var s float32
@@ -94,9 +96,6 @@ func sumRef(x []float32) float32 {
 }
 
 func maxRef(x []float32) (float32, int) {
-	if len(x) == 0 {
-		return float32(math.Inf(-1)), -1
-	}
 	v, idx := x[0], 0
 	for i, e := range x {
 		if e != e {
@@ -107,4 +106,68 @@ func maxRef(x []float32) (float32, int) {
 		}
 	}
 	return v, idx
+}
+
+// maxPoolRef is MaxPool written from its definition: scan the whole window
+// in row-major order, skipping cells outside the image.
+func maxPoolRef(g PoolGeom, x, y []float32, arg []int32) {
+	for p := range g.Planes {
+		for oh := range g.OutH {
+			for ow := range g.OutW {
+				best, bi := float32(0), -1
+				for i := range g.KH {
+					for j := range g.KW {
+						h, w := oh*g.StrideH-g.PadT+i, ow*g.StrideW-g.PadL+j
+						if h < 0 || h >= g.H || w < 0 || w >= g.W {
+							continue
+						}
+						v := x[(p*g.H+h)*g.W+w]
+						isNaN := best != best
+						if !isNaN && (bi < 0 || v > best || v != v) {
+							best, bi = v, h*g.W+w
+						}
+					}
+				}
+				o := (p*g.OutH+oh)*g.OutW + ow
+				y[o], arg[o] = best, int32(bi)
+			}
+		}
+	}
+}
+
+// avgPoolRef is AvgPool written from its definition. The non-exclusive
+// divisor counts window cells inside the padded extent
+// [-PadT, H+PadT) × [-PadL, W+PadL), as Paddle does.
+func avgPoolRef(g PoolGeom, exclusive bool, x, y []float32) {
+	for p := range g.Planes {
+		for oh := range g.OutH {
+			for ow := range g.OutW {
+				var s float32
+				in, padded := 0, 0
+				for i := range g.KH {
+					for j := range g.KW {
+						h, w := oh*g.StrideH-g.PadT+i, ow*g.StrideW-g.PadL+j
+						if h < g.H+g.PadT && w < g.W+g.PadL {
+							padded++
+						}
+						if h < 0 || h >= g.H || w < 0 || w >= g.W {
+							continue
+						}
+						s += x[(p*g.H+h)*g.W+w]
+						in++
+					}
+				}
+				div := padded
+				if exclusive {
+					div = in
+				}
+				o := (p*g.OutH+oh)*g.OutW + ow
+				if in == 0 {
+					y[o] = 0
+				} else {
+					y[o] = s / float32(div)
+				}
+			}
+		}
+	}
 }

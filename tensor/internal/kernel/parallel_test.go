@@ -1,0 +1,62 @@
+package kernel
+
+import (
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+func TestParallelFor(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
+	for _, procs := range []int{1, 2, 4} {
+		runtime.GOMAXPROCS(procs)
+		for _, c := range []struct{ n, grain int }{{0, 1}, {1, 1}, {7, 3}, {100, 7}, {64, 64}, {65, 64}, {1000, 1}} {
+			hits := make([]int32, c.n)
+			var mu sync.Mutex
+			var chunks [][2]int
+			ParallelFor(c.n, c.grain, func(lo, hi int) {
+				mu.Lock()
+				chunks = append(chunks, [2]int{lo, hi})
+				mu.Unlock()
+				for i := lo; i < hi; i++ {
+					atomic.AddInt32(&hits[i], 1)
+				}
+			})
+			for i, h := range hits {
+				require.Equal(t, int32(1), h, "n=%d grain=%d index %d", c.n, c.grain, i)
+			}
+			// Chunks are [j*grain, min((j+1)*grain, n)), whatever GOMAXPROCS.
+			require.Len(t, chunks, (c.n+c.grain-1)/c.grain)
+			for _, ch := range chunks {
+				require.Zero(t, ch[0]%c.grain)
+				require.Equal(t, min(ch[0]+c.grain, c.n), ch[1])
+			}
+		}
+	}
+	require.Panics(t, func() { ParallelFor(10, 0, func(lo, hi int) {}) })
+}
+
+func TestParallelForNested(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(4))
+	var total atomic.Int64
+	ParallelFor(16, 1, func(lo, hi int) {
+		ParallelFor(100, 10, func(lo, hi int) {
+			total.Add(int64(hi - lo))
+		})
+	})
+	require.Equal(t, int64(1600), total.Load())
+}
+
+func TestGemmAlphaZero(t *testing.T) {
+	// alpha == 0 must not read A or B: NaNs there do not reach C.
+	a := []float32{nan32, nan32, nan32, nan32}
+	c := []float32{1, 2, 3, 4}
+	Gemm(false, false, 2, 2, 2, 0, a, 2, a, 2, 2, c, 2)
+	require.Equal(t, []float32{2, 4, 6, 8}, c)
+	c = []float32{nan32, nan32, nan32, nan32}
+	Gemm(false, false, 2, 2, 2, 0, a, 2, a, 2, 0, c, 2)
+	require.Equal(t, []float32{0, 0, 0, 0}, c)
+}
