@@ -150,6 +150,10 @@ type FitOptions struct {
 	Callbacks []Callback
 	NumIters  int       // stop after this many training steps in all; 0 means no limit
 	Output    io.Writer // where progress goes; nil means standard output
+	// DetectNonFinite checks the output of every op of the training forward pass (see
+	// tensor.CheckFinite), so that a NonFiniteLossError names the first op and layer that
+	// produced a NaN or an infinity. It costs a pass over every output.
+	DetectNonFinite bool
 }
 
 // History is what Fit returns: the logs at the end of every training epoch and of every
@@ -163,11 +167,20 @@ type History struct {
 type NonFiniteLossError struct {
 	Epoch, Step int // 1-based epoch, 0-based step within it
 	Loss        float64
+	// Cause, with FitOptions.DetectNonFinite, is the error of the first op whose output was not
+	// finite, with its layer's path (an *nn.Error wrapping a *tensor.NonFiniteError).
+	Cause error
 }
 
 func (e *NonFiniteLossError) Error() string {
-	return fmt.Sprintf("oar: Fit: epoch %d step %d: loss is %v", e.Epoch, e.Step, e.Loss)
+	msg := fmt.Sprintf("oar: Fit: epoch %d step %d: loss is %v", e.Epoch, e.Step, e.Loss)
+	if e.Cause != nil {
+		msg += "; first non-finite output: " + e.Cause.Error()
+	}
+	return msg
 }
+
+func (e *NonFiniteLossError) Unwrap() error { return e.Cause }
 
 // Fit trains the network on train for opt.Epochs epochs, evaluating on opt.Eval every EvalFreq
 // epochs, with Paddle's callbacks (progress, checkpoints, LR scheduling, early stopping). It
@@ -197,7 +210,7 @@ func (m *Model) Fit(ctx context.Context, train Source, opt FitOptions) (*History
 	for epoch := range epochs {
 		cbs.OnEpochBegin(epoch, Logs{})
 		var err error
-		logs, err = m.runEpoch(ctx, loader, cbs, modeTrain, epoch, &numIters)
+		logs, err = m.runEpoch(ctx, loader, cbs, modeTrain, epoch, &numIters, opt.DetectNonFinite)
 		if err != nil {
 			return hist, m.interrupted(err, opt.SaveDir)
 		}
@@ -239,7 +252,7 @@ const (
 
 // runEpoch runs one pass of loader in mode, calling the batch hooks, and returns the last logs.
 // numIters, if positive, counts the steps left in Fit.
-func (m *Model) runEpoch(ctx context.Context, loader *data.Loader, cbs *callbackList, md mode, epoch int, numIters *int) (Logs, error) {
+func (m *Model) runEpoch(ctx context.Context, loader *data.Loader, cbs *callbackList, md mode, epoch int, numIters *int, detect bool) (Logs, error) {
 	m.resetMetrics()
 	defer m.resetMetrics()
 	names := m.MetricNames()
@@ -253,9 +266,10 @@ func (m *Model) runEpoch(ctx context.Context, loader *data.Loader, cbs *callback
 		var loss float64
 		var vals []float64
 		if md == modeTrain {
-			loss, vals = m.TrainBatch(b[0], b[1])
+			var cause error
+			loss, vals, cause = m.trainStep(b[0], b[1], detect)
 			if math.IsNaN(loss) || math.IsInf(loss, 0) {
-				return logs, &NonFiniteLossError{Epoch: epoch + 1, Step: step, Loss: loss}
+				return logs, &NonFiniteLossError{Epoch: epoch + 1, Step: step, Loss: loss, Cause: cause}
 			}
 		} else {
 			loss, vals = m.EvalBatch(b[0], b[1])
@@ -276,6 +290,27 @@ func (m *Model) runEpoch(ctx context.Context, loader *data.Loader, cbs *callback
 		}
 	}
 	return logs, loader.Err()
+}
+
+// trainStep is TrainBatch; with detect it marks x with CheckFinite and turns the panic of the
+// first op with a non-finite output into a NaN loss and that op's error.
+func (m *Model) trainStep(x, y *tensor.Tensor, detect bool) (loss float64, vals []float64, cause error) {
+	if !detect {
+		loss, vals = m.TrainBatch(x, y)
+		return loss, vals, nil
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err, ok := r.(error)
+			var nf *tensor.NonFiniteError
+			if !ok || !errors.As(err, &nf) {
+				panic(r)
+			}
+			loss, vals, cause = math.NaN(), nil, err
+		}
+	}()
+	loss, vals = m.TrainBatch(x.CheckFinite(), y)
+	return loss, vals, nil
 }
 
 // EvalOptions are Evaluate's settings, Paddle's evaluate arguments.
@@ -308,7 +343,7 @@ func (m *Model) Evaluate(ctx context.Context, evalData Source, opt EvalOptions) 
 
 func (m *Model) evaluate(ctx context.Context, loader *data.Loader, cbs *callbackList) (Logs, error) {
 	cbs.OnEvalBegin(Logs{Steps: loader.Len(), Names: m.MetricNames()})
-	logs, err := m.runEpoch(ctx, loader, cbs, modeEval, 0, nil)
+	logs, err := m.runEpoch(ctx, loader, cbs, modeEval, 0, nil, false)
 	if err != nil {
 		return logs, err
 	}

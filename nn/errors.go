@@ -16,7 +16,12 @@ type Error struct {
 	Path  string // dotted path from the outermost container that ran it; "" when run directly
 	Layer string // the layer's type, e.g. "Linear"
 	Msg   string
+	Err   error // the panic value this error wraps, such as a *tensor.Error, or nil
 }
+
+// Unwrap returns the wrapped error, so that errors.As finds a *tensor.Error or a
+// *tensor.NonFiniteError inside.
+func (e *Error) Unwrap() error { return e.Err }
 
 func (e *Error) Error() string {
 	if e.Path == "" {
@@ -68,7 +73,7 @@ func withPath(r any, name string, child Layer) any {
 	}
 	var te *tensor.Error
 	if errors.As(err, &te) {
-		return &Error{Path: name, Layer: TypeName(child), Msg: te.Error()}
+		return &Error{Path: name, Layer: TypeName(child), Msg: te.Error(), Err: err}
 	}
 	return r
 }

@@ -1,6 +1,9 @@
 package tensor
 
-import "slices"
+import (
+	"fmt"
+	"slices"
+)
 
 // node records how a tensor was computed, for Backward.
 type node struct {
@@ -21,11 +24,17 @@ func (out *Tensor) record(op string, backward func(g []float32, gin [][]float32)
 		if in == nil {
 			continue
 		}
+		if in.checkFinite && !out.checkFinite {
+			out.checkFinite = true
+			out.requireFinite(op, inputs)
+		}
 		if in.noGrad {
 			out.noGrad = true
-			return out
 		}
 		need = need || in.requiresGrad
+	}
+	if out.noGrad {
+		return out
 	}
 	if need {
 		out.requiresGrad = true
@@ -80,10 +89,52 @@ func (t *Tensor) Detach() *Tensor { return &Tensor{data: t.data, shape: t.shape}
 //
 // The mark travels with the tensors, not with the goroutine or a global flag, so one goroutine can
 // evaluate while another trains the same kind of model.
-func (t *Tensor) NoGrad() *Tensor { return &Tensor{data: t.data, shape: t.shape, noGrad: true} }
+func (t *Tensor) NoGrad() *Tensor {
+	return &Tensor{data: t.data, shape: t.shape, noGrad: true, checkFinite: t.checkFinite}
+}
 
 // IsNoGrad reports whether t carries the NoGrad mark.
 func (t *Tensor) IsNoGrad() bool { return t.noGrad }
+
+// CheckFinite returns t marked so that every op computed from it, directly or through other ops,
+// checks its output and panics with a *NonFiniteError naming the op and its input shapes when an
+// element is NaN or ±Inf: the first op that produced one. The result shares t's data and its
+// gradient flows to t. Like NoGrad, the mark travels with the tensors, so it concerns only the
+// computations that start from the marked input; it costs one pass over every output.
+func (t *Tensor) CheckFinite() *Tensor {
+	out := &Tensor{data: t.data, shape: t.shape, noGrad: t.noGrad, checkFinite: true}
+	return out.record("CheckFinite", func(g []float32, gin [][]float32) { addTo(gin[0], g) }, t)
+}
+
+// NonFiniteError is the panic value of an op computed from a CheckFinite tensor whose output has
+// a NaN or an infinity. errors.As also finds it as a *Error.
+type NonFiniteError struct {
+	Op    string  // the op whose output is not finite
+	Msg   string  // the output's shape, the element and the inputs' shapes
+	Index int     // the first non-finite element of the output
+	Value float32 // its value
+}
+
+func (e *NonFiniteError) Error() string { return "tensor: " + e.Op + ": " + e.Msg }
+
+// Unwrap returns the error as a plain *Error.
+func (e *NonFiniteError) Unwrap() error { return &Error{Op: e.Op, Msg: e.Msg} }
+
+// requireFinite panics with a *NonFiniteError if out has a NaN or an infinity.
+func (out *Tensor) requireFinite(op string, inputs []*Tensor) {
+	for i, v := range out.data {
+		if v-v != 0 { // NaN or ±Inf
+			shapes := make([][]int, 0, len(inputs))
+			for _, in := range inputs {
+				if in != nil {
+					shapes = append(shapes, in.shape)
+				}
+			}
+			panic(&NonFiniteError{Op: op, Msg: fmt.Sprintf("output %v has %v at element %d (inputs %v)", out.shape, v, i, shapes),
+				Index: i, Value: v})
+		}
+	}
+}
 
 // BackwardOption changes how Backward runs.
 type BackwardOption int

@@ -1,6 +1,7 @@
 package tensor_test
 
 import (
+	"errors"
 	"runtime/debug"
 	"sync"
 	"testing"
@@ -167,4 +168,31 @@ func TestAllCloseReportsWorst(t *testing.T) {
 	require.EqualError(t, err, "shape [3]: worst element 1 (at [1]): got 2, want 2.5 (|diff| 0.5, allowed 0.01)")
 	err = tensortest.Close(tensor.New([]float32{1, 2}), tensor.New([]float32{1, 2}, 2, 1), 0, 0)
 	require.EqualError(t, err, "shape [2], want [2 1]")
+}
+
+func TestCheckFiniteNamesFirstOp(t *testing.T) {
+	w := tensor.New([]float32{1, -1}).SetRequiresGrad(true)
+	x := tensor.New([]float32{4, 0}).CheckFinite()
+	defer func() {
+		r := recover()
+		var nf *tensor.NonFiniteError
+		require.True(t, errors.As(r.(error), &nf), "%v", r)
+		require.Equal(t, "Log", nf.Op)
+		require.Equal(t, 1, nf.Index)
+		require.EqualError(t, nf, "tensor: Log: output [2] has -Inf at element 1 (inputs [[2]])")
+		var te *tensor.Error
+		require.True(t, errors.As(r.(error), &te))
+	}()
+	y := x.Mul(w).Sqrt() // finite: 2, -0
+	require.True(t, y.RequiresGrad())
+	y.Log() // log(0) = -Inf: Log is the first op with a non-finite output
+	t.Fatal("no panic")
+}
+
+func TestCheckFiniteOffByDefault(t *testing.T) {
+	y := tensor.New([]float32{0}).Log()
+	require.False(t, y.AllFinite())
+	x := tensor.New([]float32{1, 2}).SetRequiresGrad(true)
+	x.CheckFinite().Scale(2).Sum().Backward() // the mark passes gradients through
+	tensortest.AllClose(t, x.Grad(), tensor.New([]float32{2, 2}), 0, 0)
 }

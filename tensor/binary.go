@@ -19,6 +19,7 @@ func (t *Tensor) binary(op string, u *Tensor, f func(a, b float32) float32,
 	}
 	if grads == nil { // comparisons: piecewise constant, no gradient
 		out.noGrad = t.noGrad || u.noGrad
+		out.checkFinite = t.checkFinite || u.checkFinite
 		return out
 	}
 	return out.record(op, func(g []float32, gin [][]float32) {

@@ -100,7 +100,8 @@ func (t *Tensor) ArgMaxKeepDim(axis int) *Tensor { return t.argmaxTensor("ArgMax
 
 func (t *Tensor) argmaxTensor(op string, axis int, keepDim bool) *Tensor {
 	ax, idx := t.argmax(op, axis)
-	out := &Tensor{data: make([]float32, len(idx)), shape: reducedShape(t.shape, ax, keepDim), noGrad: t.noGrad}
+	out := &Tensor{data: make([]float32, len(idx)), shape: reducedShape(t.shape, ax, keepDim),
+		noGrad: t.noGrad, checkFinite: t.checkFinite}
 	for i, v := range idx {
 		out.data[i] = float32(v)
 	}

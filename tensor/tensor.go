@@ -18,6 +18,7 @@ type Tensor struct {
 
 	requiresGrad bool // a leaf asked for a gradient, or an input of the op that made it did
 	noGrad       bool // NoGrad mark: ops computed from this tensor record no graph
+	checkFinite  bool // CheckFinite mark: ops computed from this tensor panic on a non-finite output
 	released     bool // its node was freed by a Backward without RetainGraph
 	grad         *Tensor
 	node         *node // nil for leaves and for results that record no graph
