@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/oarlab/oar/data"
@@ -33,6 +34,7 @@ type Model struct {
 	opt     optim.Optimizer
 	loss    losses.Loss
 	metrics []metrics.Metric
+	epochs  int // training epochs completed, saved with the model
 }
 
 // NewModel wraps net.
@@ -46,6 +48,10 @@ func (m *Model) Params() []nn.Param { return m.Network.Params() }
 func (m *Model) Prepare(opt optim.Optimizer, loss losses.Loss, ms ...metrics.Metric) {
 	m.opt, m.loss, m.metrics = opt, loss, ms
 }
+
+// Epochs returns the number of training epochs the model has completed, over every Fit and
+// across Save and Load. Fit starts from it: its shuffling continues where the last run stopped.
+func (m *Model) Epochs() int { return m.epochs }
 
 // Optimizer returns the optimizer given to Prepare.
 func (m *Model) Optimizer() optim.Optimizer { return m.opt }
@@ -194,6 +200,10 @@ func (m *Model) Fit(ctx context.Context, train Source, opt FitOptions) (*History
 	}
 	epochs := max(opt.Epochs, 1)
 	loader := loaderFor("Fit", train, opt.BatchSize, opt.Workers, !opt.NoShuffle, opt.DropLast, opt.Seed)
+	if _, ok := train.(data.Dataset); ok {
+		// A resumed run reads the epochs it has not seen, in the same order as an uninterrupted one.
+		loader.SetEpoch(m.epochs)
+	}
 	var evalLoader *data.Loader
 	if opt.Eval != nil {
 		evalLoader = loaderFor("Fit", opt.Eval, max(opt.EvalBatchSize, opt.BatchSize), opt.Workers, false, false, 0)
@@ -214,6 +224,7 @@ func (m *Model) Fit(ctx context.Context, train Source, opt FitOptions) (*History
 		if err != nil {
 			return hist, m.interrupted(err, opt.SaveDir)
 		}
+		m.epochs++
 		cbs.OnEpochEnd(epoch, logs)
 		hist.Train = append(hist.Train, logs)
 		if evalLoader != nil && epoch%orDefault(opt.EvalFreq, 1) == 0 {
@@ -392,15 +403,19 @@ const (
 	optExt    = ".opt.safetensors"
 )
 
-// Save writes the network's state dict to path+".safetensors" and, when the model has an
-// optimizer, its state to path+".opt.safetensors" (Paddle's .pdparams and .pdopt), creating
-// path's directory. Each file is written atomically.
+// metaEpochs is the metadata key of the completed epochs in the parameters file.
+const metaEpochs = "oar.epochs"
+
+// Save writes the network's state dict, its layers' random states (Dropout) and the number of
+// completed epochs to path+".safetensors" and, when the model has an optimizer, its state to
+// path+".opt.safetensors" (Paddle's .pdparams and .pdopt), creating path's directory. Each file is
+// written atomically. A model loaded from them continues training exactly as the saved one would.
 func (m *Model) Save(path string) error {
 	path = trimExt(path)
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return fmt.Errorf("oar: save: %w", err)
 	}
-	if err := nn.Save(path+paramsExt, m.Network); err != nil {
+	if err := nn.Save(path+paramsExt, m.Network, map[string]string{metaEpochs: strconv.Itoa(m.epochs)}); err != nil {
 		return fmt.Errorf("oar: save: %w", err)
 	}
 	if m.opt != nil {
@@ -430,12 +445,22 @@ func (m *Model) Load(path string, opt ...LoadOptions) error {
 		o = opt[0]
 	}
 	path = trimExt(path)
+	var meta map[string]string
+	var err error
 	if o.SkipMismatch {
-		if err := loadMatching(path+paramsExt, m.Network); err != nil {
-			return fmt.Errorf("oar: load: %w", err)
-		}
-	} else if err := nn.Load(path+paramsExt, m.Network); err != nil {
+		meta, err = loadMatching(path+paramsExt, m.Network)
+	} else {
+		meta, err = nn.Load(path+paramsExt, m.Network)
+	}
+	if err != nil {
 		return fmt.Errorf("oar: load: %w", err)
+	}
+	if v, ok := meta[metaEpochs]; ok {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 {
+			return fmt.Errorf("oar: load %s: %s %q is not a count of epochs", path+paramsExt, metaEpochs, v)
+		}
+		m.epochs = n
 	}
 	if m.opt == nil || o.ResetOptimizer {
 		return nil
@@ -452,16 +477,17 @@ func (m *Model) Load(path string, opt ...LoadOptions) error {
 	return nil
 }
 
-// loadMatching copies the entries of the file at path whose name and shape match l's.
-func loadMatching(path string, l nn.Layer) error {
+// loadMatching copies the entries of the file at path whose name and shape match l's, restores
+// the random states it holds, and returns its metadata.
+func loadMatching(path string, l nn.Layer) (map[string]string, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	defer f.Close()
-	saved, _, err := nn.ReadSafetensors(f)
+	saved, meta, err := nn.ReadSafetensors(f)
 	if err != nil {
-		return fmt.Errorf("%s: %w", path, err)
+		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	byName := make(map[string]nn.Param, len(saved))
 	for _, p := range saved {
@@ -475,9 +501,9 @@ func loadMatching(path string, l nn.Layer) error {
 		}
 	}
 	if loaded == 0 {
-		return fmt.Errorf("%s: no entry matches the network", path)
+		return nil, fmt.Errorf("%s: no entry matches the network", path)
 	}
-	return nil
+	return meta, nn.SetRandomStates(l, meta)
 }
 
 func trimExt(path string) string {

@@ -45,6 +45,23 @@ func (d *Dropout) SetSeed(seed uint64) {
 	d.rng = rand.New(d.pcg)
 }
 
+// RandomState returns the state of d's generator.
+func (d *Dropout) RandomState() []byte {
+	b, _ := d.pcg.MarshalBinary() // a PCG always marshals
+	return b
+}
+
+// SetRandomState restores a state returned by RandomState. It returns an error, and changes
+// nothing, if state is not one.
+func (d *Dropout) SetRandomState(state []byte) error {
+	var p rand.PCG
+	if err := p.UnmarshalBinary(state); err != nil {
+		return fmt.Errorf("Dropout random state: %w", err)
+	}
+	*d.pcg = p
+	return nil
+}
+
 // SetTraining switches between training (dropping) and evaluation.
 func (d *Dropout) SetTraining(training bool) { d.eval = !training }
 

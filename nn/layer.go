@@ -48,6 +48,14 @@ type Trainer interface {
 	Training() bool
 }
 
+// RandomSource is implemented by layers that draw from a generator of their own (Dropout). A
+// checkpoint keeps the generator's state, so that a resumed run draws the same numbers as an
+// uninterrupted one.
+type RandomSource interface {
+	RandomState() []byte
+	SetRandomState(state []byte) error
+}
+
 // Prefixed returns params with prefix and a dot prepended to each name.
 func Prefixed(prefix string, params []Param) []Param {
 	out := make([]Param, len(params))

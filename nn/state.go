@@ -1,11 +1,14 @@
 package nn
 
 import (
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"slices"
+	"strings"
 )
 
 // StateDict returns what a checkpoint of l holds: its parameters (l.Params) followed by the
@@ -61,38 +64,108 @@ func SetStateDict(l Layer, sd []Param) error {
 	return nil
 }
 
-// Write writes l's state dict to w in the safetensors format.
-func Write(w io.Writer, l Layer) error { return WriteSafetensors(w, StateDict(l), nil) }
+// rngPrefix starts the metadata key of a layer's random state: "rng.<path>".
+const rngPrefix = "rng."
 
-// Read loads a state dict in the safetensors format from r into l (see SetStateDict). A corrupt
-// or truncated stream, or one that does not match l, is an error and leaves l unchanged.
-func Read(r io.Reader, l Layer) error {
-	sd, _, err := ReadSafetensors(r)
-	if err != nil {
-		return err
-	}
-	return SetStateDict(l, sd)
+// RandomStates returns the generator state of every RandomSource layer in l, keyed "rng.<path>"
+// (hex-encoded), as a checkpoint's metadata holds them.
+func RandomStates(l Layer) map[string]string {
+	states := map[string]string{}
+	Walk(l, func(path string, l Layer) {
+		if r, ok := l.(RandomSource); ok {
+			states[rngPrefix+path] = hex.EncodeToString(r.RandomState())
+		}
+	})
+	return states
 }
 
-// Save writes l's state dict to the file path (safetensors, readable by PyTorch's and NumPy's
-// safetensors libraries). The write is atomic: a crash leaves the old file or the new one.
-func Save(path string, l Layer) error {
-	if err := WriteFileAtomic(path, func(w io.Writer) error { return Write(w, l) }); err != nil {
+// SetRandomStates restores the states RandomStates returned (other keys of meta are ignored).
+// A RandomSource layer without a state in meta keeps its own. It returns an error naming every
+// state that does not decode.
+func SetRandomStates(l Layer, meta map[string]string) error {
+	var errs []error
+	Walk(l, func(path string, l Layer) {
+		r, ok := l.(RandomSource)
+		v, found := meta[rngPrefix+path]
+		if !ok || !found {
+			return
+		}
+		b, err := hex.DecodeString(v)
+		if err == nil {
+			err = r.SetRandomState(b)
+		}
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s%s: %w", rngPrefix, path, err))
+		}
+	})
+	return errors.Join(errs...)
+}
+
+// Write writes l's state dict to w in the safetensors format, with the random state of its
+// layers (RandomStates) and extra (nil for none) as string metadata.
+func Write(w io.Writer, l Layer, extra ...map[string]string) error {
+	meta := RandomStates(l)
+	for _, m := range extra {
+		maps.Copy(meta, m)
+	}
+	return WriteSafetensors(w, StateDict(l), meta)
+}
+
+// Read loads a state dict in the safetensors format from r into l (see SetStateDict), restores
+// the random states it holds, and returns its metadata. A corrupt or truncated stream, or one
+// that does not match l, is an error and leaves l unchanged.
+func Read(r io.Reader, l Layer) (map[string]string, error) {
+	sd, meta, err := ReadSafetensors(r)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkRandomStates(meta); err != nil {
+		return nil, err
+	}
+	if err := SetStateDict(l, sd); err != nil {
+		return nil, err
+	}
+	// Only a generator state of the wrong length can fail here, after the tensors were loaded.
+	if err := SetRandomStates(l, meta); err != nil {
+		return nil, err
+	}
+	return meta, nil
+}
+
+// checkRandomStates reports the random states in meta that do not decode, without changing l.
+func checkRandomStates(meta map[string]string) error {
+	var errs []error
+	for k, v := range meta {
+		if strings.HasPrefix(k, rngPrefix) {
+			if _, err := hex.DecodeString(v); err != nil {
+				errs = append(errs, fmt.Errorf("%s: %w", k, err))
+			}
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Save writes l's state dict (and its layers' random states, and extra metadata) to the file
+// path in the safetensors format, readable by PyTorch's and NumPy's safetensors libraries. The
+// write is atomic: a crash leaves the old file or the new one.
+func Save(path string, l Layer, extra ...map[string]string) error {
+	if err := WriteFileAtomic(path, func(w io.Writer) error { return Write(w, l, extra...) }); err != nil {
 		return fmt.Errorf("nn: save %s: %w", path, err)
 	}
 	return nil
 }
 
-// Load reads the file path written by Save into l. Errors name the file and the problem; on
-// error l is unchanged.
-func Load(path string, l Layer) error {
+// Load reads the file path written by Save into l and returns its metadata. Errors name the file
+// and the problem; on error l is unchanged.
+func Load(path string, l Layer) (map[string]string, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return fmt.Errorf("nn: load: %w", err)
+		return nil, fmt.Errorf("nn: load: %w", err)
 	}
 	defer f.Close()
-	if err := Read(f, l); err != nil {
-		return fmt.Errorf("nn: load %s: %w", path, err)
+	meta, err := Read(f, l)
+	if err != nil {
+		return nil, fmt.Errorf("nn: load %s: %w", path, err)
 	}
-	return nil
+	return meta, nil
 }

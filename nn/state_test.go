@@ -52,7 +52,8 @@ func TestSaveLoadRoundTrip(t *testing.T) {
 
 	b := smallNet()
 	nn.Eval(b)
-	require.NoError(t, nn.Load(path, b))
+	_, err := nn.Load(path, b)
+	require.NoError(t, err)
 	for i, p := range nn.StateDict(a) {
 		require.Equal(t, p.Data(), nn.StateDict(b)[i].Data(), p.Name)
 	}
@@ -156,14 +157,14 @@ func TestLoadBadFiles(t *testing.T) {
 			path := filepath.Join(dir, strings.ReplaceAll(c.name, " ", "_"))
 			require.NoError(t, os.WriteFile(path, c.data, 0o644))
 			before := nn.StateDict(net)[0].Data()[0]
-			err := nn.Load(path, net)
+			_, err := nn.Load(path, net)
 			require.Error(t, err)
 			require.Contains(t, err.Error(), "nn: load "+path+": ")
 			require.Contains(t, err.Error(), c.msg)
 			require.Equal(t, before, nn.StateDict(net)[0].Data()[0])
 		})
 	}
-	err = nn.Load(filepath.Join(dir, "absent"), net)
+	_, err = nn.Load(filepath.Join(dir, "absent"), net)
 	require.ErrorIs(t, err, os.ErrNotExist)
 }
 

@@ -218,7 +218,7 @@ func RunRegression(ctx context.Context, name string, newNet func() nn.Layer, c R
 	}
 	fmt.Println("saved", params)
 	loaded := newNet()
-	if err := nn.Load(params, loaded); err != nil {
+	if _, err := nn.Load(params, loaded); err != nil {
 		return err
 	}
 	nn.Eval(loaded)
