@@ -163,7 +163,7 @@ func TestStateContents(t *testing.T) {
 }
 
 // adamFile writes a trained Adam's state (with a StepDecay) and returns its bytes.
-func adamFile(t *testing.T) []byte {
+func adamFile(t testing.TB) []byte {
 	pr := newProblem()
 	o := NewAdam(pr.params, 0.01)
 	o.Scheduler = NewStepDecay(0.01, 2, 0.5)
