@@ -2,9 +2,12 @@ package data
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"iter"
 	"runtime/debug"
 	"sync"
+	"time"
 )
 
 // Loader iterates over a Dataset in mini-batches (paddle.io.DataLoader), building the batches
@@ -70,6 +73,10 @@ type Loader struct {
 	// Sampler, if set, chooses the indices of each epoch instead of Shuffle and Seed, e.g. a
 	// DistributedSampler.
 	Sampler Sampler
+	// Timeout, if positive, bounds the wait for each batch: when a batch is not built in time (a
+	// Get that never returns, say), the iteration ends and Err reports a *TimeoutError. The
+	// goroutine stuck in Get cannot be stopped; it is abandoned and exits when Get returns.
+	Timeout time.Duration
 
 	mu    sync.Mutex
 	epoch int
@@ -149,6 +156,43 @@ type plan struct {
 	nb       int // number of batches
 	workers  int
 	prefetch int
+	timeout  time.Duration
+}
+
+// TimeoutError is the error Loader.Err reports when a batch was not built within the Loader's
+// Timeout.
+type TimeoutError struct {
+	Batch   int   // the batch number within the epoch
+	Indices []int // its samples
+	Timeout time.Duration
+}
+
+func (e *TimeoutError) Error() string {
+	return fmt.Sprintf("data: Loader: batch %d (samples %v) not built within %v: a Get, GetBatch or Collate is blocked; its goroutine was abandoned",
+		e.Batch, e.Indices, e.Timeout)
+}
+
+// timeoutError describes batch j's timeout.
+func (p *plan) timeoutError(j int) *TimeoutError {
+	return &TimeoutError{Batch: j, Indices: p.indices[j*p.bs : min((j+1)*p.bs, len(p.indices))], Timeout: p.timeout}
+}
+
+// await waits for a batch's result until ctx ends or, with a timeout, the timer fires.
+func (p *plan) await(ctx context.Context, j int, out <-chan result) (result, error) {
+	var expired <-chan time.Time
+	if p.timeout > 0 {
+		timer := time.NewTimer(p.timeout)
+		defer timer.Stop()
+		expired = timer.C
+	}
+	select {
+	case r := <-out:
+		return r, nil
+	case <-ctx.Done():
+		return result{}, ctx.Err()
+	case <-expired:
+		return result{}, p.timeoutError(j)
+	}
 }
 
 func (l *Loader) plan(epoch int) *plan {
@@ -167,7 +211,11 @@ func (l *Loader) plan(epoch int) *plan {
 	if l.Shuffle && l.Sampler != nil {
 		panicf("Loader", "Shuffle and Sampler are mutually exclusive")
 	}
-	p := &plan{ds: l.Dataset, collate: l.Collate, bs: max(l.BatchSize, 1), workers: l.Workers, prefetch: l.Prefetch}
+	if l.Timeout < 0 {
+		panicf("Loader", "negative Timeout %v", l.Timeout)
+	}
+	p := &plan{ds: l.Dataset, collate: l.Collate, bs: max(l.BatchSize, 1), workers: l.Workers, prefetch: l.Prefetch,
+		timeout: l.Timeout}
 	if p.prefetch == 0 {
 		p.prefetch = 2 * p.workers
 	}
@@ -234,11 +282,21 @@ func (p *plan) run(ctx context.Context, yield func(Batch) bool) error {
 			if err := ctx.Err(); err != nil {
 				return err
 			}
-			b, perr := p.build(j)
-			if perr != nil {
-				panic(perr)
+			var r result
+			if p.timeout > 0 { // build on a goroutine that can be abandoned
+				out := make(chan result, 1)
+				go p.work(job{j, out})
+				var err error
+				if r, err = p.await(ctx, j, out); err != nil {
+					return err
+				}
+			} else {
+				r.b, r.perr = p.build(j)
 			}
-			if !yield(b) {
+			if r.perr != nil {
+				panic(r.perr)
+			}
+			if !yield(r.b) {
 				return nil
 			}
 		}
@@ -247,9 +305,12 @@ func (p *plan) run(ctx context.Context, yield func(Batch) bool) error {
 
 	ictx, cancel := context.WithCancel(ctx)
 	var wg sync.WaitGroup
+	abandon := false // a worker is stuck past the timeout: do not wait for it
 	defer func() {
 		cancel()
-		wg.Wait()
+		if !abandon {
+			wg.Wait()
+		}
 	}()
 	jobs := make(chan job)
 	// pending holds the result channel of every batch handed out, in batch order; its capacity
@@ -306,11 +367,11 @@ func (p *plan) run(ctx context.Context, yield func(Batch) bool) error {
 		case <-ctx.Done():
 			return ctx.Err()
 		}
-		var r result
-		select {
-		case r = <-out:
-		case <-ctx.Done():
-			return ctx.Err()
+		r, err := p.await(ctx, delivered, out)
+		if err != nil {
+			var te *TimeoutError
+			abandon = errors.As(err, &te)
+			return err
 		}
 		if r.perr != nil {
 			panic(r.perr) // the deferred cancel and Wait run first

@@ -471,3 +471,41 @@ func TestDistributedSampler(t *testing.T) {
 	l = &data.Loader{Dataset: newSeq(7), Sampler: data.SamplerFunc(func(n, epoch int) []int { return []int{n - 1, epoch} })}
 	require.Equal(t, [][]int{{6}, {0}}, collect(t, l))
 }
+
+// blockingDS blocks Get of item stuck until release is closed.
+type blockingDS struct {
+	*seqDS
+	stuck   int
+	release chan struct{}
+}
+
+func (d *blockingDS) Get(i int) data.Sample {
+	if i == d.stuck {
+		<-d.release
+	}
+	return d.seqDS.Get(i)
+}
+
+func TestLoaderTimeout(t *testing.T) {
+	for _, workers := range []int{0, 2} {
+		t.Run(fmt.Sprint("workers ", workers), func(t *testing.T) {
+			ds := &blockingDS{seqDS: newSeq(20), stuck: 9, release: make(chan struct{})}
+			defer close(ds.release) // lets the abandoned goroutine finish before the leak check
+			l := &data.Loader{Dataset: ds, BatchSize: 4, Workers: workers, Timeout: 100 * time.Millisecond}
+			start := time.Now()
+			got := 0
+			for range l.All(context.Background()) {
+				got++
+			}
+			require.Less(t, time.Since(start), 2*time.Second)
+			require.Equal(t, 2, got, "batches 0 and 1 arrive; batch 2 holds the stuck item 9")
+			var te *data.TimeoutError
+			require.True(t, errors.As(l.Err(), &te), "%v", l.Err())
+			require.Equal(t, 2, te.Batch)
+			require.EqualError(t, l.Err(), "data: Loader: batch 2 (samples [8 9 10 11]) not built within 100ms: a Get, GetBatch or Collate is blocked; its goroutine was abandoned")
+		})
+	}
+	require.PanicsWithError(t, "data: Loader: negative Timeout -1s", func() {
+		(&data.Loader{Dataset: newSeq(1), Timeout: -time.Second}).Len()
+	})
+}
