@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/oarlab/oar/data"
 	"github.com/oarlab/oar/losses"
@@ -125,12 +126,16 @@ type Source interface{ Len() int }
 
 // loaderFor returns src's loader; a dataset is wrapped with the given settings. It panics if src
 // is neither.
-func loaderFor(op string, src Source, batchSize, workers int, shuffle, dropLast bool, seed uint64) *data.Loader {
+func loaderFor(op string, src Source, batchSize, workers int, shuffle, dropLast bool, seed uint64, timeout time.Duration) *data.Loader {
+	if batchSize < 0 || workers < 0 {
+		panic(fmt.Sprintf("oar: %s: negative BatchSize %d or Workers %d", op, batchSize, workers))
+	}
 	switch s := src.(type) {
 	case *data.Loader:
 		return s
 	case data.Dataset:
-		return &data.Loader{Dataset: s, BatchSize: max(batchSize, 1), Workers: workers, Shuffle: shuffle, DropLast: dropLast, Seed: seed}
+		return &data.Loader{Dataset: s, BatchSize: max(batchSize, 1), Workers: workers, Shuffle: shuffle, DropLast: dropLast,
+			Seed: seed, Timeout: timeout}
 	}
 	panic(fmt.Sprintf("oar: %s: data of type %T is neither a data.Dataset nor a *data.Loader", op, src))
 }
@@ -156,6 +161,9 @@ type FitOptions struct {
 	Callbacks []Callback
 	NumIters  int       // stop after this many training steps in all; 0 means no limit
 	Output    io.Writer // where progress goes; nil means standard output
+	// Timeout, if positive, ends Fit with a *data.TimeoutError when a batch takes longer to load
+	// (a Get that never returns, say); see data.Loader.Timeout.
+	Timeout time.Duration
 	// DetectNonFinite checks the output of every op of the training forward pass (see
 	// tensor.CheckFinite), so that a NonFiniteLossError names the first op and layer that
 	// produced a NaN or an infinity. It costs a pass over every output.
@@ -199,14 +207,23 @@ func (m *Model) Fit(ctx context.Context, train Source, opt FitOptions) (*History
 		panic("oar: Fit: Prepare the model with an optimizer and a loss first")
 	}
 	epochs := max(opt.Epochs, 1)
-	loader := loaderFor("Fit", train, opt.BatchSize, opt.Workers, !opt.NoShuffle, opt.DropLast, opt.Seed)
+	for _, o := range []struct {
+		name string
+		v    int
+	}{{"Epochs", opt.Epochs}, {"EvalBatchSize", opt.EvalBatchSize}, {"EvalFreq", opt.EvalFreq},
+		{"LogFreq", opt.LogFreq}, {"SaveFreq", opt.SaveFreq}, {"NumIters", opt.NumIters}} {
+		if o.v < 0 {
+			panic(fmt.Sprintf("oar: Fit: negative %s %d", o.name, o.v))
+		}
+	}
+	loader := loaderFor("Fit", train, opt.BatchSize, opt.Workers, !opt.NoShuffle, opt.DropLast, opt.Seed, opt.Timeout)
 	if _, ok := train.(data.Dataset); ok {
 		// A resumed run reads the epochs it has not seen, in the same order as an uninterrupted one.
 		loader.SetEpoch(m.epochs)
 	}
 	var evalLoader *data.Loader
 	if opt.Eval != nil {
-		evalLoader = loaderFor("Fit", opt.Eval, max(opt.EvalBatchSize, opt.BatchSize), opt.Workers, false, false, 0)
+		evalLoader = loaderFor("Fit", opt.Eval, orDefault(opt.EvalBatchSize, opt.BatchSize), opt.Workers, false, false, 0, opt.Timeout)
 	}
 	cbs := m.configCallbacks(opt.Callbacks, callbackConfig{
 		verbose: opt.Verbose, logFreq: orDefault(opt.LogFreq, 10), saveDir: opt.SaveDir,
@@ -338,7 +355,7 @@ type EvalOptions struct {
 // name ("loss", "acc", ...): the loss of the last batch, as Paddle, and each metric over all
 // batches. It returns ctx's error if ctx is cancelled. It panics on data the network cannot take.
 func (m *Model) Evaluate(ctx context.Context, evalData Source, opt EvalOptions) (map[string]float64, error) {
-	loader := loaderFor("Evaluate", evalData, opt.BatchSize, opt.Workers, false, false, 0)
+	loader := loaderFor("Evaluate", evalData, opt.BatchSize, opt.Workers, false, false, 0, 0)
 	cbs := m.configCallbacks(opt.Callbacks, callbackConfig{verbose: opt.Verbose, logFreq: orDefault(opt.LogFreq, 10), out: opt.Output},
 		CallbackParams{BatchSize: max(opt.BatchSize, 1), Verbose: opt.Verbose, Metrics: m.MetricNames()})
 	logs, err := m.evaluate(ctx, loader, cbs)
@@ -375,7 +392,7 @@ type PredictOptions struct {
 // Predict runs the network on field 0 of every batch of testData and returns the outputs, one
 // per batch, or one stacked tensor with Stack. It returns ctx's error if ctx is cancelled.
 func (m *Model) Predict(ctx context.Context, testData Source, opt PredictOptions) ([]*tensor.Tensor, error) {
-	loader := loaderFor("Predict", testData, opt.BatchSize, opt.Workers, false, false, 0)
+	loader := loaderFor("Predict", testData, opt.BatchSize, opt.Workers, false, false, 0, 0)
 	cbs := m.configCallbacks(opt.Callbacks, callbackConfig{verbose: opt.Verbose, logFreq: 1, out: opt.Output},
 		CallbackParams{BatchSize: max(opt.BatchSize, 1), Verbose: opt.Verbose})
 	cbs.OnPredictBegin(Logs{Steps: loader.Len()})
