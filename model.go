@@ -38,6 +38,19 @@ type Model struct {
 	epochs  int // training epochs completed, saved with the model
 }
 
+// Error is the panic value of this package for programmer errors: a Model used before Prepare,
+// negative options, data of the wrong kind.
+type Error struct {
+	Op  string // e.g. "Fit"
+	Msg string
+}
+
+func (e *Error) Error() string { return "oar: " + e.Op + ": " + e.Msg }
+
+func panicf(op, format string, args ...any) {
+	panic(&Error{Op: op, Msg: fmt.Sprintf(format, args...)})
+}
+
 // NewModel wraps net.
 func NewModel(net nn.Layer) *Model { return &Model{Network: net} }
 
@@ -75,7 +88,7 @@ func (m *Model) MetricNames() []string {
 // the network or loss cannot take.
 func (m *Model) TrainBatch(x, y *tensor.Tensor) (loss float64, metricValues []float64) {
 	if m.opt == nil || m.loss == nil {
-		panic("oar: TrainBatch: Prepare the model with an optimizer and a loss first")
+		panicf("TrainBatch", "Prepare the model with an optimizer and a loss first")
 	}
 	nn.Train(m.Network)
 	out := m.Network.Forward(x)
@@ -128,7 +141,7 @@ type Source interface{ Len() int }
 // is neither.
 func loaderFor(op string, src Source, batchSize, workers int, shuffle, dropLast bool, seed uint64, timeout time.Duration) *data.Loader {
 	if batchSize < 0 || workers < 0 {
-		panic(fmt.Sprintf("oar: %s: negative BatchSize %d or Workers %d", op, batchSize, workers))
+		panicf(op, "negative BatchSize %d or Workers %d", batchSize, workers)
 	}
 	switch s := src.(type) {
 	case *data.Loader:
@@ -137,7 +150,8 @@ func loaderFor(op string, src Source, batchSize, workers int, shuffle, dropLast 
 		return &data.Loader{Dataset: s, BatchSize: max(batchSize, 1), Workers: workers, Shuffle: shuffle, DropLast: dropLast,
 			Seed: seed, Timeout: timeout}
 	}
-	panic(fmt.Sprintf("oar: %s: data of type %T is neither a data.Dataset nor a *data.Loader", op, src))
+	panicf(op, "data of type %T is neither a data.Dataset nor a *data.Loader", src)
+	return nil
 }
 
 // FitOptions are Fit's settings, Paddle's fit arguments. Zero values mean Paddle's defaults
@@ -204,7 +218,7 @@ func (e *NonFiniteLossError) Unwrap() error { return e.Cause }
 // optimizer or loss, or on data the network cannot take.
 func (m *Model) Fit(ctx context.Context, train Source, opt FitOptions) (*History, error) {
 	if m.opt == nil || m.loss == nil {
-		panic("oar: Fit: Prepare the model with an optimizer and a loss first")
+		panicf("Fit", "Prepare the model with an optimizer and a loss first")
 	}
 	epochs := max(opt.Epochs, 1)
 	for _, o := range []struct {
@@ -213,7 +227,7 @@ func (m *Model) Fit(ctx context.Context, train Source, opt FitOptions) (*History
 	}{{"Epochs", opt.Epochs}, {"EvalBatchSize", opt.EvalBatchSize}, {"EvalFreq", opt.EvalFreq},
 		{"LogFreq", opt.LogFreq}, {"SaveFreq", opt.SaveFreq}, {"NumIters", opt.NumIters}} {
 		if o.v < 0 {
-			panic(fmt.Sprintf("oar: Fit: negative %s %d", o.name, o.v))
+			panicf("Fit", "negative %s %d", o.name, o.v)
 		}
 	}
 	loader := loaderFor("Fit", train, opt.BatchSize, opt.Workers, !opt.NoShuffle, opt.DropLast, opt.Seed, opt.Timeout)
@@ -288,7 +302,7 @@ func (m *Model) runEpoch(ctx context.Context, loader *data.Loader, cbs *callback
 	step := 0
 	for b := range loader.All(ctx) {
 		if len(b) < 2 {
-			panic(fmt.Sprintf("oar: batch has %d fields; training and evaluation need inputs and labels", len(b)))
+			panicf("Fit", "batch has %d fields; training and evaluation need inputs and labels", len(b))
 		}
 		cbs.onBatchBegin(md, step, Logs{Step: step})
 		var loss float64

@@ -40,7 +40,7 @@ func SummaryTo(w io.Writer, net nn.Layer, inputShape []int) ParamsInfo {
 			unknown++
 			d = 1
 		case d < 1:
-			panic(fmt.Sprintf("oar: Summary: input shape %v: only one dimension may be -1 and the others must be at least 1", inputShape))
+			panicf("Summary", "input shape %v: only one dimension may be -1 and the others must be at least 1", inputShape)
 		}
 		shape[i] = d
 	}

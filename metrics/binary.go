@@ -1,7 +1,6 @@
 package metrics
 
 import (
-	"fmt"
 	"math"
 
 	"github.com/oarlab/oar/tensor"
@@ -88,13 +87,13 @@ func (r *Recall) Reset() { r.tp, r.fn = 0, 0 }
 
 func pairs(op string, pred, label *tensor.Tensor) *tensor.Tensor {
 	if pred.Len() != label.Len() {
-		panic(fmt.Sprintf("metrics: %s: %d predictions %v, %d labels %v", op, pred.Len(), pred.Shape(), label.Len(), label.Shape()))
+		panicf(op, "%d predictions %v, %d labels %v", pred.Len(), pred.Shape(), label.Len(), label.Shape())
 	}
 	out := make([]float32, 0, 2*pred.Len())
 	for i, p := range pred.Data() {
 		l := label.Data()[i]
 		if l != 0 && l != 1 {
-			panic(fmt.Sprintf("metrics: %s: label %v at index %d is not 0 or 1", op, l, i))
+			panicf(op, "label %v at index %d is not 0 or 1", l, i)
 		}
 		out = append(out, p, l)
 	}

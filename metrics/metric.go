@@ -8,6 +8,19 @@ import (
 	"github.com/oarlab/oar/tensor"
 )
 
+// Error is the panic value of this package for programmer errors: labels or predictions of the
+// wrong shape, a label that is not a class id, a k below 1.
+type Error struct {
+	Op  string // e.g. "Accuracy"
+	Msg string
+}
+
+func (e *Error) Error() string { return "metrics: " + e.Op + ": " + e.Msg }
+
+func panicf(op, format string, args ...any) {
+	panic(&Error{Op: op, Msg: fmt.Sprintf(format, args...)})
+}
+
 // Metric accumulates a measure over batches, as paddle.metric.Metric. For each batch a caller
 // (such as Model) runs Update(Compute(pred, label)), logs Accumulate, and calls Reset at the end
 // of an epoch.
@@ -29,13 +42,13 @@ type Metric interface {
 // count differs from n or an id is not an integer in [0, classes).
 func labelIDs(op string, label *tensor.Tensor, n, classes int) []int {
 	if !(label.Rank() == 1 || (label.Rank() == 2 && label.Dim(1) == 1)) || label.Len() != n {
-		panic(fmt.Sprintf("metrics: %s: label shape %v, want [%d] or [%d 1]", op, label.Shape(), n, n))
+		panicf(op, "label shape %v, want [%d] or [%d 1]", label.Shape(), n, n)
 	}
 	ids := make([]int, n)
 	for i, v := range label.Data() {
 		id := int(v)
 		if float32(id) != v || id < 0 || id >= classes {
-			panic(fmt.Sprintf("metrics: %s: label %v at index %d is not a class id in [0, %d)", op, v, i, classes))
+			panicf(op, "label %v at index %d is not a class id in [0, %d)", v, i, classes)
 		}
 		ids[i] = id
 	}
@@ -63,7 +76,7 @@ func NewAccuracy(topk ...int) *AccuracyMetric {
 	m := &AccuracyMetric{topk: slices.Clone(topk), maxk: slices.Max(topk)}
 	for _, k := range topk {
 		if k < 1 {
-			panic(fmt.Sprintf("metrics: Accuracy: top-k %v: each k must be at least 1", topk))
+			panicf("Accuracy", "top-k %v: each k must be at least 1", topk)
 		}
 		if m.maxk != 1 {
 			m.names = append(m.names, fmt.Sprintf("acc_top%d", k))
@@ -84,7 +97,7 @@ func (m *AccuracyMetric) Name() []string { return slices.Clone(m.names) }
 // [N, C] with C >= maxk or label is not N class ids.
 func (m *AccuracyMetric) Compute(pred, label *tensor.Tensor) *tensor.Tensor {
 	if pred.Rank() != 2 || pred.Dim(1) < m.maxk {
-		panic(fmt.Sprintf("metrics: Accuracy: prediction shape %v, want [N, C] with C >= %d", pred.Shape(), m.maxk))
+		panicf("Accuracy", "prediction shape %v, want [N, C] with C >= %d", pred.Shape(), m.maxk)
 	}
 	n, c := pred.Dim(0), pred.Dim(1)
 	ids := labelIDs("Accuracy", label, n, c)
@@ -115,7 +128,7 @@ func topK(row []float32, k int) []int {
 // mask is not [N, maxk].
 func (m *AccuracyMetric) Update(correct *tensor.Tensor) []float64 {
 	if correct.Rank() != 2 || correct.Dim(1) != m.maxk {
-		panic(fmt.Sprintf("metrics: Accuracy: Update got %v, want the [N %d] mask from Compute", correct.Shape(), m.maxk))
+		panicf("Accuracy", "Update got %v, want the [N %d] mask from Compute", correct.Shape(), m.maxk)
 	}
 	n := correct.Dim(0)
 	out := make([]float64, len(m.topk))
@@ -157,7 +170,7 @@ func (m *AccuracyMetric) Reset() {
 // not fit, k < 1 or k > C, or a label is not a class id.
 func Accuracy(pred, label *tensor.Tensor, k int) *tensor.Tensor {
 	if k < 1 {
-		panic(fmt.Sprintf("metrics: Accuracy: k %d < 1", k))
+		panicf("Accuracy", "k %d < 1", k)
 	}
 	m := NewAccuracy(k)
 	return tensor.Scalar(float32(m.Update(m.Compute(pred, label))[0]))

@@ -32,13 +32,13 @@ func TestAccuracyTopK(t *testing.T) {
 	require.Equal(t, float32(0.25), metrics.Accuracy(pred, label, 1).Item())
 	require.Equal(t, float32(0.5), metrics.Accuracy(pred, tensor.New([]float32{1, 2, 1, 2}), 2).Item())
 
-	require.PanicsWithValue(t, "metrics: Accuracy: label 3 at index 1 is not a class id in [0, 3)", func() {
+	require.PanicsWithError(t, "metrics: Accuracy: label 3 at index 1 is not a class id in [0, 3)", func() {
 		m.Compute(pred, tensor.New([]float32{1, 3, 0, 0}))
 	})
-	require.PanicsWithValue(t, "metrics: Accuracy: label shape [3], want [4] or [4 1]", func() {
+	require.PanicsWithError(t, "metrics: Accuracy: label shape [3], want [4] or [4 1]", func() {
 		m.Compute(pred, tensor.New([]float32{1, 2, 0}))
 	})
-	require.PanicsWithValue(t, "metrics: Accuracy: prediction shape [4 3], want [N, C] with C >= 5", func() {
+	require.PanicsWithError(t, "metrics: Accuracy: prediction shape [4 3], want [N, C] with C >= 5", func() {
 		metrics.NewAccuracy(5).Compute(pred, label)
 	})
 }
@@ -55,7 +55,7 @@ func TestPrecisionRecall(t *testing.T) {
 	require.Equal(t, []float64{0.5}, r.Accumulate())
 	p.Reset()
 	require.Equal(t, []float64{0}, p.Accumulate())
-	require.PanicsWithValue(t, "metrics: Precision: label 2 at index 0 is not 0 or 1", func() {
+	require.PanicsWithError(t, "metrics: Precision: label 2 at index 0 is not 0 or 1", func() {
 		p.Compute(tensor.New([]float32{1}), tensor.New([]float32{2}))
 	})
 }
