@@ -351,6 +351,9 @@ func (p *plan) run(ctx context.Context, yield func(Batch) bool) error {
 
 	delivered := 0
 	for {
+		if delivered == p.nb { // as the inline path: a cancellation after the last batch is no error
+			return nil
+		}
 		if err := ctx.Err(); err != nil {
 			return err
 		}

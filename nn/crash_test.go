@@ -1,6 +1,7 @@
 package nn_test
 
 import (
+	"bufio"
 	"math/rand/v2"
 	"os"
 	"os/exec"
@@ -49,14 +50,20 @@ func TestSaveSurvivesSIGKILL(t *testing.T) {
 		next := 1 - current
 		cmd := exec.Command(os.Args[0], "-test.run=^TestSaveCrashChild$", "-test.count=1")
 		cmd.Env = append(os.Environ(), "OAR_CRASH_PATH="+path, "OAR_CRASH_VERSION="+string(rune('0'+next)))
+		stdout, err := cmd.StdoutPipe()
+		require.NoError(t, err)
 		require.NoError(t, cmd.Start())
-		// the child needs some milliseconds to start and build its tensors before it writes
-		time.Sleep(time.Duration(rng.Float64() * float64(3*saveTime+30*time.Millisecond)))
+		// The child says when it starts saving; the kill lands at a random moment of the save
+		// (or just after it).
+		line, err := bufio.NewReader(stdout).ReadString('\n')
+		require.NoError(t, err)
+		require.Equal(t, "saving\n", line)
+		time.Sleep(time.Duration(rng.Float64() * float64(saveTime*3/2)))
 		require.NoError(t, cmd.Process.Signal(syscall.SIGKILL))
 		cmd.Wait()
 
 		got := crashNet(0)
-		_, err := nn.Load(path, got)
+		_, err = nn.Load(path, got)
 		require.NoError(t, err, "trial %d: the checkpoint must load after a kill", trial)
 		switch {
 		case slices.Equal(got.Weight.Data(), versions[current]):
@@ -83,5 +90,7 @@ func TestSaveCrashChild(t *testing.T) {
 		t.Skip("run by TestSaveSurvivesSIGKILL")
 	}
 	version := int(os.Getenv("OAR_CRASH_VERSION")[0] - '0')
-	require.NoError(t, nn.Save(path, crashNet(version)))
+	net := crashNet(version)
+	os.Stdout.WriteString("saving\n")
+	require.NoError(t, nn.Save(path, net))
 }

@@ -20,7 +20,8 @@ const (
 )
 
 // Dropout zeroes random elements in training, as paddle.nn.Dropout. It starts in training mode;
-// Eval turns it off. Its random generator is seeded from the shared source (Seed) when created.
+// Eval turns it off. Its random generator is seeded from the shared source (Seed) when created by
+// NewDropout, or at its first use when the struct is built directly.
 type Dropout struct {
 	P    float32
 	Mode DropoutMode
@@ -45,8 +46,17 @@ func (d *Dropout) SetSeed(seed uint64) {
 	d.rng = rand.New(d.pcg)
 }
 
+// generator returns d's generator, seeding it from the shared source on first use.
+func (d *Dropout) generator() *rand.Rand {
+	if d.rng == nil {
+		d.SetSeed(newSeed())
+	}
+	return d.rng
+}
+
 // RandomState returns the state of d's generator.
 func (d *Dropout) RandomState() []byte {
+	d.generator()
 	b, _ := d.pcg.MarshalBinary() // a PCG always marshals
 	return b
 }
@@ -58,6 +68,7 @@ func (d *Dropout) SetRandomState(state []byte) error {
 	if err := p.UnmarshalBinary(state); err != nil {
 		return fmt.Errorf("Dropout random state: %w", err)
 	}
+	d.generator()
 	*d.pcg = p
 	return nil
 }
@@ -84,9 +95,13 @@ func (d *Dropout) Forward(x *tensor.Tensor) *tensor.Tensor {
 	if d.Mode == UpscaleInTrain {
 		keep = 1 / (1 - d.P)
 	}
+	if !(d.P >= 0 && d.P < 1) {
+		panic(&Error{Layer: "Dropout", Msg: fmt.Sprintf("p %v outside [0, 1)", d.P)})
+	}
+	rng := d.generator()
 	mask := make([]float32, x.Len())
 	for i := range mask {
-		if d.rng.Float32() >= d.P {
+		if rng.Float32() >= d.P {
 			mask[i] = keep
 		}
 	}

@@ -97,7 +97,7 @@ func TestPoolingAndSimpleLayers(t *testing.T) {
 	ap.Options.Padding = []int{1}
 	checkLayer(t, ap, x, tensortest.GradCheckOptions{})
 	require.Equal(t, []int{2, 108}, nn.NewFlatten().Forward(x).Shape())
-	for _, l := range []nn.Layer{nn.ReLU{}, nn.NewLeakyReLU(), nn.Sigmoid{}, nn.Tanh{}, nn.NewSoftmax(), nn.NewFlatten()} {
+	for _, l := range []nn.Layer{nn.ReLU{}, nn.NewLeakyReLU(), nn.Sigmoid{}, nn.Tanh{}, nn.NewSoftmax(-1), nn.NewFlatten()} {
 		t.Run(nn.TypeName(l), func(t *testing.T) {
 			y := tensor.Randn(rng, 2, 5)
 			for i, v := range y.Data() { // keep away from ReLU's kink
@@ -271,4 +271,26 @@ func requireLayerPanic(t *testing.T, msg string, f func()) {
 		require.Equal(t, msg, err.Error())
 	}()
 	f()
+}
+
+func TestZeroValueAndConstructorDefaults(t *testing.T) {
+	x := tensor.Randn(newRNG(), 2, 3, 4)
+	require.Equal(t, []int{2, 12}, nn.NewFlatten().Forward(x).Shape())
+	require.Equal(t, []int{6, 4}, nn.NewFlatten(0, 1).Forward(x).Shape())
+	require.Equal(t, []int{2, 12}, nn.NewFlatten(-2).Forward(x).Shape())
+	tensortest.AllClose(t, nn.NewSoftmax(-1).Forward(x).Sum(-1), tensor.Ones(2, 3), 1e-6, 0)
+	d := &nn.Dropout{P: 0.5} // built directly: seeded on first use, no nil generator
+	require.Equal(t, []int{2, 3, 4}, d.Forward(x).Shape())
+	require.NotEmpty(t, d.RandomState())
+	requireLayerPanic(t, "nn: Dropout: p 2 outside [0, 1)", func() { (&nn.Dropout{P: 2}).Forward(x) })
+}
+
+func TestSetRandomStatesIsAtomic(t *testing.T) {
+	a, b := nn.NewDropout(0.5), nn.NewDropout(0.5)
+	net := nn.NewSequential(a, b)
+	before := nn.RandomStates(net)
+	other := nn.RandomStates(nn.NewSequential(nn.NewDropout(0.5), nn.NewDropout(0.5)))
+	other["rng.1"] = "00ff" // decodes, but is no PCG state
+	require.ErrorContains(t, nn.SetRandomStates(net, other), "rng.1: Dropout random state")
+	require.Equal(t, before, nn.RandomStates(net), "a failed restore leaves every generator as it was")
 }

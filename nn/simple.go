@@ -1,6 +1,8 @@
 package nn
 
 import (
+	"fmt"
+
 	"github.com/oarlab/oar/tensor"
 )
 
@@ -60,17 +62,29 @@ func rethrow(l Layer) {
 	}
 }
 
-// Flatten merges axes StartAxis..StopAxis, as paddle.nn.Flatten, whose defaults (1, -1) keep the
-// batch axis: [N, C, H, W] → [N, C*H*W]. Use NewFlatten for those defaults.
-type Flatten struct{ StartAxis, StopAxis int }
+// Flatten merges a range of axes into one, as paddle.nn.Flatten, whose default (axes 1 to the
+// last) keeps the batch axis: [N, C, H, W] → [N, C*H*W]. Build it with NewFlatten.
+type Flatten struct{ start, stop int }
 
-// NewFlatten returns Paddle's default Flatten: from axis 1 to the last.
-func NewFlatten() *Flatten { return &Flatten{StartAxis: 1, StopAxis: -1} }
+// NewFlatten returns a Flatten over the axes start..stop (inclusive, negative counting from the
+// end): no arguments is Paddle's default (1, -1), one is the start axis (to the last). It panics
+// if more than two axes are given.
+func NewFlatten(axes ...int) *Flatten {
+	switch len(axes) {
+	case 0:
+		return &Flatten{1, -1}
+	case 1:
+		return &Flatten{axes[0], -1}
+	case 2:
+		return &Flatten{axes[0], axes[1]}
+	}
+	panic(&Error{Layer: "Flatten", Msg: fmt.Sprintf("axes %v: want at most a start and a stop axis", axes)})
+}
 
 // Forward flattens x. It panics if an axis is out of range for x.
 func (l *Flatten) Forward(x *tensor.Tensor) *tensor.Tensor {
 	defer rethrow(l)
-	return x.Flatten(l.StartAxis, l.StopAxis)
+	return x.Flatten(l.start, l.stop)
 }
 
 // Params returns nothing.
@@ -115,16 +129,16 @@ func (Tanh) Forward(x *tensor.Tensor) *tensor.Tensor { return x.Tanh() }
 // Params returns nothing.
 func (Tanh) Params() []Param { return nil }
 
-// Softmax normalises along Axis (Paddle's default -1, which NewSoftmax sets).
-type Softmax struct{ Axis int }
+// Softmax normalises along an axis, as paddle.nn.Softmax. Build it with NewSoftmax.
+type Softmax struct{ axis int }
 
-// NewSoftmax returns a Softmax over the last axis.
-func NewSoftmax() *Softmax { return &Softmax{Axis: -1} }
+// NewSoftmax returns a Softmax over axis (negative counts from the end; Paddle's default is -1).
+func NewSoftmax(axis int) *Softmax { return &Softmax{axis} }
 
-// Forward applies the softmax. It panics if Axis is out of range for x.
+// Forward applies the softmax. It panics if the axis is out of range for x.
 func (l *Softmax) Forward(x *tensor.Tensor) *tensor.Tensor {
 	defer rethrow(l)
-	return x.Softmax(l.Axis)
+	return x.Softmax(l.axis)
 }
 
 // Params returns nothing.

