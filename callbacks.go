@@ -2,6 +2,7 @@ package oar
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -68,22 +69,68 @@ type BaseCallback struct {
 	Params CallbackParams
 }
 
-func (b *BaseCallback) SetParams(p CallbackParams)  { b.Params = p }
-func (b *BaseCallback) SetModel(m *Model)           { b.Model = m }
-func (*BaseCallback) OnTrainBegin(Logs)             {}
-func (*BaseCallback) OnTrainEnd(Logs)               {}
-func (*BaseCallback) OnEvalBegin(Logs)              {}
-func (*BaseCallback) OnEvalEnd(Logs)                {}
-func (*BaseCallback) OnPredictBegin(Logs)           {}
-func (*BaseCallback) OnPredictEnd(Logs)             {}
-func (*BaseCallback) OnEpochBegin(int, Logs)        {}
-func (*BaseCallback) OnEpochEnd(int, Logs)          {}
-func (*BaseCallback) OnTrainBatchBegin(int, Logs)   {}
-func (*BaseCallback) OnTrainBatchEnd(int, Logs)     {}
-func (*BaseCallback) OnEvalBatchBegin(int, Logs)    {}
-func (*BaseCallback) OnEvalBatchEnd(int, Logs)      {}
+// SetParams records the run's parameters.
+func (b *BaseCallback) SetParams(p CallbackParams) { b.Params = p }
+
+// SetModel records the model.
+func (b *BaseCallback) SetModel(m *Model) { b.Model = m }
+
+// OnTrainBegin does nothing.
+func (*BaseCallback) OnTrainBegin(Logs) {}
+
+// OnTrainEnd does nothing.
+func (*BaseCallback) OnTrainEnd(Logs) {}
+
+// OnEvalBegin does nothing.
+func (*BaseCallback) OnEvalBegin(Logs) {}
+
+// OnEvalEnd does nothing.
+func (*BaseCallback) OnEvalEnd(Logs) {}
+
+// OnPredictBegin does nothing.
+func (*BaseCallback) OnPredictBegin(Logs) {}
+
+// OnPredictEnd does nothing.
+func (*BaseCallback) OnPredictEnd(Logs) {}
+
+// OnEpochBegin does nothing.
+func (*BaseCallback) OnEpochBegin(int, Logs) {}
+
+// OnEpochEnd does nothing.
+func (*BaseCallback) OnEpochEnd(int, Logs) {}
+
+// OnTrainBatchBegin does nothing.
+func (*BaseCallback) OnTrainBatchBegin(int, Logs) {}
+
+// OnTrainBatchEnd does nothing.
+func (*BaseCallback) OnTrainBatchEnd(int, Logs) {}
+
+// OnEvalBatchBegin does nothing.
+func (*BaseCallback) OnEvalBatchBegin(int, Logs) {}
+
+// OnEvalBatchEnd does nothing.
+func (*BaseCallback) OnEvalBatchEnd(int, Logs) {}
+
+// OnPredictBatchBegin does nothing.
 func (*BaseCallback) OnPredictBatchBegin(int, Logs) {}
-func (*BaseCallback) OnPredictBatchEnd(int, Logs)   {}
+
+// OnPredictBatchEnd does nothing.
+func (*BaseCallback) OnPredictBatchEnd(int, Logs) {}
+
+// errReporter is implemented by callbacks whose work can fail (saving, logging); Fit returns
+// their errors.
+type errReporter interface{ Err() error }
+
+// err joins the errors the callbacks report.
+func (c *callbackList) err() error {
+	var errs []error
+	for _, cb := range c.cbs {
+		if r, ok := cb.(errReporter); ok {
+			errs = append(errs, r.Err())
+		}
+	}
+	return errors.Join(errs...)
+}
 
 // callbackList fans every hook out to its callbacks in order.
 type callbackList struct{ cbs []Callback }
@@ -135,11 +182,12 @@ type callbackConfig struct {
 	verbose, logFreq, saveFreq int
 	saveDir                    string
 	out                        io.Writer
+	fit                        bool // Fit adds a ModelCheckpoint and an LRScheduler
 }
 
 // configCallbacks is Paddle's config_callbacks: a ProgBarLogger first when verbose and none was
-// given, the user's callbacks, then a ModelCheckpoint and an LRScheduler when absent; the save
-// directory is passed to EarlyStopping.
+// given, the user's callbacks, then, for Fit, a ModelCheckpoint and an LRScheduler when absent;
+// the save directory is passed to EarlyStopping.
 func (m *Model) configCallbacks(user []Callback, cfg callbackConfig, params CallbackParams) *callbackList {
 	var cbs []Callback
 	has := func(pred func(Callback) bool) bool {
@@ -154,10 +202,10 @@ func (m *Model) configCallbacks(user []Callback, cfg callbackConfig, params Call
 		cbs = append(cbs, &ProgBarLogger{LogFreq: cfg.logFreq, Verbose: cfg.verbose, Output: cfg.out})
 	}
 	cbs = append(cbs, user...)
-	if !has(func(cb Callback) bool { _, ok := cb.(*ModelCheckpoint); return ok }) {
+	if cfg.fit && !has(func(cb Callback) bool { _, ok := cb.(*ModelCheckpoint); return ok }) {
 		cbs = append(cbs, &ModelCheckpoint{SaveFreq: cfg.saveFreq, SaveDir: cfg.saveDir, Output: cfg.out})
 	}
-	if !has(func(cb Callback) bool { _, ok := cb.(*LRScheduler); return ok }) {
+	if cfg.fit && !has(func(cb Callback) bool { _, ok := cb.(*LRScheduler); return ok }) {
 		cbs = append(cbs, &LRScheduler{})
 	}
 	for _, cb := range cbs {
@@ -177,25 +225,28 @@ func output(w io.Writer) io.Writer {
 	return w
 }
 
-// ModelCheckpoint saves the model to SaveDir/<epoch> every SaveFreq epochs and to SaveDir/final
-// when training ends, as Paddle's; with no SaveDir it does nothing.
+// ModelCheckpoint saves the model to SaveDir/<epoch> every SaveFreq epochs (epochs counted
+// over the model's whole training, so a resumed run does not overwrite earlier checkpoints) and
+// to SaveDir/final when training ends, as Paddle's; with no SaveDir it does nothing. A failed
+// save does not stop training; Fit returns the error at its end.
 type ModelCheckpoint struct {
 	BaseCallback
 	SaveFreq int // 0 means 1
 	SaveDir  string
 	Output   io.Writer // where "save checkpoint at ..." goes; nil means standard output
-	// Err is the first save error; Fit goes on training, as Paddle's does, and the program can
-	// check it afterwards.
-	Err error
+	err      error
 }
+
+// Err returns the first save error.
+func (c *ModelCheckpoint) Err() error { return c.err }
 
 func (c *ModelCheckpoint) save(name string) {
 	path := filepath.Join(c.SaveDir, name)
 	if abs, err := filepath.Abs(path); err == nil && c.Params.Verbose != 0 {
 		fmt.Fprintf(output(c.Output), "save checkpoint at %s\n", abs)
 	}
-	if err := c.Model.Save(path); err != nil && c.Err == nil {
-		c.Err = err
+	if err := c.Model.Save(path); err != nil && c.err == nil {
+		c.err = err
 	}
 }
 
@@ -213,25 +264,33 @@ func (c *ModelCheckpoint) OnTrainEnd(Logs) {
 	}
 }
 
-// EarlyStopping stops Fit when the monitored evaluation value has not improved for more than
-// Patience evaluations, as Paddle's; it needs evaluation data. With SaveBestModel and a save
-// directory (Fit's SaveDir unless set), it saves the best model to SaveDir/best_model.
+// EarlyStopping stops Fit when the monitored evaluation value has not improved by more than
+// MinDelta for more than Patience evaluations, as Paddle's; it needs evaluation data. It saves
+// the best model to SaveDir/best_model (SaveDir defaults to Fit's) unless NoSaveBest is set, and
+// prints "Epoch N: Early stopping." unless Quiet. The zero value monitors "loss".
 type EarlyStopping struct {
 	BaseCallback
-	Monitor       string  // the logged value to watch; "" means "loss"
-	Mode          string  // "min", "max" or "auto"/"" (max if Monitor contains "acc", else min)
-	Patience      int     // evaluations without improvement to tolerate
-	MinDelta      float64 // the least change that counts as an improvement
-	Baseline      *float64
-	SaveBestModel bool
-	SaveDir       string
-	Verbose       int
-	Output        io.Writer
+	Monitor  string  // the logged value to watch; "" means "loss"
+	Mode     string  // "min", "max" or "auto"/"" (max if Monitor contains "acc", else min)
+	Patience int     // evaluations without improvement to tolerate
+	MinDelta float64 // how much better than the best a value must be to count as an improvement
+	// Baseline, if set, is the value to beat at first instead of the first evaluation's.
+	Baseline *float64
+	// NoSaveBest disables saving the best model (Paddle's save_best_model=False; Paddle saves it
+	// by default).
+	NoSaveBest bool
+	SaveDir    string    // where best_model goes; "" means Fit's SaveDir
+	Quiet      bool      // do not print the stopping message (Paddle's verbose=0)
+	Output     io.Writer // where the message goes; nil means standard output
 
 	best    float64
 	wait    int
 	stopped int
+	err     error
 }
+
+// Err returns the first error saving the best model.
+func (e *EarlyStopping) Err() error { return e.err }
 
 func (e *EarlyStopping) monitor() string {
 	if e.Monitor == "" {
@@ -269,21 +328,24 @@ func (e *EarlyStopping) OnEvalEnd(logs Logs) {
 	if !ok {
 		return
 	}
-	improved := cur-e.MinDelta < e.best
+	// Paddle: monitor_op(current - min_delta, best) with min_delta negated for "min"
+	improved := cur+e.MinDelta < e.best
 	if e.maximize() {
-		improved = cur+e.MinDelta > e.best
+		improved = cur-e.MinDelta > e.best
 	}
 	if improved {
 		e.best, e.wait = cur, 0
-		if e.SaveBestModel && e.SaveDir != "" {
-			e.Model.Save(filepath.Join(e.SaveDir, "best_model"))
+		if !e.NoSaveBest && e.SaveDir != "" {
+			if err := e.Model.Save(filepath.Join(e.SaveDir, "best_model")); err != nil && e.err == nil {
+				e.err = err
+			}
 		}
 	} else {
 		e.wait++
 	}
 	if e.wait > e.Patience {
 		e.Model.StopTraining = true
-		if e.Verbose > 0 {
+		if !e.Quiet {
 			fmt.Fprintf(output(e.Output), "Epoch %d: Early stopping.\n", e.stopped+1)
 		}
 	}
@@ -299,7 +361,14 @@ type LRScheduler struct {
 	BaseCallback
 	ByEpoch bool
 	Monitor string // for a MetricScheduler; "" means "loss"
+	inFit   bool   // only Fit's evaluations step a MetricScheduler, not a standalone Evaluate
 }
+
+// OnTrainBegin notes that a Fit runs.
+func (c *LRScheduler) OnTrainBegin(Logs) { c.inFit = true }
+
+// OnTrainEnd notes that the Fit ended.
+func (c *LRScheduler) OnTrainEnd(Logs) { c.inFit = false }
 
 func (c *LRScheduler) scheduler() optim.Scheduler {
 	if c.Model == nil {
@@ -341,9 +410,9 @@ func (c *LRScheduler) OnEpochEnd(int, Logs) {
 	}
 }
 
-// OnEvalEnd steps a MetricScheduler with the monitored value.
+// OnEvalEnd steps a MetricScheduler with the monitored value, during Fit.
 func (c *LRScheduler) OnEvalEnd(logs Logs) {
-	if s, ok := c.scheduler().(optim.MetricScheduler); ok {
+	if s, ok := c.scheduler().(optim.MetricScheduler); ok && c.inFit {
 		name := c.Monitor
 		if name == "" {
 			name = "loss"
@@ -360,10 +429,12 @@ func (c *LRScheduler) OnEvalEnd(logs Logs) {
 type ScalarLogger struct {
 	BaseCallback
 	Output io.Writer
-	// Err is the first write error.
-	Err   error
-	epoch int
+	err    error
+	epoch  int
 }
+
+// Err returns the first write error.
+func (s *ScalarLogger) Err() error { return s.err }
 
 // NewScalarLogger creates (or truncates) the file path and returns a ScalarLogger writing to it,
 // with a function that closes the file.
@@ -386,8 +457,8 @@ func (s *ScalarLogger) write(md string, logs Logs) {
 	if err == nil {
 		_, err = s.Output.Write(append(b, '\n'))
 	}
-	if err != nil && s.Err == nil {
-		s.Err = err
+	if err != nil && s.err == nil {
+		s.err = err
 	}
 }
 

@@ -1,10 +1,14 @@
 package oar
 
 import (
+	"bufio"
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"math"
 	"os"
 	"path/filepath"
@@ -239,29 +243,33 @@ func (m *Model) Fit(ctx context.Context, train Source, opt FitOptions) (*History
 	if opt.Eval != nil {
 		evalLoader = loaderFor("Fit", opt.Eval, orDefault(opt.EvalBatchSize, opt.BatchSize), opt.Workers, false, false, 0, opt.Timeout)
 	}
+	start := m.epochs // epochs are numbered over the model's whole training
 	cbs := m.configCallbacks(opt.Callbacks, callbackConfig{
 		verbose: opt.Verbose, logFreq: orDefault(opt.LogFreq, 10), saveDir: opt.SaveDir,
-		saveFreq: orDefault(opt.SaveFreq, 1), out: opt.Output,
-	}, CallbackParams{BatchSize: max(opt.BatchSize, 1), Epochs: epochs, Steps: loader.Len(), Verbose: opt.Verbose, Metrics: m.MetricNames()})
+		saveFreq: orDefault(opt.SaveFreq, 1), out: opt.Output, fit: true,
+	}, CallbackParams{BatchSize: max(opt.BatchSize, 1), Epochs: start + epochs, Steps: loader.Len(), Verbose: opt.Verbose, Metrics: m.MetricNames()})
 	m.StopTraining = false
 	hist := &History{}
 	numIters := opt.NumIters
 	cbs.OnTrainBegin(Logs{})
 	var logs Logs
-	for epoch := range epochs {
+	for epoch := start; epoch < start+epochs; epoch++ {
 		cbs.OnEpochBegin(epoch, Logs{})
 		var err error
-		logs, err = m.runEpoch(ctx, loader, cbs, modeTrain, epoch, &numIters, opt.DetectNonFinite)
+		var complete bool
+		logs, complete, err = m.runEpoch(ctx, loader, cbs, modeTrain, epoch, &numIters, opt.DetectNonFinite)
 		if err != nil {
-			return hist, m.interrupted(err, opt.SaveDir)
+			return hist, errors.Join(m.interrupted(err, opt.SaveDir), cbs.err())
 		}
-		m.epochs++
+		if complete { // an epoch cut short by NumIters does not count: a resumed run redoes it
+			m.epochs++
+		}
 		cbs.OnEpochEnd(epoch, logs)
 		hist.Train = append(hist.Train, logs)
 		if evalLoader != nil && epoch%orDefault(opt.EvalFreq, 1) == 0 {
 			evalLogs, err := m.evaluate(ctx, evalLoader, cbs)
 			if err != nil {
-				return hist, m.interrupted(err, opt.SaveDir)
+				return hist, errors.Join(m.interrupted(err, opt.SaveDir), cbs.err())
 			}
 			hist.Eval = append(hist.Eval, evalLogs)
 		}
@@ -270,10 +278,12 @@ func (m *Model) Fit(ctx context.Context, train Source, opt FitOptions) (*History
 		}
 	}
 	cbs.OnTrainEnd(logs)
-	return hist, nil
+	return hist, cbs.err()
 }
 
-// interrupted saves a checkpoint after a cancellation, when there is a SaveDir.
+// interrupted saves a checkpoint after a cancellation, when there is a SaveDir. The checkpoint
+// holds the epochs completed before the cancellation: a run resumed from it redoes the
+// interrupted epoch from its start.
 func (m *Model) interrupted(err error, saveDir string) error {
 	if saveDir == "" || !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded) {
 		return err
@@ -294,11 +304,11 @@ const (
 
 // runEpoch runs one pass of loader in mode, calling the batch hooks, and returns the last logs.
 // numIters, if positive, counts the steps left in Fit.
-func (m *Model) runEpoch(ctx context.Context, loader *data.Loader, cbs *callbackList, md mode, epoch int, numIters *int, detect bool) (Logs, error) {
+// It reports whether the epoch ran to its end (not cut short by NumIters).
+func (m *Model) runEpoch(ctx context.Context, loader *data.Loader, cbs *callbackList, md mode, epoch int, numIters *int, detect bool) (logs Logs, complete bool, err error) {
 	m.resetMetrics()
 	defer m.resetMetrics()
 	names := m.MetricNames()
-	var logs Logs
 	step := 0
 	for b := range loader.All(ctx) {
 		if len(b) < 2 {
@@ -311,7 +321,7 @@ func (m *Model) runEpoch(ctx context.Context, loader *data.Loader, cbs *callback
 			var cause error
 			loss, vals, cause = m.trainStep(b[0], b[1], detect)
 			if math.IsNaN(loss) || math.IsInf(loss, 0) {
-				return logs, &NonFiniteLossError{Epoch: epoch + 1, Step: step, Loss: loss, Cause: cause}
+				return logs, false, &NonFiniteLossError{Epoch: epoch + 1, Step: step, Loss: loss, Cause: cause}
 			}
 		} else {
 			loss, vals = m.EvalBatch(b[0], b[1])
@@ -327,11 +337,11 @@ func (m *Model) runEpoch(ctx context.Context, loader *data.Loader, cbs *callback
 			*numIters--
 			if *numIters == 0 {
 				m.StopTraining = true
-				break
+				return logs, step == loader.Len(), loader.Err()
 			}
 		}
 	}
-	return logs, loader.Err()
+	return logs, true, loader.Err()
 }
 
 // trainStep is TrainBatch; with detect it marks x with CheckFinite and turns the panic of the
@@ -385,7 +395,7 @@ func (m *Model) Evaluate(ctx context.Context, evalData Source, opt EvalOptions) 
 
 func (m *Model) evaluate(ctx context.Context, loader *data.Loader, cbs *callbackList) (Logs, error) {
 	cbs.OnEvalBegin(Logs{Steps: loader.Len(), Names: m.MetricNames()})
-	logs, err := m.runEpoch(ctx, loader, cbs, modeEval, 0, nil, false)
+	logs, _, err := m.runEpoch(ctx, loader, cbs, modeEval, 0, nil, false)
 	if err != nil {
 		return logs, err
 	}
@@ -434,25 +444,40 @@ const (
 	optExt    = ".opt.safetensors"
 )
 
-// metaEpochs is the metadata key of the completed epochs in the parameters file.
-const metaEpochs = "oar.epochs"
+// Metadata keys of the files Save writes: the epochs trained (parameters file) and an identifier
+// of the Save call written into both files, so that a pair from two different saves (a crash
+// between the two writes) is refused rather than silently mixed.
+const (
+	metaEpochs = "oar.epochs"
+	metaSaveID = "oar.save_id"
+)
 
 // Save writes the network's state dict, its layers' random states (Dropout) and the number of
-// completed epochs to path+".safetensors" and, when the model has an optimizer, its state to
-// path+".opt.safetensors" (Paddle's .pdparams and .pdopt), creating path's directory. Each file is
-// written atomically. A model loaded from them continues training exactly as the saved one would.
+// completed epochs to path+".safetensors" and, when the model has an optimizer, the optimizer's
+// state to path+".opt.safetensors" (Paddle's .pdparams and .pdopt), creating path's directory.
+// Each file is written atomically (a crash leaves the old file or the new one), the optimizer's
+// first; both carry the same save identifier, which Load checks. A model loaded from them
+// continues training exactly as the saved one would.
 func (m *Model) Save(path string) error {
 	path = trimExt(path)
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return fmt.Errorf("oar: save: %w", err)
 	}
-	if err := nn.Save(path+paramsExt, m.Network, map[string]string{metaEpochs: strconv.Itoa(m.epochs)}); err != nil {
-		return fmt.Errorf("oar: save: %w", err)
-	}
+	var id [8]byte
+	rand.Read(id[:])
+	saveID := hex.EncodeToString(id[:])
 	if m.opt != nil {
-		if err := optim.SaveFile(path+optExt, m.opt); err != nil {
-			return fmt.Errorf("oar: save: %w", err)
+		st := m.opt.State()
+		meta := maps.Clone(st.Meta)
+		meta[metaSaveID] = saveID
+		err := nn.WriteFileAtomic(path+optExt, func(w io.Writer) error { return nn.WriteSafetensors(w, st.Tensors, meta) })
+		if err != nil {
+			return fmt.Errorf("oar: save %s: %w", path+optExt, err)
 		}
+	}
+	meta := map[string]string{metaEpochs: strconv.Itoa(m.epochs), metaSaveID: saveID}
+	if err := nn.Save(path+paramsExt, m.Network, meta); err != nil {
+		return fmt.Errorf("oar: save: %w", err)
 	}
 	return nil
 }
@@ -460,81 +485,130 @@ func (m *Model) Save(path string) error {
 // LoadOptions are Load's settings, Paddle's load arguments.
 type LoadOptions struct {
 	// SkipMismatch loads the entries that fit and skips missing, unexpected and mis-shaped ones
-	// (Paddle's skip_mismatch), reporting them through the returned error only if nothing fits.
+	// (Paddle's skip_mismatch); it fails only if nothing fits. An optimizer state that does not
+	// fit is then ignored, leaving the optimizer fresh, as Paddle does.
 	SkipMismatch bool
 	// ResetOptimizer ignores the saved optimizer state (Paddle's reset_optimizer).
 	ResetOptimizer bool
 }
 
 // Load reads what Save wrote at path (a ".safetensors" or ".opt.safetensors" suffix is
-// stripped). The optimizer state is read when the model has an optimizer, the file exists and
-// ResetOptimizer is false. Errors name the file and every mismatch; without SkipMismatch nothing
-// changes on error.
+// stripped): the parameters, random states and epoch count, and the optimizer state when the
+// model has an optimizer, the file exists and ResetOptimizer is false. Everything is read and
+// checked before anything changes: on error (a missing or corrupt file, a mismatch, optimizer
+// state from another Save) the model is unchanged, and the error names the file and every
+// mismatch.
 func (m *Model) Load(path string, opt ...LoadOptions) error {
 	var o LoadOptions
 	if len(opt) > 0 {
 		o = opt[0]
 	}
 	path = trimExt(path)
-	var meta map[string]string
-	var err error
-	if o.SkipMismatch {
-		meta, err = loadMatching(path+paramsExt, m.Network)
-	} else {
-		meta, err = nn.Load(path+paramsExt, m.Network)
-	}
+	sd, meta, err := readCheckpoint(path + paramsExt)
 	if err != nil {
-		return fmt.Errorf("oar: load: %w", err)
+		return err
 	}
+	epochs := 0
 	if v, ok := meta[metaEpochs]; ok {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 0 {
+		if epochs, err = strconv.Atoi(v); err != nil || epochs < 0 {
 			return fmt.Errorf("oar: load %s: %s %q is not a count of epochs", path+paramsExt, metaEpochs, v)
 		}
-		m.epochs = n
 	}
-	if m.opt == nil || o.ResetOptimizer {
-		return nil
-	}
-	if _, err := os.Stat(path + optExt); errors.Is(err, os.ErrNotExist) {
-		return nil // e.g. saved without an optimizer
-	}
-	if err := optim.LoadFile(path+optExt, m.opt); err != nil {
-		if o.SkipMismatch {
-			return nil // Paddle warns and keeps the fresh optimizer state
+	if o.SkipMismatch {
+		sd = matching(m.Network, sd)
+		if len(sd) == 0 {
+			return fmt.Errorf("oar: load %s: no entry matches the network", path+paramsExt)
 		}
-		return fmt.Errorf("oar: load: %w", err)
+		sd = append(sd, unmatched(m.Network, sd)...) // keep the layer's own values where the file had none
 	}
+	if err := nn.CheckStateDict(m.Network, sd); err != nil {
+		return fmt.Errorf("oar: load %s: %w", path+paramsExt, err)
+	}
+	var optState *optim.State
+	if m.opt != nil && !o.ResetOptimizer {
+		if optState, err = readOptimizerState(path+optExt, meta[metaSaveID]); err != nil && !o.SkipMismatch {
+			return err
+		}
+	}
+
+	// Apply: the random states and the optimizer state each change all or nothing; the state
+	// dict was checked and cannot fail.
+	oldRNG := nn.RandomStates(m.Network)
+	if err := nn.SetRandomStates(m.Network, meta); err != nil {
+		return fmt.Errorf("oar: load %s: %w", path+paramsExt, err)
+	}
+	if optState != nil {
+		if err := m.opt.SetState(*optState); err != nil && !o.SkipMismatch {
+			nn.SetRandomStates(m.Network, oldRNG)
+			return fmt.Errorf("oar: load %s: %w", path+optExt, err)
+		}
+	}
+	if err := nn.SetStateDict(m.Network, sd); err != nil {
+		panic(err) // checked above
+	}
+	m.epochs = epochs
 	return nil
 }
 
-// loadMatching copies the entries of the file at path whose name and shape match l's, restores
-// the random states it holds, and returns its metadata.
-func loadMatching(path string, l nn.Layer) (map[string]string, error) {
+// readCheckpoint reads a safetensors file, naming it in errors.
+func readCheckpoint(path string) ([]nn.Param, map[string]string, error) {
 	f, err := os.Open(path)
+	if err != nil {
+		return nil, nil, fmt.Errorf("oar: load: %w", err)
+	}
+	defer f.Close()
+	sd, meta, err := nn.ReadSafetensors(bufio.NewReader(f))
+	if err != nil {
+		return nil, nil, fmt.Errorf("oar: load %s: %w", path, err)
+	}
+	return sd, meta, nil
+}
+
+// readOptimizerState reads the optimizer state file beside a parameters file saved as saveID. It
+// returns nil and no error when there is no such file (a model saved without an optimizer).
+func readOptimizerState(path, saveID string) (*optim.State, error) {
+	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	ts, meta, err := readCheckpoint(path)
 	if err != nil {
 		return nil, err
 	}
-	defer f.Close()
-	saved, meta, err := nn.ReadSafetensors(f)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
+	if got := meta[metaSaveID]; got != saveID {
+		return nil, fmt.Errorf("oar: load %s: saved by another Save (id %q) than the parameters (id %q); load with ResetOptimizer to use the parameters alone", path, got, saveID)
 	}
-	byName := make(map[string]nn.Param, len(saved))
-	for _, p := range saved {
-		byName[p.Name] = p
-	}
-	loaded := 0
+	delete(meta, metaSaveID)
+	return &optim.State{Tensors: ts, Meta: meta}, nil
+}
+
+// matching returns the entries of sd whose name and shape match l's state dict.
+func matching(l nn.Layer, sd []nn.Param) []nn.Param {
+	want := map[string][]int{}
 	for _, p := range nn.StateDict(l) {
-		if s, ok := byName[p.Name]; ok && slices.Equal(s.Shape(), p.Shape()) {
-			copy(p.Data(), s.Data())
-			loaded++
+		want[p.Name] = p.Shape()
+	}
+	var out []nn.Param
+	for _, p := range sd {
+		if shape, ok := want[p.Name]; ok && slices.Equal(shape, p.Shape()) {
+			out = append(out, p)
 		}
 	}
-	if loaded == 0 {
-		return nil, fmt.Errorf("%s: no entry matches the network", path)
+	return out
+}
+
+// unmatched returns l's own entries that sd does not name.
+func unmatched(l nn.Layer, sd []nn.Param) []nn.Param {
+	have := map[string]bool{}
+	for _, p := range sd {
+		have[p.Name] = true
 	}
-	return meta, nn.SetRandomStates(l, meta)
+	var out []nn.Param
+	for _, p := range nn.StateDict(l) {
+		if !have[p.Name] {
+			out = append(out, nn.Param{Name: p.Name, Tensor: p.Clone().Detach()})
+		}
+	}
+	return out
 }
 
 func trimExt(path string) string {

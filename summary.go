@@ -24,9 +24,9 @@ func Summary(net nn.Layer, inputShape []int) ParamsInfo { return SummaryTo(os.St
 // SummaryTo runs net once on a random input of inputShape (one dimension may be -1, read as 1:
 // the batch) and writes Paddle's summary table to w: one row per layer run inside a Sequential
 // (the containers themselves are not rows), named ClassName-k with k counting per class, with its
-// input and output shapes and parameter count, then the totals and size estimates in MB
-// (4 bytes per value; the forward/backward size counts every row's output twice). Rows come from
-// layers run through Sequential; a custom layer that calls its children directly is one row. The
+// input and output shapes and parameter count, then the totals of all net's parameters and size
+// estimates in MB (4 bytes per value; the forward/backward size counts every row's output twice).
+// Rows come from layers run through a Sequential; a network with none is one row. The
 // net runs in evaluation mode, without a graph, and every layer's mode is restored afterwards.
 //
 // It panics if inputShape has more than one -1 or another dimension below 1, or if net panics on
@@ -58,12 +58,7 @@ func SummaryTo(w io.Writer, net nn.Layer, inputShape []int) ParamsInfo {
 		counts[class]++
 		r := row{name: fmt.Sprintf("%s-%d", class, counts[class]), in: pyList([][]int{in.Shape()}),
 			out: pyShape(out.Shape()), outElems: out.Len()}
-		for _, p := range ownParams(l) {
-			r.params += p.Len()
-			if p.RequiresGrad() {
-				r.trainable += p.Len()
-			}
-		}
+		r.params, r.trainable = countParams(ownParams(l))
 		rows = append(rows, r)
 	}
 
@@ -79,8 +74,11 @@ func SummaryTo(w io.Writer, net nn.Layer, inputShape []int) ParamsInfo {
 	defer stop()
 	x := tensor.Uniform(rand.New(rand.NewPCG(0, 0)), 0, 1, shape...).NoGrad()
 	out := net.Forward(x)
-	if _, ok := net.(nn.Parent); !ok { // a lone layer is its own row (Paddle: depth < 1)
+	if len(rows) == 0 {
+		// A lone layer is its own row (Paddle: depth < 1), and so is a custom network whose
+		// children run outside any Sequential.
 		record(net, x, out)
+		rows[len(rows)-1].params, rows[len(rows)-1].trainable = countParams(net.Params())
 	}
 
 	widths := [4]int{15, 20, 20, 15}
@@ -104,14 +102,15 @@ func SummaryTo(w io.Writer, net nn.Layer, inputShape []int) ParamsInfo {
 	sb.WriteString(strings.Repeat("-", table) + "\n")
 	line("Layer (type)", "Input Shape", "Output Shape", "Param #")
 	sb.WriteString(strings.Repeat("=", table) + "\n")
-	var info ParamsInfo
 	outElems := 0
 	for _, r := range rows {
 		line(r.name, r.in, r.out, thousands(r.params))
-		info.TotalParams += r.params
-		info.TrainableParams += r.trainable
 		outElems += r.outElems
 	}
+	// The totals count every parameter of net, including those of layers no row shows (custom
+	// layers that call their children directly).
+	var info ParamsInfo
+	info.TotalParams, info.TrainableParams = countParams(net.Params())
 	inputMB := float64(numel(shape)) * 4 / (1 << 20)
 	fwdMB := 2 * float64(outElems) * 4 / (1 << 20)
 	paramsMB := float64(info.TotalParams) * 4 / (1 << 20)
@@ -127,6 +126,17 @@ func SummaryTo(w io.Writer, net nn.Layer, inputShape []int) ParamsInfo {
 	sb.WriteString(strings.Repeat("-", table) + "\n")
 	io.WriteString(w, sb.String())
 	return info
+}
+
+// countParams returns the number of values in params and how many of them require a gradient.
+func countParams(params []nn.Param) (total, trainable int) {
+	for _, p := range params {
+		total += p.Len()
+		if p.RequiresGrad() {
+			trainable += p.Len()
+		}
+	}
+	return total, trainable
 }
 
 // ownParams returns the parameters of l that none of its sublayers holds (Paddle counts a layer's

@@ -9,6 +9,7 @@ import (
 
 	"github.com/oarlab/oar"
 	"github.com/oarlab/oar/nn"
+	"github.com/oarlab/oar/tensor"
 	"github.com/oarlab/oar/vision/models"
 )
 
@@ -64,4 +65,29 @@ func TestSummaryRestoresModeAndBatchDim(t *testing.T) {
 	require.Equal(t, 6, lone.TotalParams)
 	require.Panics(t, func() { oar.SummaryTo(&buf, net, []int{-1, -1}) })
 	require.True(t, strings.HasSuffix(buf.String(), "---\n"))
+}
+
+// twoLayers is a custom network in the tutorial's style: children called directly.
+type twoLayers struct{ fc1, fc2 *nn.Linear }
+
+func (n *twoLayers) Forward(x *tensor.Tensor) *tensor.Tensor {
+	return n.fc2.Forward(n.fc1.Forward(x).Sigmoid())
+}
+func (n *twoLayers) Params() []nn.Param {
+	return nn.CollectParams(n.Sublayers())
+}
+func (n *twoLayers) Sublayers() []nn.Named {
+	return []nn.Named{{Name: "fc1", Layer: n.fc1}, {Name: "fc2", Layer: n.fc2}}
+}
+
+func TestSummaryCustomNetwork(t *testing.T) {
+	var buf bytes.Buffer
+	net := &twoLayers{nn.NewLinear(784, 10), nn.NewLinear(10, 1)}
+	info := oar.SummaryTo(&buf, net, []int{1, 784})
+	require.Equal(t, oar.ParamsInfo{TotalParams: 7861, TrainableParams: 7861}, info)
+	require.Contains(t, buf.String(), " twoLayers-1 ")
+	require.Contains(t, buf.String(), "Total params: 7,861")
+	// nested in a Sequential, its parameters still count in the totals
+	info = oar.SummaryTo(&buf, nn.NewSequential(net, nn.ReLU{}), []int{1, 784})
+	require.Equal(t, 7861, info.TotalParams)
 }

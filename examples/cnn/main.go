@@ -92,6 +92,10 @@ func newNet() *nn.Sequential {
 }
 
 func run(ctx context.Context, c config) error {
+	if c.epochs < 1 || c.batch < 1 || c.logEvery < 1 || c.workers < 0 || !(c.lr > 0) {
+		return fmt.Errorf("-epochs %d, -batch %d, -log %d and -lr %v must be positive, -workers %d not negative",
+			c.epochs, c.batch, c.logEvery, c.lr, c.workers)
+	}
 	start := time.Now()
 	path, err := tutorial.JSONFile(c.jsonPath, c.dataDir)
 	if err != nil {

@@ -15,7 +15,7 @@
 //     titled with the predicted and true labels (the misclassified ones in red, framed), and
 //     <out>/curves.png, the loss and accuracy per epoch;
 //
-// and it ends with the line "test accuracy: 0.9876". Ctrl-C stops training at the next batch
+// and it ends with a line such as "test accuracy: 0.9859". Ctrl-C stops training at the next batch
 // and exits with status 130.
 //
 // Run it from the repository root (out/ is ignored by git there):

@@ -157,6 +157,9 @@ type Regression struct {
 //  4. save the parameters to c.Out/mnist_<name>.safetensors, load them into a new network from
 //     newNet and print its prediction of the eval image c.Index.
 func RunRegression(ctx context.Context, name string, newNet func() nn.Layer, c Regression) error {
+	if c.Epochs < 1 || c.Batch < 1 || c.LogEvery < 1 || !(c.LR > 0) {
+		return fmt.Errorf("-epochs %d, -batch %d, -log %d and -lr %v must be positive", c.Epochs, c.Batch, c.LogEvery, c.LR)
+	}
 	path, err := JSONFile(c.JSONPath, c.DataDir)
 	if err != nil {
 		return err
