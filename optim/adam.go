@@ -165,6 +165,14 @@ func (a *adam) step(beta1, beta2, eps, coupled, decoupled float32, apply func(st
 
 func adamUpdate(p, g, m, v []float32, b1, b2, c1, c2, eps, wd, decay, stepSize, invSqrtBC2, s float32, b bounds) {
 	g, m, v = g[:len(p)], m[:len(p)], v[:len(p)]
+	// Most elements go through the vector loop (same operations, same results); the rest here.
+	done := adamVector(p, g, m, v, b1, b2, c1, c2, eps, wd, decay, stepSize, invSqrtBC2, s, b)
+	adamUpdateGo(p[done:], g[done:], m[done:], v[done:], b1, b2, c1, c2, eps, wd, decay, stepSize, invSqrtBC2, s, b)
+}
+
+// adamUpdateGo is adamUpdate's loop, one element at a time.
+func adamUpdateGo(p, g, m, v []float32, b1, b2, c1, c2, eps, wd, decay, stepSize, invSqrtBC2, s float32, b bounds) {
+	g, m, v = g[:len(p)], m[:len(p)], v[:len(p)]
 	for i, pi := range p {
 		pi -= decay * pi // AdamW's decoupled decay, with the plain learning rate; 0 for Adam
 		gi := g[i] * s

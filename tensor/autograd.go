@@ -3,16 +3,31 @@ package tensor
 import (
 	"fmt"
 	"slices"
+	"sync"
+
+	"github.com/oarlab/oar/tensor/internal/kernel"
 )
 
-// node records how a tensor was computed, for Backward.
+// node records how a tensor was computed, for Backward. It lives inside the tensor it computed
+// (Tensor.nodeStore), so recording costs no allocation besides the backward closure.
 type node struct {
 	op     string    // the op's name, for messages and debugging
 	inputs []*Tensor // the op's tensor inputs, in order
 	// backward adds the gradient with respect to each input into gin[i], given the gradient g of
 	// the output. gin[i] is nil when input i needs no gradient. Rules must add (+=), never assign:
 	// the same tensor may appear as several inputs (x.Mul(x)), and then gin entries alias.
+	// Neither g nor gin may be retained after the call: their buffers are reused.
 	backward func(g []float32, gin [][]float32)
+	// backwardTo, when set, is used instead of backward. It is the same rule, told by bit i of
+	// fresh that gin[i] is a new buffer with undefined contents, which it must overwrite entirely
+	// instead of adding to. Only inputs whose bit is set in assignable (and that appear once among
+	// the inputs) are given fresh buffers; that saves clearing a buffer and reading it back.
+	backwardTo func(g []float32, gin [][]float32, fresh uint)
+	assignable uint8
+	// identity marks an op whose input gradient is its output gradient (Reshape): when the input
+	// has no gradient buffer yet, it takes over the output's instead of a copy.
+	identity bool
+	inStore  [3]*Tensor // inline storage for inputs
 }
 
 // record attaches a graph node to out when some input requires a gradient and none is marked
@@ -38,9 +53,33 @@ func (out *Tensor) record(op string, backward func(g []float32, gin [][]float32)
 	}
 	if need {
 		out.requiresGrad = true
-		out.node = &node{op: op, inputs: inputs, backward: backward}
+		n := &out.nodeStore
+		n.op, n.backward = op, backward
+		if len(inputs) <= len(n.inStore) {
+			n.inputs = n.inStore[:copy(n.inStore[:], inputs):len(inputs)]
+		} else {
+			n.inputs = slices.Clone(inputs)
+		}
+		out.node = n
 	}
 	return out
+}
+
+// recordTo is record with a rule that may overwrite fresh gradient buffers (see node.backwardTo)
+// of the inputs whose bit is set in assignable.
+func (out *Tensor) recordTo(op string, backwardTo func(g []float32, gin [][]float32, fresh uint), assignable uint8, inputs ...*Tensor) *Tensor {
+	out.record(op, nil, inputs...)
+	if out.node != nil {
+		out.node.backwardTo, out.node.assignable = backwardTo, assignable
+	}
+	return out
+}
+
+// release frees t's node after Backward: the inputs and the closure become unreachable from t.
+func (t *Tensor) release() {
+	t.node = nil
+	t.nodeStore = node{}
+	t.released = true
 }
 
 // RequiresGrad reports whether a gradient will be computed for t by Backward.
@@ -79,7 +118,7 @@ func (t *Tensor) ClearGrad() {
 }
 
 // Detach returns a tensor that shares t's data but has no graph and requires no gradient.
-func (t *Tensor) Detach() *Tensor { return &Tensor{data: t.data, shape: t.shape} }
+func (t *Tensor) Detach() *Tensor { return newTensor(t.data, t.shape) }
 
 // NoGrad returns a view of t (same data) marked so that no op computed from it, directly or
 // through other ops, records a graph: every such result is itself NoGrad and requires no gradient,
@@ -90,7 +129,9 @@ func (t *Tensor) Detach() *Tensor { return &Tensor{data: t.data, shape: t.shape}
 // The mark travels with the tensors, not with the goroutine or a global flag, so one goroutine can
 // evaluate while another trains the same kind of model.
 func (t *Tensor) NoGrad() *Tensor {
-	return &Tensor{data: t.data, shape: t.shape, noGrad: true, checkFinite: t.checkFinite}
+	out := newTensor(t.data, t.shape)
+	out.noGrad, out.checkFinite = true, t.checkFinite
+	return out
 }
 
 // IsNoGrad reports whether t carries the NoGrad mark.
@@ -102,7 +143,8 @@ func (t *Tensor) IsNoGrad() bool { return t.noGrad }
 // gradient flows to t. Like NoGrad, the mark travels with the tensors, so it concerns only the
 // computations that start from the marked input; it costs one pass over every output.
 func (t *Tensor) CheckFinite() *Tensor {
-	out := &Tensor{data: t.data, shape: t.shape, noGrad: t.noGrad, checkFinite: true}
+	out := newTensor(t.data, t.shape)
+	out.noGrad, out.checkFinite = t.noGrad, true
 	return out.record("CheckFinite", func(g []float32, gin [][]float32) { addTo(gin[0], g) }, t)
 }
 
@@ -155,108 +197,185 @@ func (t *Tensor) Backward(opts ...BackwardOption) {
 	if len(t.data) != 1 {
 		panicf("Backward", "output has shape %v, want one element; use BackwardWith to give its gradient", t.shape)
 	}
-	t.backward("Backward", []float32{1}, opts)
+	seed := kernel.GetBuf(1)
+	(*seed)[0] = 1
+	t.backward("Backward", seed, opts)
 }
 
 // BackwardWith is Backward for a tensor of any shape, seeded with grad (Paddle's grad_tensor):
 // the leaves receive the vector-Jacobian product grad·∂t/∂leaf. A nil grad means ones.
 // It panics if grad's shape differs from t's, and as Backward does.
 func (t *Tensor) BackwardWith(grad *Tensor, opts ...BackwardOption) {
-	var seed []float32
+	if grad != nil && !slices.Equal(grad.shape, t.shape) {
+		panicf("BackwardWith", "grad shape %v differs from output shape %v", grad.shape, t.shape)
+	}
+	seed := kernel.GetBuf(len(t.data))
 	if grad == nil {
-		seed = make([]float32, len(t.data))
-		for i := range seed {
-			seed[i] = 1
+		for i := range *seed {
+			(*seed)[i] = 1
 		}
 	} else {
-		if !slices.Equal(grad.shape, t.shape) {
-			panicf("BackwardWith", "grad shape %v differs from output shape %v", grad.shape, t.shape)
-		}
-		seed = slices.Clone(grad.data)
+		copy(*seed, grad.data)
 	}
 	t.backward("BackwardWith", seed, opts)
 }
 
-func (t *Tensor) backward(op string, seed []float32, opts []BackwardOption) {
+func (t *Tensor) backward(op string, seed *[]float32, opts []BackwardOption) {
 	retain := slices.Contains(opts, RetainGraph)
 	if t.released {
+		kernel.PutBuf(seed)
 		panicf(op, "the graph of this %v tensor was released by an earlier Backward; pass tensor.RetainGraph to that call to backpropagate twice", t.shape)
 	}
 	if !t.requiresGrad {
+		kernel.PutBuf(seed)
 		panicf(op, "tensor of shape %v does not require a gradient: no leaf it was computed from has SetRequiresGrad(true)", t.shape)
 	}
-	order := topoOrder(op, t)
-	grads := make(map[*Tensor][]float32, len(order))
-	grads[t] = seed
+	if t.node == nil { // a leaf: its gradient is the seed
+		t.leafGrad()
+		addTo(t.grad.data, *seed)
+		kernel.PutBuf(seed)
+		return
+	}
+	st := getBackwardState()
+	defer putBackwardState(st)
+	st.topoOrder(op, t)
+	order, grads := st.order, st.grads
+	grads[len(order)-1] = seed // the root comes last in a post-order
 	// order is a post-order (inputs before the tensors made from them): walk it backwards so that
-	// every tensor's gradient is complete before its node runs.
+	// every tensor's gradient is complete before its node runs. Only non-leaf tensors are in
+	// order; a leaf's gradient is accumulated straight into its Grad.
 	for i := len(order) - 1; i >= 0; i-- {
-		v := order[i]
-		g := grads[v]
-		delete(grads, v) // free intermediate gradients as soon as they are used
-		if g == nil {
-			continue
+		v, g := order[i], grads[i]
+		grads[i] = nil
+		n := v.node
+		if n.identity && n.inputs[0].requiresGrad && n.inputs[0].node != nil {
+			if j := st.index[n.inputs[0]]; grads[j] == nil { // hand g over instead of copying it
+				grads[j] = g
+				if !retain {
+					v.release()
+				}
+				continue
+			}
 		}
-		if v.node == nil {
-			v.accumulateGrad(g)
-			continue
+		gin := st.gin[:0]
+		var fresh uint
+		for k, in := range n.inputs {
+			var buf []float32
+			switch {
+			case in == nil || !in.requiresGrad:
+			case in.node == nil: // a leaf
+				buf = in.leafGrad()
+			default:
+				j := st.index[in]
+				if grads[j] == nil {
+					if n.backwardTo != nil && n.assignable&(1<<k) != 0 && once(n.inputs, in) {
+						grads[j] = kernel.GetBuf(len(in.data))
+						fresh |= 1 << k
+					} else {
+						grads[j] = kernel.GetZeroBuf(len(in.data))
+					}
+				}
+				buf = *grads[j]
+			}
+			gin = append(gin, buf)
 		}
-		gin := make([][]float32, len(v.node.inputs))
-		for j, in := range v.node.inputs {
+		st.gin = gin
+		if n.backwardTo != nil {
+			n.backwardTo(*g, gin, fresh)
+		} else {
+			n.backward(*g, gin)
+		}
+		clear(gin)
+		kernel.PutBuf(g) // no rule keeps g, so its buffer is free again
+		if !retain {
+			v.release()
+		}
+	}
+}
+
+// once reports whether t appears exactly once in ts.
+func once(ts []*Tensor, t *Tensor) bool {
+	n := 0
+	for _, u := range ts {
+		if u == t {
+			n++
+		}
+	}
+	return n == 1
+}
+
+// leafGrad returns the leaf's gradient buffer, allocating it (zeroed) on first use.
+func (t *Tensor) leafGrad() []float32 {
+	if t.grad == nil {
+		t.grad = newTensor(make([]float32, len(t.data)), t.shape)
+	}
+	return t.grad.data
+}
+
+// backwardState is the scratch memory of one Backward, pooled so that a steady-state training
+// step allocates nothing for it.
+type backwardState struct {
+	index map[*Tensor]int // position in order of each non-leaf tensor visited
+	order []*Tensor
+	grads []*[]float32 // gradient buffer of order[i], pooled; nil until some rule needs it
+	stack []frame
+	gin   [][]float32
+}
+
+type frame struct {
+	t    *Tensor
+	next int // index of the next input to visit
+}
+
+var backwardStates = sync.Pool{New: func() any {
+	return &backwardState{index: make(map[*Tensor]int)}
+}}
+
+func getBackwardState() *backwardState { return backwardStates.Get().(*backwardState) }
+
+func putBackwardState(st *backwardState) {
+	for _, g := range st.grads { // left over only when a rule panicked
+		if g != nil {
+			kernel.PutBuf(g)
+		}
+	}
+	clear(st.index)
+	clear(st.order)
+	clear(st.grads)
+	clear(st.stack)
+	st.order, st.grads, st.stack = st.order[:0], st.grads[:0], st.stack[:0]
+	backwardStates.Put(st)
+}
+
+// topoOrder fills st.order with the non-leaf tensors that require a gradient and are reachable
+// from root, inputs before outputs, and st.index with their positions. It walks with an explicit
+// stack, so a chain of any length stays off the goroutine stack.
+func (st *backwardState) topoOrder(op string, root *Tensor) {
+	st.index[root] = -1
+	st.stack = append(st.stack, frame{t: root})
+	for len(st.stack) > 0 {
+		top := &st.stack[len(st.stack)-1]
+		if top.next < len(top.t.node.inputs) {
+			in := top.t.node.inputs[top.next]
+			top.next++
 			if in == nil || !in.requiresGrad {
 				continue
 			}
-			buf, ok := grads[in]
-			if !ok {
-				buf = make([]float32, len(in.data))
-				grads[in] = buf
+			if in.released {
+				panicf(op, "the graph through a %v tensor (an input of %s) was released by an earlier Backward; pass tensor.RetainGraph to that call to backpropagate twice", in.shape, top.t.node.op)
 			}
-			gin[j] = buf
-		}
-		v.node.backward(g, gin)
-		if !retain {
-			v.node = nil
-			v.released = true
-		}
-	}
-}
-
-// accumulateGrad adds g (which the caller gives up) into t's gradient.
-func (t *Tensor) accumulateGrad(g []float32) {
-	if t.grad == nil {
-		t.grad = &Tensor{data: g, shape: t.shape}
-		return
-	}
-	addTo(t.grad.data, g)
-}
-
-// topoOrder returns the tensors that require a gradient and are reachable from root, inputs
-// before outputs. It walks with an explicit stack, so a chain of any length stays off the
-// goroutine stack.
-func topoOrder(op string, root *Tensor) []*Tensor {
-	type frame struct {
-		t    *Tensor
-		next int // index of the next input to visit
-	}
-	visited := map[*Tensor]bool{root: true}
-	var order []*Tensor
-	stack := []frame{{t: root}}
-	for len(stack) > 0 {
-		top := &stack[len(stack)-1]
-		if top.t.node != nil && top.next < len(top.t.node.inputs) {
-			in := top.t.node.inputs[top.next]
-			top.next++
-			if in != nil && in.requiresGrad && !visited[in] {
-				if in.released {
-					panicf(op, "the graph through a %v tensor (an input of %s) was released by an earlier Backward; pass tensor.RetainGraph to that call to backpropagate twice", in.shape, top.t.node.op)
-				}
-				visited[in] = true
-				stack = append(stack, frame{t: in})
+			if in.node == nil { // a leaf
+				continue
+			}
+			if _, seen := st.index[in]; !seen {
+				st.index[in] = -1
+				st.stack = append(st.stack, frame{t: in})
 			}
 			continue
 		}
-		order = append(order, top.t)
-		stack = stack[:len(stack)-1]
+		st.index[top.t] = len(st.order)
+		st.order = append(st.order, top.t)
+		st.stack = st.stack[:len(st.stack)-1]
 	}
-	return order
+	st.grads = slices.Grow(st.grads, len(st.order))[:len(st.order)]
 }

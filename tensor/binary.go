@@ -13,7 +13,7 @@ func (t *Tensor) binary(op string, u *Tensor, f func(a, b float32) float32,
 	grads func(a, b, y float32) (float32, float32)) *Tensor {
 	shape := broadcastShapes(op, t.shape, u.shape)
 	a, b := expand(t.data, t.shape, shape), expand(u.data, u.shape, shape)
-	out := &Tensor{data: make([]float32, len(a)), shape: shape}
+	out := newTensor(make([]float32, len(a)), shape)
 	for i := range a {
 		out.data[i] = f(a[i], b[i])
 	}
@@ -51,19 +51,29 @@ func (t *Tensor) binary(op string, u *Tensor, f func(a, b float32) float32,
 // Add returns t+u, broadcasting (NumPy rules). It panics if the shapes do not broadcast.
 func (t *Tensor) Add(u *Tensor) *Tensor {
 	if slices.Equal(t.shape, u.shape) { // the common case, without the per-element closure
-		out := &Tensor{data: make([]float32, len(t.data)), shape: t.shape}
+		out := newTensor(make([]float32, len(t.data)), t.shape)
 		kernel.Add(out.data, t.data, u.data)
-		return out.record("Add", func(g []float32, gin [][]float32) {
-			for _, d := range gin {
-				if d != nil {
+		return out.recordTo("Add", func(g []float32, gin [][]float32, fresh uint) {
+			for i, d := range gin {
+				switch {
+				case d == nil:
+				case fresh&(1<<i) != 0:
+					copy(d, g)
+				default:
 					addTo(d, g)
 				}
 			}
-		}, t, u)
+		}, 3, t, u)
+	}
+	if rowBroadcast(t.shape, u.shape) { // [..., M] + [M], as a bias: no expanded copy of u
+		return t.addRows("Add", u, 1)
+	}
+	if rowBroadcast(u.shape, t.shape) {
+		return u.addRows("Add", t, 0)
 	}
 	shape := broadcastShapes("Add", t.shape, u.shape)
 	a, b := expand(t.data, t.shape, shape), expand(u.data, u.shape, shape)
-	out := &Tensor{data: make([]float32, len(a)), shape: shape}
+	out := newTensor(make([]float32, len(a)), shape)
 	kernel.Add(out.data, a, b)
 	return out.record("Add", func(g []float32, gin [][]float32) {
 		if gin[0] != nil {
@@ -73,6 +83,49 @@ func (t *Tensor) Add(u *Tensor) *Tensor {
 			reduceInto(gin[1], g, u.shape, shape)
 		}
 	}, t, u)
+}
+
+// rowBroadcast reports whether row broadcasts to the shape of t by repeating it along t's leading
+// axes: row's shape, without leading 1s, is a proper suffix of t's, and row has fewer dimensions
+// than t or the same with leading 1s.
+func rowBroadcast(t, row []int) bool {
+	r := row
+	for len(r) > 0 && r[0] == 1 {
+		r = r[1:]
+	}
+	if len(r) == 0 || len(row) > len(t) || len(r) >= len(t) {
+		return false
+	}
+	return slices.Equal(r, t[len(t)-len(r):])
+}
+
+// addRows returns t + row with row repeated along t's leading axes (rowBroadcast(t.shape,
+// row.shape)); the result's shape is t's. rowIdx is the position of row among the op's inputs
+// (0 or 1), so that the recorded inputs keep the caller's order. The gradient of row is the sum of
+// g's rows, added in row order (as reduceInto adds them).
+func (t *Tensor) addRows(op string, row *Tensor, rowIdx int) *Tensor {
+	m := len(row.data)
+	out := newTensor(make([]float32, len(t.data)), t.shape)
+	for r := 0; r < len(t.data); r += m {
+		kernel.Add(out.data[r:r+m], t.data[r:r+m], row.data)
+	}
+	ti := 1 - rowIdx
+	inputs := [2]*Tensor{}
+	inputs[ti], inputs[rowIdx] = t, row
+	return out.recordTo(op, func(g []float32, gin [][]float32, fresh uint) {
+		if d := gin[ti]; d != nil {
+			if fresh&(1<<ti) != 0 {
+				copy(d, g)
+			} else {
+				addTo(d, g)
+			}
+		}
+		if d := gin[rowIdx]; d != nil {
+			for r := 0; r < len(g); r += m {
+				addTo(d, g[r:r+m])
+			}
+		}
+	}, 1<<ti, inputs[0], inputs[1])
 }
 
 // Sub returns t-u, broadcasting. It panics if the shapes do not broadcast.
@@ -151,7 +204,7 @@ func Where(cond, a, b *Tensor) *Tensor {
 	shape := broadcastShapes("Where", cond.shape, a.shape, b.shape)
 	c := expand(cond.data, cond.shape, shape)
 	x, y := expand(a.data, a.shape, shape), expand(b.data, b.shape, shape)
-	out := &Tensor{data: make([]float32, len(c)), shape: shape}
+	out := newTensor(make([]float32, len(c)), shape)
 	for i := range c {
 		if c[i] != 0 {
 			out.data[i] = x[i]

@@ -60,97 +60,29 @@ func resolveConv(x, w, b *Tensor, opt ConvOptions) convGeom {
 		colLen: cg * kh * kw * rows.out * cols.out, outLen: rows.out * cols.out}
 }
 
-// convChunks is how many images one goroutine convolves at a time. It depends only on the batch
-// size, so the weight gradient, summed per chunk and then over chunks in order, is bitwise the same
-// whatever GOMAXPROCS is.
-func convChunks(n int) int { return max(1, (n+15)/16) }
-
 // Conv2D returns the 2-D convolution (cross-correlation, as every framework) of the NCHW input t
 // with weight w [out, in/groups, kh, kw] plus bias b [out] (nil for none), as paddle's conv2d:
 // output [N, out, H', W'] with H' = (H + pad_top + pad_bottom - (dilation*(kh-1)+1))/stride + 1.
-// It is lowered to im2col + GEMM per image, images split over goroutines.
+// It is lowered to im2col + GEMM over chunks of a few images at a time, chunks split over
+// goroutines.
 //
 // It panics if t or w is not 4-D, the channels do not fit the groups, b is not [out], an option
 // has the wrong number of values or is below 1, or the dilated kernel is larger than the padded
 // input.
 func (t *Tensor) Conv2D(w, b *Tensor, opt ConvOptions) *Tensor {
 	cv := resolveConv(t, w, b, opt)
-	k := cv.cg * cv.g.KH * cv.g.KW // GEMM inner size
-	out := &Tensor{data: make([]float32, cv.n*cv.o*cv.outLen), shape: []int{cv.n, cv.o, cv.g.OutH, cv.g.OutW}}
-	chunk := convChunks(cv.n)
-	gemm := gemmFor(cv.n, chunk)
-	kernel.ParallelFor(cv.n, chunk, func(lo, hi int) {
-		col := make([]float32, cv.colLen)
-		for n := lo; n < hi; n++ {
-			for gi := range cv.groups {
-				img := t.data[(n*cv.c+gi*cv.cg)*cv.h*cv.w:]
-				y := out.data[(n*cv.o+gi*cv.og)*cv.outLen : (n*cv.o+(gi+1)*cv.og)*cv.outLen]
-				kernel.Im2col(cv.g, img, col)
-				gemm(false, false, cv.og, cv.outLen, k, 1, w.data[gi*cv.og*k:], k, col, cv.outLen, 0, y, cv.outLen)
-			}
-			if b != nil {
-				for o := range cv.o {
-					plane := out.data[(n*cv.o+o)*cv.outLen : (n*cv.o+o+1)*cv.outLen]
-					for i := range plane {
-						plane[i] += b.data[o]
-					}
-				}
-			}
-		}
-	})
-	return out.record("Conv2D", func(g []float32, gin [][]float32) {
-		gx, gw := gin[0], gin[1]
-		if len(gin) > 2 && gin[2] != nil {
-			for n := range cv.n {
-				for o := range cv.o {
-					gin[2][o] += kernel.Sum(g[(n*cv.o+o)*cv.outLen : (n*cv.o+o+1)*cv.outLen])
-				}
-			}
-		}
-		if gx == nil && gw == nil {
-			return
-		}
-		nChunks := (cv.n + chunk - 1) / chunk
-		var partial []float32 // one weight gradient per chunk, summed in chunk order below
-		if gw != nil {
-			partial = make([]float32, nChunks*len(w.data))
-		}
-		kernel.ParallelFor(cv.n, chunk, func(lo, hi int) {
-			col := make([]float32, cv.colLen)
-			var pw []float32
-			if gw != nil {
-				pw = partial[lo/chunk*len(w.data) : (lo/chunk+1)*len(w.data)]
-			}
-			for n := lo; n < hi; n++ {
-				for gi := range cv.groups {
-					dy := g[(n*cv.o+gi*cv.og)*cv.outLen:]
-					wg := w.data[gi*cv.og*k:]
-					if gw != nil { // dW_g += dY_g · colᵀ
-						kernel.Im2col(cv.g, t.data[(n*cv.c+gi*cv.cg)*cv.h*cv.w:], col)
-						gemm(false, true, cv.og, k, cv.outLen, 1, dy, cv.outLen, col, cv.outLen, 1, pw[gi*cv.og*k:], k)
-					}
-					if gx != nil { // dX_g += col2im(W_gᵀ · dY_g)
-						gemm(true, false, k, cv.outLen, cv.og, 1, wg, k, dy, cv.outLen, 0, col, cv.outLen)
-						kernel.Col2im(cv.g, col, gx[(n*cv.c+gi*cv.cg)*cv.h*cv.w:])
-					}
-				}
-			}
-		})
-		if gw != nil {
-			for c := range nChunks {
-				addTo(gw, partial[c*len(w.data):(c+1)*len(w.data)])
-			}
-		}
-	}, t, w, b)
-}
-
-type gemmFunc func(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int)
-
-// gemmFor picks the parallel GEMM when the batch gives a single chunk (so the images themselves
-// cannot be split) and the single-goroutine one otherwise.
-func gemmFor(n, chunk int) gemmFunc {
-	if n <= chunk {
-		return kernel.Gemm
+	kc := kernel.Conv{G: cv.g, N: cv.n, Groups: cv.groups, OutC: cv.og}
+	out := newTensor(make([]float32, cv.n*cv.o*cv.outLen), []int{cv.n, cv.o, cv.g.OutH, cv.g.OutW})
+	var bias []float32
+	if b != nil {
+		bias = b.data
 	}
-	return kernel.GemmSerial
+	kernel.ConvForward(kc, t.data, w.data, bias, out.data)
+	return out.record("Conv2D", func(g []float32, gin [][]float32) {
+		var gb []float32
+		if len(gin) > 2 {
+			gb = gin[2]
+		}
+		kernel.ConvBackward(kc, t.data, w.data, g, gin[0], gin[1], gb)
+	}, t, w, b)
 }

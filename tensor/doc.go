@@ -46,8 +46,14 @@
 //
 // # Performance
 //
-// MatMul and Conv2D run on a packed, cache-blocked GEMM (AVX2/FMA assembly on amd64 CPUs that
-// have it, pure Go elsewhere or with the purego build tag); Conv2D lowers to im2col + GEMM per
-// image and splits the batch over goroutines. Softmax, LogSoftmax, MaxPool2D and AvgPool2D are
-// fused kernels.
+// MatMul, Linear and Conv2D run on a packed, cache-blocked GEMM (AVX2/FMA assembly on amd64 CPUs
+// that have it, pure Go elsewhere or with the purego build tag). Conv2D unfolds a few images at a
+// time side by side (im2col) so that each GEMM is wide, packs the weights once per call, computes
+// weight gradients as long dot products, and splits the batch over goroutines. ReLU, MaxPool2D
+// with 2×2 windows, Softmax, LogSoftmax, SoftmaxCrossEntropy and AvgPool2D are fused kernels.
+//
+// Backward takes gradient buffers from a free list and gives them back as soon as they are
+// consumed, lets ops that overwrite their input's gradient skip clearing it, and hands a
+// Reshape's gradient through without a copy; a recorded op is one allocation besides its data
+// and its backward closure. A training step's only large allocations are the ops' outputs.
 package tensor

@@ -131,3 +131,18 @@ func TestGradReductionsAndShapes(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) { tensortest.GradCheck(t, c.f, c.inputs, tensortest.GradCheckOptions{}) })
 	}
 }
+
+// TestAddRowBroadcast checks the bias-like Add fast path against the general broadcast, values
+// and gradients, in both operand orders.
+func TestAddRowBroadcast(t *testing.T) {
+	rng := newRNG()
+	for _, shapes := range [][2][]int{{{4, 3}, {3}}, {{2, 3, 5}, {5}}, {{2, 3, 5}, {3, 5}}, {{4, 3}, {1, 3}}, {{2, 3, 5}, {1, 5}}} {
+		x, b := tensor.Randn(rng, shapes[0]...), tensor.Randn(rng, shapes[1]...)
+		tensortest.GradCheck(t, func(xs ...*tensor.Tensor) *tensor.Tensor { return xs[0].Add(xs[1]) }, []*tensor.Tensor{x, b}, tensortest.GradCheckOptions{})
+		tensortest.GradCheck(t, func(xs ...*tensor.Tensor) *tensor.Tensor { return xs[1].Add(xs[0]) }, []*tensor.Tensor{x, b}, tensortest.GradCheckOptions{})
+		// The same values as adding an explicitly broadcast copy.
+		full := b.Add(tensor.Zeros(shapes[0]...))
+		tensortest.AllClose(t, x.Add(b), x.Add(full), 0, 0)
+		tensortest.AllClose(t, b.Add(x), full.Add(x), 0, 0)
+	}
+}

@@ -38,6 +38,9 @@ func (t *Tensor) MatMul(u *Tensor) *Tensor {
 // matmul multiplies a [..., M, K] by b [..., K, N]; ta and tb are the caller's shapes for messages.
 func matmul(a, b *Tensor, ta, tb []int) *Tensor {
 	ra, rb := len(a.shape), len(b.shape)
+	if ra == 2 && rb == 2 {
+		return matmul2(a, b)
+	}
 	m, k, n := a.shape[ra-2], a.shape[ra-1], b.shape[rb-1]
 	batch, ok := broadcast(a.shape[:ra-2], b.shape[:rb-2])
 	if !ok {
@@ -48,7 +51,7 @@ func matmul(a, b *Tensor, ta, tb []int) *Tensor {
 	bShape := append(slices.Clone(batch), k, n)
 	ad, bd := expand(a.data, a.shape, aShape), expand(b.data, b.shape, bShape)
 	shape := append(slices.Clone(batch), m, n)
-	out := &Tensor{data: make([]float32, nb*m*n), shape: shape}
+	out := newTensor(make([]float32, nb*m*n), shape)
 	batchedGemm(false, false, nb, m, n, k, ad, bd, 0, out.data)
 	return out.record("MatMul", func(g []float32, gin [][]float32) {
 		if gin[0] != nil { // dA = g · Bᵀ
@@ -94,4 +97,28 @@ func batchedGemm(transA, transB bool, nb, m, n, k int, a, b []float32, beta floa
 				beta, c[i*m*n:(i+1)*m*n], n)
 		}
 	})
+}
+
+// matmul2 is matmul for two matrices: [M, K] · [K, N].
+func matmul2(a, b *Tensor) *Tensor {
+	m, k, n := a.shape[0], a.shape[1], b.shape[1]
+	out := newTensor(make([]float32, m*n), []int{m, n})
+	kernel.Gemm(false, false, m, n, k, 1, a.data, k, b.data, n, 0, out.data, n)
+	return out.recordTo("MatMul", func(g []float32, gin [][]float32, fresh uint) {
+		if gin[0] != nil { // dA = g · Bᵀ
+			kernel.Gemm(false, true, m, k, n, 1, g, n, b.data, n, betaFor(fresh, 0), gin[0], k)
+		}
+		if gin[1] != nil { // dB = Aᵀ · g
+			kernel.Gemm(true, false, k, n, m, 1, a.data, k, g, n, betaFor(fresh, 1), gin[1], n)
+		}
+	}, 3, a, b)
+}
+
+// betaFor is the GEMM beta that writes (0) input i's gradient when its buffer is fresh, and adds
+// to it (1) otherwise.
+func betaFor(fresh uint, i int) float32 {
+	if fresh&(1<<i) != 0 {
+		return 0
+	}
+	return 1
 }

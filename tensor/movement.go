@@ -9,29 +9,34 @@ import (
 // shared, not copied. One dimension may be -1: it is inferred. It panics if the element counts
 // differ, more than one dimension is -1, or a dimension is below -1.
 func (t *Tensor) Reshape(shape ...int) *Tensor {
-	shape = slices.Clone(shape)
+	var buf [8]int
+	shape = append(buf[:0], shape...)
 	infer, known := -1, 1
 	for i, d := range shape {
 		switch {
 		case d == -1 && infer < 0:
 			infer = i
 		case d < 0:
-			panicf("Reshape", "bad dimension %d in %v (only one -1 is allowed)", d, shape)
+			panicf("Reshape", "bad dimension %d in %v (only one -1 is allowed)", d, slices.Clone(shape))
 		default:
 			known *= d
 		}
 	}
 	if infer >= 0 {
 		if known == 0 || len(t.data)%known != 0 {
-			panicf("Reshape", "cannot reshape %v into %v", t.shape, shape)
+			panicf("Reshape", "cannot reshape %v into %v", t.shape, slices.Clone(shape))
 		}
 		shape[infer] = len(t.data) / known
 	}
 	if numel("Reshape", shape) != len(t.data) {
-		panicf("Reshape", "cannot reshape %v (%d elements) into %v", t.shape, len(t.data), shape)
+		panicf("Reshape", "cannot reshape %v (%d elements) into %v", t.shape, len(t.data), slices.Clone(shape))
 	}
-	out := &Tensor{data: t.data, shape: shape}
-	return out.record("Reshape", func(g []float32, gin [][]float32) { addTo(gin[0], g) }, t)
+	out := newTensor(t.data, shape)
+	out.record("Reshape", func(g []float32, gin [][]float32) { addTo(gin[0], g) }, t)
+	if out.node != nil {
+		out.node.identity = true
+	}
+	return out
 }
 
 // Flatten merges the axes start..stop (inclusive; negative counts from the end) into one, as
@@ -107,7 +112,7 @@ func (t *Tensor) Permute(axes ...int) *Tensor {
 	for i, p := range perm {
 		shape[i] = t.shape[p]
 	}
-	out := &Tensor{data: permute(t.data, t.shape, perm), shape: shape}
+	out := newTensor(permute(t.data, t.shape, perm), shape)
 	return out.record("Permute", func(g []float32, gin [][]float32) {
 		addTo(gin[0], permute(g, shape, inv))
 	}, t)
@@ -185,7 +190,7 @@ func Concat(ts []*Tensor, axis int) *Tensor {
 		shape[ax] += x.shape[ax]
 	}
 	outer, total, inner := splitAt(shape, ax)
-	out := &Tensor{data: make([]float32, numel("Concat", shape)), shape: shape}
+	out := newTensor(make([]float32, numel("Concat", shape)), shape)
 	eachConcatPart(ts, ax, outer, total, inner, func(k, dst, src, n int) {
 		copy(out.data[dst:dst+n], ts[k].data[src:src+n])
 	})
@@ -256,7 +261,7 @@ func (t *Tensor) Slice(axis, start, end int) *Tensor {
 	shape := slices.Clone(t.shape)
 	shape[ax] = e - s
 	run := (e - s) * inner
-	out := &Tensor{data: make([]float32, outer*run), shape: shape}
+	out := newTensor(make([]float32, outer*run), shape)
 	for o := range outer {
 		copy(out.data[o*run:(o+1)*run], t.data[(o*mid+s)*inner:])
 	}
@@ -306,7 +311,7 @@ func (t *Tensor) Gather(axis int, ids *Tensor) *Tensor {
 	}
 	shape := slices.Clone(t.shape)
 	shape[ax] = len(sel)
-	out := &Tensor{data: make([]float32, outer*len(sel)*inner), shape: shape}
+	out := newTensor(make([]float32, outer*len(sel)*inner), shape)
 	for o := range outer {
 		for k, id := range sel {
 			copy(out.data[(o*len(sel)+k)*inner:(o*len(sel)+k+1)*inner], t.data[(o*mid+id)*inner:])
@@ -347,7 +352,7 @@ func (t *Tensor) TakeAlongAxis(ids *Tensor, axis int) *Tensor {
 			}
 		}
 	}
-	out := &Tensor{data: make([]float32, len(src)), shape: slices.Clone(ids.shape)}
+	out := newTensor(make([]float32, len(src)), ids.shape)
 	for p, s := range src {
 		out.data[p] = t.data[s]
 	}

@@ -54,12 +54,16 @@ func resolvePool(op string, x *Tensor, opt PoolOptions) kernel.PoolGeom {
 func (t *Tensor) MaxPool2D(opt PoolOptions) *Tensor {
 	g := resolvePool("MaxPool2D", t, opt)
 	shape := []int{t.shape[0], t.shape[1], g.OutH, g.OutW}
-	out := &Tensor{data: make([]float32, g.Planes*g.OutH*g.OutW), shape: shape}
+	out := newTensor(make([]float32, g.Planes*g.OutH*g.OutW), shape)
+	if !t.requiresGrad || t.noGrad { // no graph: the winners' positions are not needed
+		kernel.MaxPool(g, t.data, out.data, nil)
+		return out.record("MaxPool2D", nil, t)
+	}
 	arg := make([]int32, len(out.data))
 	kernel.MaxPool(g, t.data, out.data, arg)
-	return out.record("MaxPool2D", func(dy []float32, gin [][]float32) {
-		kernel.MaxPoolBackward(g, dy, arg, gin[0])
-	}, t)
+	return out.recordTo("MaxPool2D", func(dy []float32, gin [][]float32, fresh uint) {
+		kernel.MaxPoolBackwardTo(g, dy, arg, gin[0], fresh&1 != 0)
+	}, 1, t)
 }
 
 // AvgPool2D returns the mean over each window of the NCHW input, as paddle's avg_pool2d. By
@@ -71,7 +75,7 @@ func (t *Tensor) MaxPool2D(opt PoolOptions) *Tensor {
 func (t *Tensor) AvgPool2D(opt PoolOptions) *Tensor {
 	g := resolvePool("AvgPool2D", t, opt)
 	shape := []int{t.shape[0], t.shape[1], g.OutH, g.OutW}
-	out := &Tensor{data: make([]float32, g.Planes*g.OutH*g.OutW), shape: shape}
+	out := newTensor(make([]float32, g.Planes*g.OutH*g.OutW), shape)
 	kernel.AvgPool(g, !opt.Inclusive, t.data, out.data)
 	return out.record("AvgPool2D", func(dy []float32, gin [][]float32) {
 		kernel.AvgPoolBackward(g, !opt.Inclusive, dy, gin[0])

@@ -53,7 +53,7 @@ func (t *Tensor) sum(op string, axes []int, keepDim, mean bool) *Tensor {
 			}
 		}
 	}
-	out := &Tensor{data: data, shape: shape}
+	out := newTensor(data, shape)
 	return out.record(op, func(g []float32, gin [][]float32) {
 		gx := expand(g, kept, t.shape)
 		if scale != 1 {
@@ -75,7 +75,7 @@ func (t *Tensor) MaxKeepDim(axis int) *Tensor { return t.max("MaxKeepDim", axis,
 func (t *Tensor) max(op string, axis int, keepDim bool) *Tensor {
 	ax, idx := t.argmax(op, axis)
 	outer, mid, inner := splitAt(t.shape, ax)
-	out := &Tensor{data: make([]float32, len(idx)), shape: reducedShape(t.shape, ax, keepDim)}
+	out := newTensor(make([]float32, len(idx)), reducedShape(t.shape, ax, keepDim))
 	for o := range outer {
 		for i := range inner {
 			out.data[o*inner+i] = t.data[(o*mid+idx[o*inner+i])*inner+i]
@@ -100,8 +100,8 @@ func (t *Tensor) ArgMaxKeepDim(axis int) *Tensor { return t.argmaxTensor("ArgMax
 
 func (t *Tensor) argmaxTensor(op string, axis int, keepDim bool) *Tensor {
 	ax, idx := t.argmax(op, axis)
-	out := &Tensor{data: make([]float32, len(idx)), shape: reducedShape(t.shape, ax, keepDim),
-		noGrad: t.noGrad, checkFinite: t.checkFinite}
+	out := newTensor(make([]float32, len(idx)), reducedShape(t.shape, ax, keepDim))
+	out.noGrad, out.checkFinite = t.noGrad, t.checkFinite
 	for i, v := range idx {
 		out.data[i] = float32(v)
 	}

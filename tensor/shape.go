@@ -11,7 +11,7 @@ func numel(op string, shape []int) int {
 	n := 1
 	for _, d := range shape {
 		if d < 0 {
-			panicf(op, "negative dimension in shape %v", shape)
+			panicf(op, "negative dimension in shape %v", slices.Clone(shape))
 		}
 		n *= d
 	}

@@ -8,7 +8,7 @@ import "math"
 func (t *Tensor) Softmax(axis int) *Tensor {
 	ax := normAxis("Softmax", axis, len(t.shape))
 	outer, mid, inner := splitAt(t.shape, ax)
-	out := &Tensor{data: make([]float32, len(t.data)), shape: t.shape}
+	out := newTensor(make([]float32, len(t.data)), t.shape)
 	eachLane(outer, mid, inner, func(base, stride int) {
 		m := laneMax(t.data, base, stride, mid)
 		var s float64
@@ -43,7 +43,7 @@ func (t *Tensor) Softmax(axis int) *Tensor {
 func (t *Tensor) LogSoftmax(axis int) *Tensor {
 	ax := normAxis("LogSoftmax", axis, len(t.shape))
 	outer, mid, inner := splitAt(t.shape, ax)
-	out := &Tensor{data: make([]float32, len(t.data)), shape: t.shape}
+	out := newTensor(make([]float32, len(t.data)), t.shape)
 	eachLane(outer, mid, inner, func(base, stride int) {
 		m := laneMax(t.data, base, stride, mid)
 		var s float64

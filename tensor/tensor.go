@@ -21,7 +21,24 @@ type Tensor struct {
 	checkFinite  bool // CheckFinite mark: ops computed from this tensor panic on a non-finite output
 	released     bool // its node was freed by a Backward without RetainGraph
 	grad         *Tensor
-	node         *node // nil for leaves and for results that record no graph
+	node         *node // nil for leaves and for results that record no graph; else &nodeStore
+
+	// Inline storage, so that a tensor of rank <= 4 that records a node is one allocation (plus
+	// its data).
+	nodeStore  node
+	shapeStore [4]int
+}
+
+// newTensor returns a tensor holding data (not copied) with a copy of shape.
+func newTensor(data []float32, shape []int) *Tensor {
+	t := &Tensor{data: data}
+	if len(shape) <= len(t.shapeStore) {
+		t.shape = t.shapeStore[:len(shape):len(shape)]
+		copy(t.shape, shape)
+	} else {
+		t.shape = slices.Clone(shape)
+	}
+	return t
 }
 
 // New returns a tensor of the given shape whose backing slice is data (not a copy).
@@ -34,13 +51,13 @@ func New(data []float32, shape ...int) *Tensor {
 	if n := numel("New", shape); n != len(data) {
 		panicf("New", "shape %v needs %d elements, data has %d", shape, n, len(data))
 	}
-	return &Tensor{data: data, shape: slices.Clone(shape)}
+	return newTensor(data, shape)
 }
 
 // Zeros returns a tensor of the given shape filled with 0. No shape means a scalar (shape []).
 // It panics if a dimension is negative.
 func Zeros(shape ...int) *Tensor {
-	return &Tensor{data: make([]float32, numel("Zeros", shape)), shape: slices.Clone(shape)}
+	return newTensor(make([]float32, numel("Zeros", shape)), shape)
 }
 
 // Ones returns a tensor of the given shape filled with 1. It panics if a dimension is negative.
@@ -56,7 +73,7 @@ func Full(v float32, shape ...int) *Tensor {
 }
 
 // Scalar returns a 0-D tensor (shape []) holding v.
-func Scalar(v float32) *Tensor { return &Tensor{data: []float32{v}, shape: []int{}} }
+func Scalar(v float32) *Tensor { return newTensor([]float32{v}, nil) }
 
 // FromRows copies a matrix given as rows into a tensor of shape [len(rows), len(rows[0])], like
 // paddle.to_tensor on a nested list. It panics if the rows have different lengths.

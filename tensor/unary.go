@@ -8,7 +8,7 @@ import (
 
 // unary applies f element-wise. grad(x, y) is dy/dx at input x with output y.
 func (t *Tensor) unary(op string, f func(x float32) float32, grad func(x, y float32) float32) *Tensor {
-	out := &Tensor{data: make([]float32, len(t.data)), shape: t.shape}
+	out := newTensor(make([]float32, len(t.data)), t.shape)
 	for i, x := range t.data {
 		out.data[i] = f(x)
 	}
@@ -24,7 +24,7 @@ func (t *Tensor) Neg() *Tensor { return t.Scale(-1) }
 
 // Scale returns t*s for a constant s (paddle.scale without bias).
 func (t *Tensor) Scale(s float32) *Tensor {
-	out := &Tensor{data: make([]float32, len(t.data)), shape: t.shape}
+	out := newTensor(make([]float32, len(t.data)), t.shape)
 	for i, x := range t.data {
 		out.data[i] = x * s
 	}
@@ -33,7 +33,7 @@ func (t *Tensor) Scale(s float32) *Tensor {
 
 // AddScalar returns t+s for a constant s.
 func (t *Tensor) AddScalar(s float32) *Tensor {
-	out := &Tensor{data: make([]float32, len(t.data)), shape: t.shape}
+	out := newTensor(make([]float32, len(t.data)), t.shape)
 	for i, x := range t.data {
 		out.data[i] = x + s
 	}
@@ -93,17 +93,23 @@ func (t *Tensor) Clip(lo, hi float32) *Tensor {
 		})
 }
 
-// ReLU returns max(t, 0) element-wise; its gradient at 0 is 0.
+// ReLU returns max(t, 0) element-wise (0 where t < 0; NaN stays NaN); its gradient at 0 is 0.
 func (t *Tensor) ReLU() *Tensor { return t.LeakyReLU(0) }
 
 // LeakyReLU returns t where t > 0 and slope*t elsewhere (Paddle's negative_slope; 0.01 is its
 // default). Its gradient at 0 is slope.
 func (t *Tensor) LeakyReLU(slope float32) *Tensor {
-	op := "LeakyReLU"
+	out := newTensor(make([]float32, len(t.data)), t.shape)
 	if slope == 0 {
-		op = "ReLU"
+		kernel.ReLU(out.data, t.data)
+		return out.recordTo("ReLU", func(g []float32, gin [][]float32, fresh uint) {
+			if fresh&1 != 0 {
+				kernel.ReLUMask(gin[0], g, t.data)
+			} else {
+				kernel.ReLUBackward(gin[0], g, t.data)
+			}
+		}, 1, t)
 	}
-	out := &Tensor{data: make([]float32, len(t.data)), shape: t.shape}
 	for i, x := range t.data {
 		if x > 0 {
 			out.data[i] = x
@@ -111,7 +117,7 @@ func (t *Tensor) LeakyReLU(slope float32) *Tensor {
 			out.data[i] = slope * x
 		}
 	}
-	return out.record(op, func(g []float32, gin [][]float32) {
+	return out.record("LeakyReLU", func(g []float32, gin [][]float32) {
 		for i, x := range t.data {
 			if x > 0 {
 				gin[0][i] += g[i]

@@ -124,3 +124,40 @@ func BenchmarkIm2col(b *testing.B) {
 		})
 	}
 }
+
+// TestWalkTaps checks the assembly im2col/col2im of stride-1 convolutions
+// against the plain walk, bit for bit.
+func TestWalkTaps(t *testing.T) {
+	rng := rand.New(rand.NewPCG(15, 16))
+	defer func() { useTaps = true }()
+	geoms := convGeoms()
+	for _, s := range [][5]int{{28, 28, 3, 1, 1}, {14, 14, 5, 0, 0}, {14, 14, 5, 2, 2}, {20, 9, 4, 1, 2}, {9, 23, 3, 0, 3}, {6, 13, 7, 3, 0}} {
+		h, w, k, pt, pl := s[0], s[1], s[2], s[3], s[4]
+		geoms = append(geoms, ConvGeom{InC: 1, InH: h, InW: w, KH: k, KW: k, StrideH: 1, StrideW: 1, PadT: pt, PadL: pl,
+			DilH: 1, DilW: 1, OutH: outSize(h, k, 1, pt, pt, 1), OutW: outSize(w, k, 1, pl, pl, 1)})
+	}
+	for _, g := range geoms {
+		if g.StrideH != 1 || g.StrideW != 1 || g.DilH != 1 || g.DilW != 1 {
+			continue
+		}
+		for _, c := range []int{1, 3} {
+			g.InC = c
+			ld := g.OutH*g.OutW + 3
+			img := randSlice(rng, g.InC*g.InH*g.InW)
+			rows := g.InC * g.KH * g.KW
+			base := randSlice(rng, max(rows*ld, 1))
+			want, got := clone(base), clone(base)
+			useTaps = false
+			Im2colLD(g, img, want, ld)
+			useTaps = true
+			Im2colLD(g, img, got, ld)
+			require.Equal(t, want, got, "im2col %+v", g)
+			wantImg, gotImg := clone(img), clone(img)
+			useTaps = false
+			Col2imLD(g, base, ld, wantImg)
+			useTaps = true
+			Col2imLD(g, base, ld, gotImg)
+			require.Equal(t, wantImg, gotImg, "col2im %+v", g)
+		}
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"math/bits"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"unsafe"
 )
 
@@ -66,12 +67,12 @@ func gemm(threads int, transA, transB bool, m, n, k int, alpha float32, a []floa
 		scaleC(m, n, beta, c, ldc)
 		return
 	}
-	kern := microKernel
+	kern, panels := microKernel, panelsKernel
 	if gemmKernelOverride != nil {
-		kern = gemmKernelOverride
+		kern, panels = gemmKernelOverride, nil
 	}
 	g := gemmJob{transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, beta: beta,
-		a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc, kern: kern}
+		a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc, kern: kern, panels: panels}
 	if threads <= 1 {
 		g.serial()
 		return
@@ -90,6 +91,8 @@ type gemmJob struct {
 	a, b, c        []float32
 	lda, ldb, ldc  int
 	kern           microKernelFunc
+	panels         panelsKernelFunc // kern over several row panels, or nil
+	pa             []float32        // op(A) packed whole by PackA, or nil
 }
 
 // betaAt is the beta for the k block starting at p0: later blocks add onto
@@ -109,9 +112,13 @@ func (g *gemmJob) serial() {
 	if !inPlace {
 		bsize = kc * min(nc, roundUp(n, nr))
 	}
-	buf := getBuf(bsize + mc*kc + mr*nr)
+	asize := mc * kc
+	if g.pa != nil {
+		asize = 0
+	}
+	buf := getBuf(bsize + asize + mr*nr)
 	defer putBuf(buf)
-	bp, ap, tile := (*buf)[:bsize], (*buf)[bsize:bsize+mc*kc], (*buf)[bsize+mc*kc:]
+	bp, ap, tile := (*buf)[:bsize], (*buf)[bsize:bsize+asize], (*buf)[bsize+asize:]
 	for j0 := 0; j0 < n; j0 += nc {
 		nb := min(nc, n-j0)
 		for p0 := 0; p0 < k; p0 += kc {
@@ -119,8 +126,13 @@ func (g *gemmJob) serial() {
 			bb := g.bBlockAt(inPlace, p0, kb, j0, nb, bp, bp)
 			for i0 := 0; i0 < m; i0 += mc {
 				mb := min(mc, m-i0)
-				g.packA(i0, mb, p0, kb, ap)
-				g.macro(ap, tile, i0, mb, bb, j0, nb, kb, g.betaAt(p0))
+				apb := ap
+				if g.pa != nil {
+					apb = g.pa[p0*roundUp(m, mr)+i0*kb:]
+				} else {
+					g.packA(i0, mb, p0, kb, ap)
+				}
+				g.macro(apb, tile, i0, mb, bb, j0, nb, kb, g.betaAt(p0))
 			}
 		}
 	}
@@ -138,7 +150,7 @@ func (g *gemmJob) parallel(threads int) {
 	const bGrain = 8 // B panels per packing job
 
 	mBlocks := (m + mc - 1) / mc
-	sharedA := mBlocks < 2*threads
+	sharedA := mBlocks < 2*threads || g.pa != nil
 	if !sharedA {
 		mBlocks = roundUp(mBlocks, threads)
 	}
@@ -151,7 +163,7 @@ func (g *gemmJob) parallel(threads int) {
 		bsize = kc * min(nc, roundUp(n, nr))
 	}
 	asize := 0
-	if sharedA {
+	if sharedA && g.pa == nil {
 		asize = kc * roundUp(m, mr)
 	}
 	buf := getBuf(bsize + asize)
@@ -172,7 +184,7 @@ func (g *gemmJob) parallel(threads int) {
 			bJobs = 0
 		}
 		packJobs := bJobs
-		if sharedA {
+		if sharedA && g.pa == nil {
 			packJobs += mBlocks
 		}
 		for p0 := 0; p0 < k; p0 += kc {
@@ -210,7 +222,9 @@ func (g *gemmJob) parallel(threads int) {
 					jlo := jg * per * nr
 					jhi := min(nb, jlo+per*nr)
 					apb := own
-					if sharedA {
+					if g.pa != nil {
+						apb = g.pa[p0*roundUp(m, mr)+i0*kb:]
+					} else if sharedA {
 						apb = ap[i0*kb:]
 					} else {
 						g.packA(i0, mb, p0, kb, own)
@@ -220,6 +234,83 @@ func (g *gemmJob) parallel(threads int) {
 			})
 		}
 	}
+}
+
+// PackedA is op(A), m×k, packed once (in the layout the micro-kernel reads)
+// for several products with the same left operand, such as a convolution's
+// weights, used for every image. Its memory is pooled: call Release when done.
+type PackedA struct {
+	m, k  int
+	alpha float32
+	buf   *[]float32
+}
+
+// PackA packs op(A) for GemmPacked, which will multiply by alpha: op(A) is
+// m×k, A is k×m when transA, lda is A's row stride. It panics like Gemm on
+// bad sizes.
+func PackA(transA bool, m, k int, alpha float32, a []float32, lda int) PackedA {
+	if m < 0 || k < 0 {
+		panic("kernel: PackA: negative dimension")
+	}
+	ar, ac := m, k
+	if transA {
+		ar, ac = k, m
+	}
+	checkMat("a", ar, ac, a, lda)
+	mp := roundUp(m, mr)
+	p := PackedA{m: m, k: k, alpha: alpha, buf: getBuf(max(mp*k, 1))}
+	g := gemmJob{transA: transA, m: m, k: k, a: a, lda: lda}
+	for p0 := 0; p0 < k; p0 += kc {
+		kb := min(kc, k-p0)
+		g.packA(0, m, p0, kb, (*p.buf)[p0*mp:])
+	}
+	return p
+}
+
+// Release returns the packed memory to the pool; p must not be used after.
+func (p *PackedA) Release() {
+	if p.buf != nil {
+		putBuf(p.buf)
+		p.buf = nil
+	}
+}
+
+// GemmPacked computes C = alpha*op(A)·op(B) + beta*C with op(A) (m×k) and
+// alpha packed by PackA, op(B) k×n and C m×n. It is Gemm with the packing of
+// A done beforehand, and gives bitwise Gemm's result. threads > 1 splits
+// large products over goroutines as Gemm does, with the same result. It
+// panics like Gemm.
+func GemmPacked(threads int, p *PackedA, transB bool, n int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	m, k := p.m, p.k
+	if n < 0 {
+		panic("kernel: Gemm: negative dimension")
+	}
+	br, bc := k, n
+	if transB {
+		br, bc = n, k
+	}
+	checkMat("b", br, bc, b, ldb)
+	checkMat("c", m, n, c, ldc)
+	if m == 0 || n == 0 {
+		return
+	}
+	if k == 0 || p.alpha == 0 {
+		scaleC(m, n, beta, c, ldc)
+		return
+	}
+	kern, panels := microKernel, panelsKernel
+	if gemmKernelOverride != nil {
+		kern, panels = gemmKernelOverride, nil
+	}
+	g := gemmJob{transB: transB, m: m, n: n, k: k, alpha: p.alpha, beta: beta,
+		b: b, ldb: ldb, c: c, ldc: ldc, kern: kern, panels: panels, pa: *p.buf}
+	if threads <= 1 || int64(m)*int64(n)*int64(k) < parallelMinFlops {
+		g.serial()
+		return
+	}
+	gp := new(gemmJob)
+	*gp = g
+	gp.parallel(threads)
 }
 
 // packA copies the mb×kb block of op(A) at (i0, p0) into dst as mr-row
@@ -402,7 +493,14 @@ func (g *gemmJob) macro(ap, tile []float32, i0, mb int, bb bBlock, j0, nb, kb in
 		default:
 			bpan = bb.edge
 		}
-		for ir := 0; ir < mb; ir += mr {
+		ir0 := 0
+		if cols == nr && g.panels != nil && mb >= 2*mr {
+			// All full row panels in one call.
+			full := mb / mr
+			g.panels(kb, ap[:full*mr*kb], bpan, ldb, c[i0*ldc+j0+jr:], ldc, g.alpha, beta, full)
+			ir0 = full * mr
+		}
+		for ir := ir0; ir < mb; ir += mr {
 			rows := min(mr, mb-ir)
 			apan := ap[ir*kb : ir*kb+mr*kb]
 			off := (i0+ir)*ldc + j0 + jr
@@ -474,18 +572,37 @@ func scaleC(m, n int, beta float32, c []float32, ldc int) {
 
 func roundUp(x, q int) int { return (x + q - 1) / q * q }
 
-// Packing buffers are reused across calls through one sync.Pool per
-// power-of-two size class, so large and small requests do not evict each
-// other. A buffer is aligned to 64 bytes so the kernel's 32-byte loads
-// never straddle a cache line.
-var bufPools [64]sync.Pool
+// Scratch buffers (GEMM packing, im2col, gradients) are reused across calls
+// through one free list per power-of-two size class, so large and small
+// requests do not evict each other. A buffer is aligned to 64 bytes so the
+// kernels' 32-byte loads never straddle a cache line. Unlike a sync.Pool, the
+// lists survive garbage collections, so a steady-state training step finds
+// every buffer it needs and allocates none; at most maxPooledBytes stay
+// parked in the lists.
+var bufPools [64]struct {
+	mu   sync.Mutex
+	free []*[]float32
+}
+
+// pooled is the number of bytes parked in the free lists.
+var pooled atomic.Int64
+
+const maxPooledBytes = 256 << 20
 
 func getBuf(n int) *[]float32 {
 	class := bits.Len(uint(max(n, 1) - 1))
-	if p, ok := bufPools[class].Get().(*[]float32); ok {
+	bp := &bufPools[class]
+	bp.mu.Lock()
+	if k := len(bp.free); k > 0 {
+		p := bp.free[k-1]
+		bp.free[k-1] = nil
+		bp.free = bp.free[:k-1]
+		bp.mu.Unlock()
+		pooled.Add(-4 << class)
 		*p = (*p)[:n]
 		return p
 	}
+	bp.mu.Unlock()
 	size := 1 << class
 	raw := make([]float32, size+16)
 	off := 0
@@ -497,8 +614,31 @@ func getBuf(n int) *[]float32 {
 }
 
 func putBuf(p *[]float32) {
-	bufPools[bits.Len(uint(cap(*p)-1))].Put(p)
+	class := bits.Len(uint(cap(*p) - 1))
+	if pooled.Add(4<<class) > maxPooledBytes {
+		pooled.Add(-4 << class)
+		return // let the garbage collector have it
+	}
+	bp := &bufPools[class]
+	bp.mu.Lock()
+	bp.free = append(bp.free, p)
+	bp.mu.Unlock()
 }
+
+// GetBuf returns a pooled scratch slice of length n, aligned to 64 bytes,
+// with arbitrary contents. Give it back with PutBuf when done; it must not be
+// used afterwards.
+func GetBuf(n int) *[]float32 { return getBuf(n) }
+
+// GetZeroBuf is GetBuf with the slice cleared.
+func GetZeroBuf(n int) *[]float32 {
+	p := getBuf(n)
+	clear(*p)
+	return p
+}
+
+// PutBuf returns a slice obtained from GetBuf or GetZeroBuf to the pool.
+func PutBuf(p *[]float32) { putBuf(p) }
 
 // checkGemm panics unless the arguments describe valid matrices.
 func checkGemm(transA, transB bool, m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int) {

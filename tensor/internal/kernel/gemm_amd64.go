@@ -14,21 +14,77 @@ import (
 //go:noescape
 func gemmKernel6x16(k int, a, b *float32, ldb int, c *float32, ldc int, alpha, beta float32, rows int)
 
+// Variants of gemmKernel6x16 for panels with fewer rows (the last panel of
+// an A whose height is not a multiple of 6): they multiply only the rows
+// that exist, with the same arithmetic per element.
+//
+//go:noescape
+func gemmKernel1x16(k int, a, b *float32, ldb int, c *float32, ldc int, alpha, beta float32, rows int)
+
+//go:noescape
+func gemmKernel2x16(k int, a, b *float32, ldb int, c *float32, ldc int, alpha, beta float32, rows int)
+
+//go:noescape
+func gemmKernel3x16(k int, a, b *float32, ldb int, c *float32, ldc int, alpha, beta float32, rows int)
+
+//go:noescape
+func gemmKernel4x16(k int, a, b *float32, ldb int, c *float32, ldc int, alpha, beta float32, rows int)
+
+//go:noescape
+func gemmKernel5x16(k int, a, b *float32, ldb int, c *float32, ldc int, alpha, beta float32, rows int)
+
 func gemmKernelAVX2(k int, a, b []float32, ldb int, c []float32, ldc int, alpha, beta float32, rows int) {
 	// Bounds checks for what the assembly reads and writes.
 	_ = a[mr*k-1]
 	_ = b[(k-1)*ldb+nr-1]
 	_ = c[(rows-1)*ldc+nr-1]
-	if rows > mr {
-		panic("kernel: gemmKernelAVX2: rows > mr")
+	pa, pb, pc := unsafe.SliceData(a), unsafe.SliceData(b), unsafe.SliceData(c)
+	switch rows {
+	case 6:
+		gemmKernel6x16(k, pa, pb, ldb, pc, ldc, alpha, beta, rows)
+	case 5:
+		gemmKernel5x16(k, pa, pb, ldb, pc, ldc, alpha, beta, rows)
+	case 4:
+		gemmKernel4x16(k, pa, pb, ldb, pc, ldc, alpha, beta, rows)
+	case 3:
+		gemmKernel3x16(k, pa, pb, ldb, pc, ldc, alpha, beta, rows)
+	case 2:
+		gemmKernel2x16(k, pa, pb, ldb, pc, ldc, alpha, beta, rows)
+	case 1:
+		gemmKernel1x16(k, pa, pb, ldb, pc, ldc, alpha, beta, rows)
+	default:
+		panic("kernel: gemmKernelAVX2: rows outside 1..6")
 	}
+}
+
+// gemmPanels6x16 is gemmKernel6x16 over panels consecutive full panels of
+// A and the matching rows of C, with one B panel.
+//
+//go:noescape
+func gemmPanels6x16(k int, a, b *float32, ldb int, c *float32, ldc int, alpha, beta float32, panels int)
+
+// gemmPanelsAVX2 has the contract of gemmPanelsFunc.
+func gemmPanelsAVX2(k int, a, b []float32, ldb int, c []float32, ldc int, alpha, beta float32, panels int) {
+	_ = a[panels*mr*k-1]
+	_ = b[(k-1)*ldb+nr-1]
+	_ = c[(panels*mr-1)*ldc+nr-1]
+	gemmPanels6x16(k, unsafe.SliceData(a), unsafe.SliceData(b), ldb, unsafe.SliceData(c), ldc, alpha, beta, panels)
+}
+
+// gemmKernel6x16Only is the AVX2 kernel without the row variants: every
+// panel computes six rows. Tests compare the variants with it.
+func gemmKernel6x16Only(k int, a, b []float32, ldb int, c []float32, ldc int, alpha, beta float32, rows int) {
+	_ = a[mr*k-1]
+	_ = b[(k-1)*ldb+nr-1]
+	_ = c[(rows-1)*ldc+nr-1]
 	gemmKernel6x16(k, unsafe.SliceData(a), unsafe.SliceData(b), ldb, unsafe.SliceData(c), ldc, alpha, beta, rows)
 }
 
 func init() {
 	if cpu.X86.HasAVX2 && cpu.X86.HasFMA {
 		microKernel = gemmKernelAVX2
-		kernels = append(kernels, namedKernel{"avx2", gemmKernelAVX2})
+		panelsKernel = gemmPanelsAVX2
+		kernels = append(kernels, namedKernel{"avx2", gemmKernelAVX2}, namedKernel{"avx2-6rows", gemmKernel6x16Only})
 	}
 }
 

@@ -15,6 +15,12 @@ const (
 // place.
 type microKernelFunc func(k int, a, b []float32, ldb int, c []float32, ldc int, alpha, beta float32, rows int)
 
+// A panels kernel is the micro-kernel over panels consecutive full (mr-row)
+// panels of packed A, and the matching rows of C, with one B panel: one call
+// instead of one per panel, which matters when k is small. It must give
+// the micro-kernel's results.
+type panelsKernelFunc func(k int, a, b []float32, ldb int, c []float32, ldc int, alpha, beta float32, panels int)
+
 type namedKernel struct {
 	name string
 	fn   microKernelFunc
@@ -23,6 +29,8 @@ type namedKernel struct {
 var (
 	// microKernel is the kernel Gemm uses, chosen at init from CPU features.
 	microKernel microKernelFunc = gemmKernelGo
+	// panelsKernel, when not nil, is microKernel over several row panels.
+	panelsKernel panelsKernelFunc
 	// kernels lists every kernel usable on this machine, for tests and benchmarks.
 	kernels = []namedKernel{{"go", gemmKernelGo}}
 )

@@ -206,3 +206,91 @@ func TestGemmPanics(t *testing.T) {
 	require.Panics(t, func() { Gemm(false, false, 2, 2, 3, 1, a, 3, b, 2, 0, c[:3], 2) })
 	require.Panics(t, func() { Gemm(false, false, -1, 2, 3, 1, a, 3, b, 2, 0, c, 2) })
 }
+
+// TestGemmPacked checks that multiplying by a prepacked A gives bitwise
+// Gemm's result, serial and split over goroutines, in every kernel and way
+// of reading B.
+func TestGemmPacked(t *testing.T) {
+	shapes := [][3]int{{1, 1, 1}, {6, 784, 9}, {16, 400, 150}, {150, 400, 16}, {20, 196, 500},
+		{13, 35, 600}, {300, 17, 129}, {200, 3100, 5}, {150, 700, 300}}
+	withKernel(t, func(t *testing.T) {
+		rng := rand.New(rand.NewPCG(1, 2))
+		for _, s := range shapes {
+			m, n, k := s[0], s[1], s[2]
+			for _, tA := range []bool{false, true} {
+				for _, tB := range []bool{false, true} {
+					lda, ldb := k, n
+					if tA {
+						lda = m
+					}
+					if tB {
+						ldb = k
+					}
+					a, b := randSlice(rng, m*k), randSlice(rng, k*n)
+					c0 := randSlice(rng, m*n)
+					want := clone(c0)
+					GemmSerial(tA, tB, m, n, k, 0.75, a, lda, b, ldb, 0.5, want, n)
+					p := PackA(tA, m, k, 0.75, a, lda)
+					for _, threads := range []int{1, 2, 3} {
+						got := clone(c0)
+						GemmPacked(threads, &p, tB, n, b, ldb, 0.5, got, n)
+						require.Equal(t, want, got, "shape %v tA %v tB %v threads %d", s, tA, tB, threads)
+					}
+					p.Release()
+				}
+			}
+		}
+	})
+}
+
+func TestGemmNT(t *testing.T) {
+	rng := rand.New(rand.NewPCG(13, 14))
+	for _, s := range [][3]int{{1, 1, 1}, {3, 4, 8}, {6, 9, 784}, {16, 150, 400}, {7, 11, 13}, {5, 6, 3}, {2, 2, 0}, {20, 500, 196}} {
+		m, n, k := s[0], s[1], s[2]
+		for _, beta := range []float32{0, 0.5} {
+			lda, ldb, ldc := k+3, k+1, n+2
+			a, b := randSlice(rng, max(m*lda, 1)), randSlice(rng, max(n*ldb, 1))
+			c0 := randSlice(rng, m*ldc)
+			if beta == 0 {
+				for i := range c0 {
+					c0[i] = float32(math.NaN())
+				}
+			}
+			want, got := clone(c0), clone(c0)
+			gemmRef(false, true, m, n, k, 1, a, lda, b, ldb, beta, want, ldc)
+			GemmNT(m, n, k, a, lda, b, ldb, beta, got, ldc)
+			for i := range m {
+				requireClose(t, want[i*ldc:i*ldc+n], got[i*ldc:i*ldc+n], 1e-5*float64(k+1), fmt.Sprint(s))
+				for j := n; j < ldc && i < m-1; j++ {
+					require.Equal(t, math.Float32bits(c0[i*ldc+j]), math.Float32bits(got[i*ldc+j]), "padding written")
+				}
+			}
+		}
+	}
+}
+
+// TestGemmRowVariants checks that the kernels for short panels give bitwise
+// the results of the 6-row kernel, whose extra rows they skip.
+func TestGemmRowVariants(t *testing.T) {
+	if len(kernels) < 3 {
+		t.Skip("no assembly kernels")
+	}
+	rng := rand.New(rand.NewPCG(17, 18))
+	for _, s := range [][3]int{{1, 16, 7}, {2, 40, 300}, {3, 17, 5}, {4, 33, 150}, {5, 100, 64}, {16, 100, 150}, {20, 196, 500}, {64, 120, 400}, {500, 196, 20}, {150, 400, 16}} {
+		m, n, k := s[0], s[1], s[2]
+		a, b := randSlice(rng, m*k), randSlice(rng, k*n)
+		c0 := randSlice(rng, m*n)
+		run := func(kern microKernelFunc, beta float32) []float32 {
+			gemmKernelOverride = kern
+			defer func() { gemmKernelOverride = nil }()
+			c := clone(c0)
+			GemmSerial(false, false, m, n, k, 1.25, a, k, b, n, beta, c, n)
+			return c
+		}
+		for _, beta := range []float32{0, 0.5} {
+			want := run(gemmKernel6x16Only, beta)
+			require.Equal(t, want, run(gemmKernelAVX2, beta), "shape %v beta %v", s, beta)
+			require.Equal(t, want, run(nil, beta), "shape %v beta %v, panels kernel", s, beta) // the default, with gemmPanels6x16
+		}
+	}
+}

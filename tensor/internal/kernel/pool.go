@@ -73,14 +73,68 @@ func (g PoolGeom) poolGrain() int {
 // MaxPool2dWithIndexFunctor gives -FLT_MAX and -1 there, which we do not copy
 // so that such outputs stay finite.
 //
-// It panics if the geometry is invalid (a size below 0, KH/KW or a stride
-// below 1, negative padding) or len(x) < Planes*H*W, or len(y) or len(arg)
-// < Planes*OutH*OutW.
+// arg may be nil when only the values are wanted. It panics if the geometry
+// is invalid (a size below 0, KH/KW or a stride below 1, negative padding)
+// or len(x) < Planes*H*W, or len(y) or a non-nil arg's length <
+// Planes*OutH*OutW.
 func MaxPool(g PoolGeom, x, y []float32, arg []int32) {
-	g.check("MaxPool", len(x), min(len(y), len(arg)))
-	ParallelFor(g.Planes, g.poolGrain(), func(lo, hi int) {
-		maxPoolPlanes(g, x, y, arg, lo, hi)
-	})
+	if arg == nil { // values only
+		g.check("MaxPool", len(x), len(y))
+	} else {
+		g.check("MaxPool", len(x), min(len(y), len(arg)))
+	}
+	t := maxPoolTasks.get()
+	*t = maxPoolTask{g: g, x: x, y: y, arg: arg, fast: useAVX2 && g.pool2()}
+	if t.fast {
+		parallelTask(g.Planes, max(1, (1<<14)/(g.OutH*g.OutW)), t)
+	} else {
+		parallelTask(g.Planes, g.poolGrain(), t)
+	}
+	*t = maxPoolTask{}
+	maxPoolTasks.put(t)
+}
+
+// maxPoolTask is MaxPool over a range of planes, as a recyclable task.
+type maxPoolTask struct {
+	g        PoolGeom
+	x, y, dy []float32
+	arg      []int32
+	fast     bool // the 2×2 assembly
+	back     bool // MaxPoolBackward: dy into x (dx)
+	set      int  // backward, fast: assign rather than add
+}
+
+var maxPoolTasks freeList[maxPoolTask]
+
+func (t *maxPoolTask) run(lo, hi int) {
+	g := t.g
+	in, out := g.H*g.W, g.OutH*g.OutW
+	switch {
+	case t.back && t.fast:
+		for p := lo; p < hi; p++ {
+			maxPool2BackAVX2(&t.x[p*in], &t.dy[p*out], &t.arg[p*out], g.W, g.OutW, g.OutH, lastMasked(p, hi), t.set)
+		}
+	case t.back:
+		for p := lo; p < hi; p++ {
+			dxp := t.x[p*in : (p+1)*in]
+			ap := t.arg[p*out : (p+1)*out]
+			for i, d := range t.dy[p*out : (p+1)*out] {
+				if a := ap[i]; a >= 0 {
+					dxp[a] += d
+				}
+			}
+		}
+	case t.fast:
+		for p := lo; p < hi; p++ {
+			var ap *int32
+			if t.arg != nil {
+				ap = &t.arg[p*out]
+			}
+			maxPool2AVX2(&t.y[p*out], ap, &t.x[p*in], g.W, g.OutW, g.OutH, lastMasked(p, hi))
+		}
+	default:
+		maxPoolPlanes(g, t.x, t.y, t.arg, lo, hi)
+	}
 }
 
 func maxPoolPlanes(g PoolGeom, x, y []float32, arg []int32, lo, hi int) {
@@ -88,7 +142,10 @@ func maxPoolPlanes(g PoolGeom, x, y []float32, arg []int32, lo, hi int) {
 	for p := lo; p < hi; p++ {
 		xp := x[p*in : (p+1)*in]
 		yp := y[p*out : (p+1)*out]
-		ap := arg[p*out : (p+1)*out]
+		var ap []int32
+		if arg != nil {
+			ap = arg[p*out : (p+1)*out]
+		}
 		for oh := range g.OutH {
 			for ow := range g.OutW {
 				h0, h1, w0, w1 := g.window(oh, ow)
@@ -109,31 +166,67 @@ func maxPoolPlanes(g PoolGeom, x, y []float32, arg []int32, lo, hi int) {
 					}
 				}
 				yp[oh*g.OutW+ow] = best
-				ap[oh*g.OutW+ow] = int32(bi)
+				if ap != nil {
+					ap[oh*g.OutW+ow] = int32(bi)
+				}
 			}
 		}
 	}
 }
 
+// lastMasked tells the 2×2 kernels whether plane p's last row must stay
+// within the plane: it must unless the next plane is also the caller's.
+func lastMasked(p, hi int) int {
+	if p+1 < hi {
+		return 0
+	}
+	return 1
+}
+
+// pool2 reports whether g is 2×2 windows at stride 2 without padding, all
+// inside the image: the case with assembly kernels.
+func (g PoolGeom) pool2() bool {
+	return g.KH == 2 && g.KW == 2 && g.StrideH == 2 && g.StrideW == 2 && g.PadT == 0 && g.PadL == 0 &&
+		2*g.OutH <= g.H && 2*g.OutW <= g.W && g.OutH > 0 && g.OutW > 0
+}
+
 // MaxPoolBackward adds dy[p][oh][ow] into dx[p][arg[p][oh][ow]] (dx +=),
 // skipping arg -1. It panics if the geometry is invalid, len(dx) <
 // Planes*H*W, or len(dy) or len(arg) < Planes*OutH*OutW; an arg outside
-// [-1, H*W) panics with an index error.
+// [-1, H*W) panics with an index error, except for 2×2 windows at stride 2
+// without padding, where an arg outside its output's window (MaxPool never
+// writes one) is ignored and the window's other cells get +0 added.
 func MaxPoolBackward(g PoolGeom, dy []float32, arg []int32, dx []float32) {
+	maxPoolBackward(g, dy, arg, dx, false)
+}
+
+// MaxPoolBackwardTo is MaxPoolBackward, except that when assign is true it
+// sets dx to the gradient instead of adding to it, and dx's contents need
+// not be defined beforehand.
+func MaxPoolBackwardTo(g PoolGeom, dy []float32, arg []int32, dx []float32, assign bool) {
+	maxPoolBackward(g, dy, arg, dx, assign)
+}
+
+func maxPoolBackward(g PoolGeom, dy []float32, arg []int32, dx []float32, assign bool) {
 	g.check("MaxPoolBackward", len(dx), min(len(dy), len(arg)))
 	in, out := g.H*g.W, g.OutH*g.OutW
-	// Planes are disjoint in dx, so chunks never race.
-	ParallelFor(g.Planes, max(1, (1<<16)/max(out, 1)), func(lo, hi int) {
-		for p := lo; p < hi; p++ {
-			dxp := dx[p*in : (p+1)*in]
-			ap := arg[p*out : (p+1)*out]
-			for i, d := range dy[p*out : (p+1)*out] {
-				if a := ap[i]; a >= 0 {
-					dxp[a] += d
-				}
-			}
+	t := maxPoolTasks.get()
+	*t = maxPoolTask{g: g, x: dx, dy: dy, arg: arg, back: true, fast: useAVX2 && g.pool2()}
+	if assign {
+		if t.fast && 2*g.OutH == g.H && 2*g.OutW == g.W {
+			t.set = 1 // every cell is in one window: the kernel sets them all
+		} else {
+			clear(dx[:g.Planes*in])
 		}
-	})
+	}
+	// Planes are disjoint in dx, so chunks never race.
+	if t.fast {
+		parallelTask(g.Planes, max(1, (1<<14)/out), t)
+	} else {
+		parallelTask(g.Planes, max(1, (1<<16)/max(out, 1)), t)
+	}
+	*t = maxPoolTask{}
+	maxPoolTasks.put(t)
 }
 
 // AvgPool writes y[p][oh][ow] = the sum of plane p of x over output

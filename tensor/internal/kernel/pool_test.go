@@ -149,3 +149,61 @@ func TestPoolPanics(t *testing.T) {
 	g.StrideH = 0
 	require.Panics(t, func() { AvgPool(g, true, make([]float32, 4), make([]float32, 1)) })
 }
+
+// TestMaxPool2Fast checks the 2×2 stride-2 assembly against the generic
+// loops, bit for bit, over widths that exercise every tail length, odd
+// sizes (an unused last row/column), ties and NaNs.
+func TestMaxPool2Fast(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 10))
+	for _, h := range []int{2, 3, 6} {
+		for w := 2; w <= 41; w++ {
+			g := PoolGeom{Planes: 3, H: h, W: w, KH: 2, KW: 2, StrideH: 2, StrideW: 2, OutH: h / 2, OutW: w / 2}
+			require.True(t, g.pool2())
+			x := make([]float32, g.Planes*h*w)
+			for i := range x {
+				switch rng.IntN(10) {
+				case 0:
+					x[i] = float32(math.NaN())
+				case 1, 2:
+					x[i] = 1 // ties
+				default:
+					x[i] = rng.Float32()*2 - 1
+				}
+			}
+			n := g.Planes * g.OutH * g.OutW
+			wantY, gotY := make([]float32, n), make([]float32, n)
+			wantA, gotA := make([]int32, n), make([]int32, n)
+			maxPoolPlanes(g, x, wantY, wantA, 0, g.Planes)
+			MaxPool(g, x, gotY, gotA)
+			require.Equal(t, wantA, gotA, "arg %dx%d", h, w)
+			valuesOnly := make([]float32, n)
+			MaxPool(g, x, valuesOnly, nil)
+			for i := range wantY {
+				require.Equal(t, math.Float32bits(wantY[i]), math.Float32bits(valuesOnly[i]), "y without arg %dx%d at %d", h, w, i)
+			}
+			for i := range wantY {
+				require.Equal(t, math.Float32bits(wantY[i]), math.Float32bits(gotY[i]), "y %dx%d at %d", h, w, i)
+			}
+			dy := randSlice(rng, n)
+			dx0 := randSlice(rng, len(x))
+			want, got := clone(dx0), clone(dx0)
+			for p := range g.Planes {
+				for i := range g.OutH * g.OutW {
+					want[p*h*w+int(wantA[p*g.OutH*g.OutW+i])] += dy[p*g.OutH*g.OutW+i]
+				}
+			}
+			MaxPoolBackward(g, dy, gotA, got)
+			require.Equal(t, want, got, "dx %dx%d", h, w)
+			// Assigning into garbage gives the gradient alone.
+			want = make([]float32, len(x))
+			for p := range g.Planes {
+				for i := range g.OutH * g.OutW {
+					want[p*h*w+int(wantA[p*g.OutH*g.OutW+i])] += dy[p*g.OutH*g.OutW+i]
+				}
+			}
+			got = randSlice(rng, len(x))
+			MaxPoolBackwardTo(g, dy, gotA, got, true)
+			require.Equal(t, want, got, "dx assigned %dx%d", h, w)
+		}
+	}
+}

@@ -1,0 +1,133 @@
+package main
+
+import (
+	"math"
+	"math/rand/v2"
+	"runtime"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/oarlab/oar"
+	"github.com/oarlab/oar/losses"
+	"github.com/oarlab/oar/tensor"
+)
+
+// syntheticBatch returns n images in MNIST's normalised range and their labels, so the
+// benchmarks need no data files.
+func syntheticBatch(n int, seed uint64) (x, y *tensor.Tensor) {
+	rng := rand.New(rand.NewPCG(seed, 7))
+	img := make([]float32, n*28*28)
+	for i := range img {
+		img[i] = float32(rng.IntN(256))/127.5 - 1
+	}
+	lab := make([]float32, n)
+	for i := range lab {
+		lab[i] = float32(rng.IntN(10))
+	}
+	return tensor.New(img, n, 1, 28, 28), tensor.New(lab, n, 1)
+}
+
+func benchTrainStep(b *testing.B, model string) {
+	s, err := build(model, 1, false)
+	if err != nil {
+		b.Fatal(err)
+	}
+	m := oar.NewModel(s.net)
+	m.Prepare(s.opt, losses.NewCrossEntropy())
+	x, y := syntheticBatch(s.batch, 1)
+	for range 3 { // warm the buffers
+		m.TrainBatch(x, y)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	c0 := cpuTime()
+	for b.Loop() {
+		m.TrainBatch(x, y)
+	}
+	reportCPU(b, c0)
+	b.ReportMetric(float64(s.batch)*float64(b.N)/b.Elapsed().Seconds(), "samples/s")
+}
+
+// cpuTime returns the process's user+system CPU time.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// reportCPU reports the CPU time per op since c0: on a shared machine it varies less than the
+// wall time, and with GOMAXPROCS=1 it is the work of one step.
+func reportCPU(b *testing.B, c0 time.Duration) {
+	b.ReportMetric(float64(cpuTime()-c0)/float64(b.N)/1e6, "cpu-ms/op")
+}
+
+func benchInfer(b *testing.B, model string) {
+	s, err := build(model, 1, false)
+	if err != nil {
+		b.Fatal(err)
+	}
+	m := oar.NewModel(s.net)
+	x, _ := syntheticBatch(1000, 2)
+	m.PredictBatch(x)
+	b.ReportAllocs()
+	b.ResetTimer()
+	c0 := cpuTime()
+	for b.Loop() {
+		m.PredictBatch(x)
+	}
+	reportCPU(b, c0)
+	b.ReportMetric(1000*float64(b.N)/b.Elapsed().Seconds(), "samples/s")
+}
+
+// BenchmarkTrainStep is one steady-state training step (oar.Model.TrainBatch) of each model at
+// its batch size: LeNet with Adam at 64, the tutorial CNN with SGD at 100.
+func BenchmarkTrainStep(b *testing.B) {
+	b.Run("lenet", func(b *testing.B) { benchTrainStep(b, "lenet") })
+	b.Run("cnn", func(b *testing.B) { benchTrainStep(b, "cnn") })
+}
+
+// BenchmarkInfer is one inference batch of 1000 images without a graph.
+func BenchmarkInfer(b *testing.B) {
+	b.Run("lenet", func(b *testing.B) { benchInfer(b, "lenet") })
+	b.Run("cnn", func(b *testing.B) { benchInfer(b, "cnn") })
+}
+
+// TestDeterministic trains each model a few steps at GOMAXPROCS 1, 2 and 4 from the same seed and
+// checks that the parameters come out bitwise the same.
+func TestDeterministic(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
+	for _, model := range []string{"lenet", "cnn"} {
+		run := func(procs int) [][]float32 {
+			runtime.GOMAXPROCS(procs)
+			s, err := build(model, 7, false)
+			if err != nil {
+				t.Fatal(err)
+			}
+			m := oar.NewModel(s.net)
+			m.Prepare(s.opt, losses.NewCrossEntropy())
+			for step := range 3 {
+				x, y := syntheticBatch(s.batch, uint64(step))
+				m.TrainBatch(x, y)
+			}
+			var out [][]float32
+			for _, p := range m.Params() {
+				out = append(out, append([]float32(nil), p.Data()...))
+			}
+			return out
+		}
+		want := run(1)
+		for _, procs := range []int{2, 4} {
+			got := run(procs)
+			for i := range want {
+				for j := range want[i] {
+					if math.Float32bits(want[i][j]) != math.Float32bits(got[i][j]) {
+						t.Fatalf("%s: GOMAXPROCS %d: parameter %d element %d: %v, with 1: %v", model, procs, i, j, got[i][j], want[i][j])
+					}
+				}
+			}
+		}
+	}
+}

@@ -1,0 +1,91 @@
+package tensor_test
+
+import (
+	"math"
+	"testing"
+
+	"github.com/oarlab/oar/tensor"
+	"github.com/oarlab/oar/tensor/tensortest"
+	"github.com/stretchr/testify/require"
+)
+
+func TestLinearMatchesMatMulAdd(t *testing.T) {
+	rng := newRNG()
+	for _, shapes := range [][3][]int{{{4, 3}, {3, 5}, {5}}, {{2, 3, 7}, {7, 2}, {2}}, {{6, 9}, {9, 4}, nil}, {{5}, {5, 3}, {3}}} {
+		x, w := tensor.Randn(rng, shapes[0]...), tensor.Randn(rng, shapes[1]...)
+		var b *tensor.Tensor
+		if shapes[2] != nil {
+			b = tensor.Randn(rng, shapes[2]...)
+		}
+		inputs := []*tensor.Tensor{x, w}
+		if b != nil {
+			inputs = append(inputs, b)
+		}
+		fused := func(xs ...*tensor.Tensor) *tensor.Tensor {
+			if len(xs) > 2 {
+				return xs[0].Linear(xs[1], xs[2])
+			}
+			return xs[0].Linear(xs[1], nil)
+		}
+		composite := func(xs ...*tensor.Tensor) *tensor.Tensor {
+			y := xs[0].MatMul(xs[1])
+			if len(xs) > 2 {
+				y = y.Add(xs[2])
+			}
+			return y
+		}
+		tensortest.GradCheck(t, fused, inputs, tensortest.GradCheckOptions{})
+		// Values and gradients bit for bit those of MatMul + Add.
+		grads := func(f func(xs ...*tensor.Tensor) *tensor.Tensor) [][]float32 {
+			for _, in := range inputs {
+				in.SetRequiresGrad(true)
+				in.ClearGrad()
+			}
+			y := f(inputs...)
+			y.BackwardWith(tensor.Ones(y.Shape()...))
+			out := [][]float32{append([]float32(nil), y.Data()...)}
+			for _, in := range inputs {
+				out = append(out, append([]float32(nil), in.Grad().Data()...))
+			}
+			return out
+		}
+		want, got := grads(composite), grads(fused)
+		if len(shapes[0]) == 2 {
+			require.Equal(t, want, got, "%v", shapes)
+		} else {
+			for i := range want {
+				tensortest.AllClose(t, tensor.New(got[i]), tensor.New(want[i]), 1e-5, 1e-5)
+			}
+		}
+		require.Equal(t, composite(inputs...).Shape(), fused(inputs...).Shape())
+	}
+	require.Panics(t, func() { tensor.Zeros(2, 3).Linear(tensor.Zeros(4, 2), nil) })
+	require.Panics(t, func() { tensor.Zeros(2, 3).Linear(tensor.Zeros(3, 2), tensor.Zeros(3)) })
+}
+
+func TestSoftmaxCrossEntropy(t *testing.T) {
+	rng := newRNG()
+	logits := tensor.Randn(rng, 5, 4).Scale(3)
+	labels := tensor.New([]float32{2, 0, -100, 3, 1}, 5, 1)
+	tensortest.GradCheck(t, func(xs ...*tensor.Tensor) *tensor.Tensor { return xs[0].SoftmaxCrossEntropy(labels, -100) },
+		[]*tensor.Tensor{logits}, tensortest.GradCheckOptions{})
+
+	// The values are those of -LogSoftmax at the label, bit for bit; the ignored row is 0.
+	x := logits.Detach()
+	got := x.SoftmaxCrossEntropy(labels, -100).Data()
+	lp := x.LogSoftmax(1).Data()
+	for r, l := range []int{2, 0, -1, 3, 1} {
+		want := float32(0)
+		if l >= 0 {
+			want = -lp[r*4+l]
+		}
+		require.Equal(t, math.Float32bits(want), math.Float32bits(got[r]), "row %d", r)
+	}
+	// Stable for huge logits.
+	big := tensor.New([]float32{1000, 0, -1000, 0}, 2, 2).SoftmaxCrossEntropy(tensor.New([]float32{1, 0}, 2), -100)
+	require.True(t, big.AllFinite())
+	require.InDelta(t, 1000, big.Data()[0], 1e-3)
+	require.Panics(t, func() { x.SoftmaxCrossEntropy(tensor.New([]float32{4, 0, 0, 0, 0}, 5), -100) })
+	require.Panics(t, func() { x.SoftmaxCrossEntropy(tensor.New([]float32{0.5, 0, 0, 0, 0}, 5), -100) })
+	require.Panics(t, func() { x.SoftmaxCrossEntropy(tensor.New([]float32{0, 0, 0}, 3), -100) })
+}

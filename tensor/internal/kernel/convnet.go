@@ -1,0 +1,375 @@
+package kernel
+
+import (
+	"runtime"
+	"sync"
+)
+
+// Conv is a batched 2-D convolution: N images of Groups*G.InC channels of
+// G.InH×G.InW (NCHW), weights [Groups*OutC][G.InC][G.KH][G.KW], output
+// [N][Groups*OutC][G.OutH][G.OutW]. G describes one image and one group.
+//
+// ConvForward and ConvBackward lower it to GEMMs: a chunk of a few images
+// is unfolded side by side (Im2colLD) into one K×(images·P) matrix, with
+// K = InC·KH·KW and P = OutH·OutW, so that each GEMM is wide enough to run
+// at speed even when a single image's P is small; the weights are packed
+// once per call. Chunks are spread over goroutines. The chunk size and the
+// partition of the weight-gradient reduction depend only on the shape, so
+// results are bitwise independent of GOMAXPROCS.
+type Conv struct {
+	G      ConvGeom
+	N      int // images
+	Groups int // channel groups (1 for an ordinary convolution)
+	OutC   int // output channels per group
+}
+
+func (cv Conv) k() int      { return cv.G.InC * cv.G.KH * cv.G.KW }
+func (cv Conv) p() int      { return cv.G.OutH * cv.G.OutW }
+func (cv Conv) inLen() int  { return cv.Groups * cv.G.InC * cv.G.InH * cv.G.InW }
+func (cv Conv) outLen() int { return cv.Groups * cv.OutC * cv.p() }
+func (cv Conv) wLen() int   { return cv.Groups * cv.OutC * cv.k() }
+
+// chunkImages is how many images one GEMM covers: doubled while the GEMM
+// is narrower than 512 columns and the unfolded chunk stays within 256 KiB
+// (half of a typical L2), so the chunk's im2col matrix is still in cache
+// when the GEMM reads it.
+func (cv Conv) chunkImages() int {
+	k, p := cv.k(), cv.p()
+	cb := 1
+	for 2*cb <= cv.N && 2*cb*p <= 512 && 4*k*2*cb*p <= 256<<10 {
+		cb *= 2
+	}
+	return cb
+}
+
+// chunkImagesBackward is chunkImages, doubled further while a chunk has fewer
+// than ntMinK positions, so that the weight gradient's sums over a chunk's
+// positions are long enough for GemmNT.
+func (cv Conv) chunkImagesBackward() int {
+	cb := cv.chunkImages()
+	for 2*cb <= cv.N && cb*cv.p() < ntMinK {
+		cb *= 2
+	}
+	return cb
+}
+
+func (cv Conv) check(fn string, x, w, y []float32) {
+	g := cv.G
+	if cv.N < 0 || cv.Groups < 1 || cv.OutC < 0 || g.InC < 0 || g.InH < 0 || g.InW < 0 || g.KH < 1 || g.KW < 1 ||
+		g.OutH < 0 || g.OutW < 0 || g.StrideH < 1 || g.StrideW < 1 || g.DilH < 1 || g.DilW < 1 {
+		panic("kernel: " + fn + ": invalid geometry")
+	}
+	if x != nil && len(x) < cv.N*cv.inLen() {
+		panic("kernel: " + fn + ": input too short")
+	}
+	if len(w) < cv.wLen() {
+		panic("kernel: " + fn + ": weights too short")
+	}
+	if y != nil && len(y) < cv.N*cv.outLen() {
+		panic("kernel: " + fn + ": output too short")
+	}
+}
+
+// ConvForward sets y to the convolution of x with w, plus bias[o] on every
+// output channel o when bias is not nil. It panics if the geometry is
+// invalid or a slice is too short.
+func ConvForward(cv Conv, x, w, bias, y []float32) {
+	cv.check("ConvForward", x, w, y)
+	if bias != nil && len(bias) < cv.Groups*cv.OutC {
+		panic("kernel: ConvForward: bias too short")
+	}
+	if cv.N == 0 || cv.p() == 0 || cv.OutC == 0 {
+		return
+	}
+	pa := packWeights(cv, w, false)
+	cb := cv.chunkImages()
+	chunks := (cv.N + cb - 1) / cb
+	threads := 1
+	if chunks == 1 {
+		threads = runtime.GOMAXPROCS(0)
+	}
+	t := convTasks.get()
+	*t = convTask{cv: cv, x: x, bias: bias, y: y, pa: pa, cb: cb, threads: threads}
+	// Chunks are independent here, so several to a piece (which takes the
+	// scratch buffers once) and about 8 pieces for the goroutines to share.
+	parallelTask(chunks, max(1, chunks/8), t)
+	*t = convTask{}
+	convTasks.put(t)
+	releaseWeights(pa)
+}
+
+// convTask is one ConvForward or ConvBackward call, run over ranges of
+// chunks (forward) or runs of chunks (backward) as a recyclable task.
+type convTask struct {
+	cv                     Conv
+	x, w, bias, y          []float32 // forward; y is dy backward
+	dx, dw                 []float32
+	pa                     []PackedA
+	partial                []float32 // backward: weight-gradient sums per run
+	cb, threads, per, runs int
+	back                   bool
+}
+
+var convTasks freeList[convTask]
+
+func (t *convTask) run(lo, hi int) {
+	if t.back {
+		t.backward(lo, hi)
+		return
+	}
+	cv, x, y, bias, pa, cb := t.cv, t.x, t.y, t.bias, t.pa, t.cb
+	k, p, oc := cv.k(), cv.p(), cv.OutC
+	colBuf := getBuf(max(k*cb*p, 1))
+	var cbuf *[]float32
+	if cb > 1 {
+		cbuf = getBuf(oc * cb * p)
+	}
+	for ch := lo; ch < hi; ch++ {
+		n0 := ch * cb
+		nb := min(cb, cv.N-n0)
+		ld := nb * p
+		for gi := range cv.Groups {
+			col := *colBuf
+			for i := range nb {
+				img := x[(n0+i)*cv.inLen()+gi*cv.G.InC*cv.G.InH*cv.G.InW:]
+				Im2colLD(cv.G, img, col[i*p:], ld)
+			}
+			yo := n0*cv.outLen() + gi*oc*p // first output plane of the group
+			if nb == 1 {
+				GemmPacked(t.threads, &pa[gi], false, p, col, ld, 0, y[yo:], p)
+				if bias != nil {
+					for o := range oc {
+						plane := y[yo+o*p : yo+(o+1)*p]
+						AddScalar(plane, plane, bias[gi*oc+o])
+					}
+				}
+				continue
+			}
+			GemmPacked(1, &pa[gi], false, ld, col, ld, 0, *cbuf, ld)
+			for i := range nb {
+				yi := yo + i*cv.outLen()
+				if bias == nil {
+					copyRows(y[yi:], p, (*cbuf)[i*p:], ld, oc, p)
+					continue
+				}
+				for o := range oc {
+					AddScalar(y[yi+o*p:yi+(o+1)*p], (*cbuf)[o*ld+i*p:o*ld+(i+1)*p], bias[gi*oc+o])
+				}
+			}
+		}
+	}
+	putBuf(colBuf)
+	if cbuf != nil {
+		putBuf(cbuf)
+	}
+}
+
+// backward is ConvBackward's work for runs [lo, hi).
+func (t *convTask) backward(lo, hi int) {
+	cv, x, dy, dx, dw, pa, cb, per := t.cv, t.x, t.y, t.dx, t.dw, t.pa, t.cb, t.per
+	k, p, oc := cv.k(), cv.p(), cv.OutC
+	chunks := (cv.N + cb - 1) / cb
+	wl := cv.wLen()
+	col := getBuf(max(k*cb*p, 1))
+	var dyb *[]float32
+	if cb > 1 {
+		dyb = getBuf(oc * cb * p)
+	}
+	for run := lo; run < hi; run++ {
+		for ch := run * per; ch < min((run+1)*per, chunks); ch++ {
+			n0 := ch * cb
+			nb := min(cb, cv.N-n0)
+			ld := nb * p
+			for gi := range cv.Groups {
+				yo := n0*cv.outLen() + gi*oc*p
+				// dY of the chunk's images as one oc×ld matrix.
+				dyc, lddy := dy[yo:], p
+				if nb > 1 {
+					for i := range nb {
+						copyRows((*dyb)[i*p:], ld, dy[yo+i*cv.outLen():], p, oc, p)
+					}
+					dyc, lddy = *dyb, ld
+				}
+				xo := n0*cv.inLen() + gi*cv.G.InC*cv.G.InH*cv.G.InW
+				if dw != nil { // dW_g (+)= dY·colᵀ
+					xcol := *col
+					for i := range nb {
+						Im2colLD(cv.G, x[xo+i*cv.inLen():], xcol[i*p:], ld)
+					}
+					beta := float32(1)
+					if ch == run*per {
+						beta = 0
+					}
+					pw := t.partial[run*wl+gi*oc*k:]
+					if ld >= ntMinK {
+						GemmNT(oc, k, ld, dyc, lddy, xcol, ld, beta, pw, k)
+					} else {
+						GemmSerial(false, true, oc, k, ld, 1, dyc, lddy, xcol, ld, beta, pw, k)
+					}
+				}
+				if dx != nil { // dX += col2im(Wᵀ·dY)
+					GemmPacked(1, &pa[gi], false, ld, dyc, lddy, 0, *col, ld)
+					for i := range nb {
+						Col2imLD(cv.G, (*col)[i*p:], ld, dx[xo+i*cv.inLen():])
+					}
+				}
+			}
+		}
+	}
+	putBuf(col)
+	if dyb != nil {
+		putBuf(dyb)
+	}
+}
+
+// biasTask sums the bias gradient of output channels [lo, hi).
+type biasTask struct {
+	cv     Conv
+	dy, db []float32
+}
+
+var biasTasks freeList[biasTask]
+
+func (t *biasTask) run(lo, hi int) {
+	cv, p := t.cv, t.cv.p()
+	for o := lo; o < hi; o++ {
+		s := t.db[o]
+		for n := range cv.N {
+			s += Sum(t.dy[n*cv.outLen()+o*p : n*cv.outLen()+(o+1)*p])
+		}
+		t.db[o] = s
+	}
+}
+
+// ntMinK is the shortest sum over positions for which the weight gradient
+// dY·colᵀ runs as dot products (GemmNT) rather than through the packed GEMM:
+// shorter ones spend too much of each dot product on its reduction.
+const ntMinK = 256
+
+// packWeights packs each group's weights W (OutC×K), or Wᵀ when trans.
+func packWeights(cv Conv, w []float32, trans bool) []PackedA {
+	var pa []PackedA
+	if cv.Groups <= len(packedScratch{}) {
+		pa = getPacked()[:cv.Groups]
+	} else {
+		pa = make([]PackedA, cv.Groups)
+	}
+	k, oc := cv.k(), cv.OutC
+	for gi := range pa {
+		if trans {
+			pa[gi] = PackA(true, k, oc, 1, w[gi*oc*k:], k)
+		} else {
+			pa[gi] = PackA(false, oc, k, 1, w[gi*oc*k:], k)
+		}
+	}
+	return pa
+}
+
+// releaseWeights releases what packWeights packed.
+func releaseWeights(pa []PackedA) {
+	for gi := range pa {
+		pa[gi].Release()
+	}
+	if cap(pa) == len(packedScratch{}) {
+		putPacked((*packedScratch)(pa[:len(packedScratch{})]))
+	}
+}
+
+// packedScratch holds the packed weights of up to 4 groups; they are
+// recycled, as an allocation per convolution would be.
+type packedScratch [4]PackedA
+
+var freePacked struct {
+	sync.Mutex
+	list []*packedScratch
+}
+
+func getPacked() []PackedA {
+	freePacked.Lock()
+	defer freePacked.Unlock()
+	if k := len(freePacked.list); k > 0 {
+		p := freePacked.list[k-1]
+		freePacked.list = freePacked.list[:k-1]
+		return p[:]
+	}
+	return new(packedScratch)[:]
+}
+
+func putPacked(p *packedScratch) {
+	*p = packedScratch{}
+	freePacked.Lock()
+	if len(freePacked.list) < 16 {
+		freePacked.list = append(freePacked.list, p)
+	}
+	freePacked.Unlock()
+}
+
+// maxWeightPartials bounds how many partial weight gradients ConvBackward
+// sums: chunks are grouped into at most this many runs, each reduced on one
+// goroutine.
+const maxWeightPartials = 32
+
+// ConvBackward adds the gradients of the convolution y = conv(x, w) + bias,
+// given dy, into dx (input), dw (weights) and db (bias): dx += ∂, dw += ∂,
+// db += ∂. Any of them may be nil to skip it; x is read only for dw. It
+// panics if the geometry is invalid or a slice is too short.
+//
+// The weight gradient is summed per run of chunks (the runs fixed by N) and
+// the runs' sums are added into dw in order. The bias gradient of channel o
+// adds each image's plane sum (Sum) in image order.
+func ConvBackward(cv Conv, x, w, dy, dx, dw, db []float32) {
+	cv.check("ConvBackward", x, w, dy)
+	if dx != nil && len(dx) < cv.N*cv.inLen() {
+		panic("kernel: ConvBackward: dx too short")
+	}
+	if dw != nil && len(dw) < cv.wLen() {
+		panic("kernel: ConvBackward: dw too short")
+	}
+	if db != nil && len(db) < cv.Groups*cv.OutC {
+		panic("kernel: ConvBackward: db too short")
+	}
+	if cv.N == 0 || cv.p() == 0 || cv.OutC == 0 {
+		return
+	}
+	if db != nil {
+		outC := cv.Groups * cv.OutC
+		t := biasTasks.get()
+		*t = biasTask{cv: cv, dy: dy, db: db}
+		parallelTask(outC, max(1, outC/8), t)
+		*t = biasTask{}
+		biasTasks.put(t)
+	}
+	if dx == nil && dw == nil {
+		return
+	}
+	var pa []PackedA // Wᵀ per group, for dcol = Wᵀ·dY
+	if dx != nil {
+		pa = packWeights(cv, w, true)
+	}
+	cb := cv.chunkImagesBackward()
+	chunks := (cv.N + cb - 1) / cb
+	per := (chunks + maxWeightPartials - 1) / maxWeightPartials
+	runs := (chunks + per - 1) / per
+	wl := cv.wLen()
+	var partial *[]float32
+	if dw != nil {
+		partial = getBuf(runs * wl)
+	}
+	t := convTasks.get()
+	*t = convTask{cv: cv, x: x, w: w, y: dy, dx: dx, dw: dw, pa: pa, cb: cb, per: per, runs: runs, back: true}
+	if dw != nil {
+		t.partial = *partial
+	}
+	parallelTask(runs, 1, t)
+	*t = convTask{}
+	convTasks.put(t)
+	if pa != nil {
+		releaseWeights(pa)
+	}
+	if dw != nil {
+		for run := range runs {
+			AddTo(dw[:wl], (*partial)[run*wl:(run+1)*wl])
+		}
+		putBuf(partial)
+	}
+}
