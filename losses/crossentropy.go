@@ -88,18 +88,24 @@ func (c CrossEntropy) Forward(input, label *tensor.Tensor) *tensor.Tensor {
 	w := classWeights(op, c.Weight, nc)
 
 	x := input.Reshape(rows, nc)
-	var logp *tensor.Tensor
-	if c.NoSoftmax {
-		logp = x.Clip(smallestNormal, float32(math.Inf(1))).Log()
-	} else {
-		logp = x.LogSoftmax(1)
+	logProbs := func() *tensor.Tensor {
+		if c.NoSoftmax {
+			return x.Clip(smallestNormal, float32(math.Inf(1))).Log()
+		}
+		return x.LogSoftmax(1)
 	}
 
 	rowW := make([]float32, rows) // each row's weight; 0 for ignored rows
 	valid := rows
 	var perRow *tensor.Tensor
 	var outShape []int
-	if !c.SoftLabel && eps == 0 {
+	switch {
+	case !c.SoftLabel && eps == 0 && w == nil && !c.NoSoftmax:
+		// The common case, hard labels without class weights: one fused op, the same values.
+		_, valid = hardLabels(op, label, in, lead, nc, ignore)
+		perRow = x.SoftmaxCrossEntropy(label.Reshape(rows), ignore)
+		outShape = label.Shape()
+	case !c.SoftLabel && eps == 0:
 		var ids []int
 		ids, valid = hardLabels(op, label, in, lead, nc, ignore)
 		picked := make([]float32, rows) // ignored rows pick class 0 and are zeroed by rowW
@@ -113,10 +119,10 @@ func (c CrossEntropy) Forward(input, label *tensor.Tensor) *tensor.Tensor {
 				rowW[j] = w[id]
 			}
 		}
-		perRow = logp.TakeAlongAxis(tensor.New(picked, rows, 1), 1).Reshape(rows).
+		perRow = logProbs().TakeAlongAxis(tensor.New(picked, rows, 1), 1).Reshape(rows).
 			Mul(tensor.New(rowW, rows)).Neg()
 		outShape = label.Shape()
-	} else {
+	default:
 		target := make([]float32, rows*nc)
 		ignored := make([]bool, rows)
 		if c.SoftLabel {
@@ -152,7 +158,7 @@ func (c CrossEntropy) Forward(input, label *tensor.Tensor) *tensor.Tensor {
 				rowW[j] = s
 			}
 		}
-		perRow = logp.Mul(tensor.New(target, rows, nc)).Sum(1).Neg()
+		perRow = logProbs().Mul(tensor.New(target, rows, nc)).Sum(1).Neg()
 		if w != nil {
 			perRow = perRow.Mul(tensor.New(rowW, rows))
 		}

@@ -12,8 +12,9 @@
 //
 // The structs implement Loss, which is what a training loop (oar.Model.Prepare) takes; plain
 // functions such as SquareErrorCost become a Loss through Func. Everything is built from
-// gradient-checked tensor ops (CrossEntropy is one fused LogSoftmax followed by a gather or a
-// weighted sum), so gradients flow back to the input as for any other op.
+// gradient-checked tensor ops (CrossEntropy with hard labels and no class weights is the fused
+// tensor.SoftmaxCrossEntropy; otherwise one fused LogSoftmax followed by a gather or a weighted
+// sum), so gradients flow back to the input as for any other op.
 //
 // # Labels
 //

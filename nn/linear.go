@@ -32,11 +32,7 @@ func (l *Linear) Forward(x *tensor.Tensor) *tensor.Tensor {
 	if x.Rank() == 0 || x.Dim(-1) != l.Weight.Dim(0) {
 		panicf(l, "input %v, weight %v", x.Shape(), l.Weight.Shape())
 	}
-	y := x.MatMul(l.Weight)
-	if l.Bias != nil {
-		y = y.Add(l.Bias)
-	}
-	return y
+	return x.Linear(l.Weight, l.Bias) // one op: the GEMM adds the bias as it writes
 }
 
 // Params returns "weight" and, if present, "bias".
