@@ -225,10 +225,10 @@ func TestFitNaNDetectorNamesLayer(t *testing.T) {
 	m.Network.(*nn.Sequential).At(2).(*nn.Linear).Weight.Data()[5] = float32(math.NaN())
 	_, err := m.Fit(context.Background(), blobs(rng, 8), oar.FitOptions{Epochs: 1, BatchSize: 4, DetectNonFinite: true})
 	require.EqualError(t, err, "oar: Fit: epoch 1 step 0: loss is NaN; first non-finite output: "+
-		"nn: 2 (Linear): tensor: MatMul: output [4 4] has NaN at element 1 (inputs [[4 32] [32 4]])")
+		"nn: 2 (Linear): tensor: Linear: output [4 4] has NaN at element 1 (inputs [[4 32] [32 4] [4]])")
 	var nf *tensor.NonFiniteError
 	require.True(t, errors.As(err, &nf))
-	require.Equal(t, "MatMul", nf.Op)
+	require.Equal(t, "Linear", nf.Op)
 }
 
 func TestPredict(t *testing.T) {
