@@ -34,20 +34,11 @@ import (
 )
 
 func main() {
-	var c tutorial.Regression
-	flag.IntVar(&c.Epochs, "epochs", 10, "training epochs (the tutorial's EPOCH_NUM)")
-	flag.IntVar(&c.Batch, "batch", 100, "batch size (the tutorial's BATCHSIZE)")
-	flag.Float64Var(&c.LR, "lr", 0.001, "SGD's learning rate")
-	flag.IntVar(&c.LogEvery, "log", 200, "print the loss every this many batches")
-	flag.IntVar(&c.Index, "index", 0, "the eval-split image to predict after training")
-	flag.StringVar(&c.JSONPath, "json", "", "the tutorial's mnist.json.gz (default: created once in the data cache)")
-	flag.StringVar(&c.DataDir, "data", "", "directory holding the MNIST IDX files, to create the json.gz from (default: the cache, acquired if absent)")
-	flag.StringVar(&c.Out, "out", "out", "directory for the saved parameters")
-	flag.Uint64Var(&c.Seed, "seed", 1, "seed of the initial weights and of the shuffling")
+	c := tutorial.RegressionFlags(flag.CommandLine)
 	flag.Parse()
 
 	tutorial.Main("mlp", func(ctx context.Context) error {
-		return tutorial.RunRegression(ctx, "mlp", newNet, c)
+		return tutorial.RunRegression(ctx, "mlp", newNet, *c)
 	})
 }
 

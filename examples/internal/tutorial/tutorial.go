@@ -3,6 +3,7 @@ package tutorial
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"iter"
@@ -142,6 +143,23 @@ type Regression struct {
 	DataDir  string  // directory holding the MNIST IDX files to create the json.gz from; "" for the cache
 	Out      string  // directory for the saved parameters
 	Seed     uint64  // seed of the initial weights and of the shuffling
+}
+
+// RegressionFlags defines the command-line flags of the regression examples on fs (the
+// tutorial's EPOCH_NUM, BATCHSIZE, learning rate, ...) and returns the settings they fill when fs
+// is parsed.
+func RegressionFlags(fs *flag.FlagSet) *Regression {
+	c := &Regression{}
+	fs.IntVar(&c.Epochs, "epochs", 10, "training epochs (the tutorial's EPOCH_NUM)")
+	fs.IntVar(&c.Batch, "batch", 100, "batch size (the tutorial's BATCHSIZE)")
+	fs.Float64Var(&c.LR, "lr", 0.001, "SGD's learning rate")
+	fs.IntVar(&c.LogEvery, "log", 200, "print the loss every this many batches")
+	fs.IntVar(&c.Index, "index", 0, "the eval-split image to predict after training")
+	fs.StringVar(&c.JSONPath, "json", "", "the tutorial's mnist.json.gz (default: created once in the data cache)")
+	fs.StringVar(&c.DataDir, "data", "", "directory holding the MNIST IDX files, to create the json.gz from (default: the cache, acquired if absent)")
+	fs.StringVar(&c.Out, "out", "out", "directory for the saved parameters")
+	fs.Uint64Var(&c.Seed, "seed", 1, "seed of the initial weights and of the shuffling")
+	return c
 }
 
 // RunRegression is the regression of the tutorial's sections 1 and 3.2 with the network newNet
