@@ -1,6 +1,7 @@
 package nn
 
 import (
+	"errors"
 	"fmt"
 	"strconv"
 
@@ -69,8 +70,20 @@ func at(container string, layers []Named, i int) Layer {
 
 // Forward runs the layers in order. A panic in a layer names its path, e.g.
 // "nn: 2 (Linear): input [64 785], weight [784 10]".
+//
+// A Conv2D followed by a ReLU and a MaxPool2D runs as one tensor.Conv2DReLUMaxPool, whose values
+// and gradients are bit for bit those of the three layers, but which never stores the two
+// full-size intermediate outputs (unless Observe watches the layers: then each runs on its own).
 func (s *Sequential) Forward(x *tensor.Tensor) *tensor.Tensor {
-	for _, c := range s.layers {
+	for i := 0; i < len(s.layers); i++ {
+		if s.observer == nil {
+			if y, ok := convReLUPool(s.layers[i:], x); ok {
+				x = y
+				i += 2
+				continue
+			}
+		}
+		c := s.layers[i]
 		y := Run(c.Name, c.Layer, x)
 		if s.observer != nil {
 			s.observer(c.Name, c.Layer, x, y)
@@ -78,6 +91,35 @@ func (s *Sequential) Forward(x *tensor.Tensor) *tensor.Tensor {
 		x = y
 	}
 	return x
+}
+
+// convReLUPool runs layers[:3] as one tensor.Conv2DReLUMaxPool if they are a Conv2D, a ReLU and a
+// MaxPool2D. ok is false if they are not, or if the fused op rejects x (a tensor error): the
+// layers then run one by one, so that the error names the layer at fault.
+func convReLUPool(layers []Named, x *tensor.Tensor) (y *tensor.Tensor, ok bool) {
+	if len(layers) < 3 {
+		return nil, false
+	}
+	conv, isConv := layers[0].Layer.(*Conv2D)
+	pool, isPool := layers[2].Layer.(*MaxPool2D)
+	switch layers[1].Layer.(type) {
+	case ReLU, *ReLU:
+	default:
+		return nil, false
+	}
+	if !isConv || !isPool || conv == nil || pool == nil {
+		return nil, false
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			var te *tensor.Error
+			if err, isErr := r.(error); !isErr || !errors.As(err, &te) {
+				panic(r)
+			}
+			y, ok = nil, false
+		}
+	}()
+	return x.Conv2DReLUMaxPool(conv.Weight, conv.Bias, conv.Options, pool.Options), true
 }
 
 // Params returns the layers' parameters, prefixed with their names.

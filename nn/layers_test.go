@@ -294,3 +294,52 @@ func TestSetRandomStatesIsAtomic(t *testing.T) {
 	require.ErrorContains(t, nn.SetRandomStates(net, other), "rng.1: Dropout random state")
 	require.Equal(t, before, nn.RandomStates(net), "a failed restore leaves every generator as it was")
 }
+
+// A Conv2D, ReLU, MaxPool2D run inside a Sequential is fused into one op with the three layers'
+// values and gradients bit for bit; Observe and bad input make the layers run one by one.
+func TestSequentialFusesConvReLUPool(t *testing.T) {
+	rng := newRNG()
+	conv := nn.NewConv2D(2, 3, 3, tensor.ConvOptions{Padding: []int{1}})
+	pool := nn.NewMaxPool2D(2, 2)
+	net := nn.NewSequential(conv, nn.ReLU{}, pool, nn.NewFlatten(), nn.NewLinear(3*4*4, 5))
+	x := tensor.Randn(rng, 4, 2, 8, 8)
+	dy := tensor.Randn(rng, 4, 5)
+
+	run := func(forward func(x *tensor.Tensor) *tensor.Tensor) [][]float32 {
+		for _, p := range net.Params() {
+			p.Tensor.ClearGrad()
+		}
+		y := forward(x)
+		y.BackwardWith(dy)
+		out := [][]float32{append([]float32(nil), y.Data()...)}
+		for _, p := range net.Params() {
+			out = append(out, append([]float32(nil), p.Tensor.Grad().Data()...))
+		}
+		return out
+	}
+	oneByOne := func(x *tensor.Tensor) *tensor.Tensor {
+		for i := range net.Len() {
+			x = net.At(i).Forward(x)
+		}
+		return x
+	}
+	require.Equal(t, run(oneByOne), run(net.Forward))
+	require.Equal(t, "Conv2DReLUMaxPool", nn.NewSequential(conv, nn.ReLU{}, pool).Forward(x).Op())
+
+	var ops []string
+	h := net.Forward(x)
+	require.Equal(t, "Linear", h.Op())
+	stop := nn.Observe(net, func(path string, _ nn.Layer, _, out *tensor.Tensor) { ops = append(ops, path+" "+out.Op()) })
+	net.Forward(x)
+	stop()
+	require.Equal(t, []string{"0 Conv2D", "1 ReLU", "2 MaxPool2D", "3 Reshape", "4 Linear"}, ops)
+
+	// Errors name the layer at fault, as without fusion.
+	requireLayerPanic(t, "nn: 0 (Conv2D): input [4 3 8 8], weight [3 2 3 3]: want [N, 2, H, W]", func() {
+		net.Forward(tensor.Zeros(4, 3, 8, 8))
+	})
+	small := nn.NewSequential(conv, &nn.ReLU{}, nn.NewMaxPool2D(3, 3))
+	requireLayerPanic(t, "nn: 2 (MaxPool2D): tensor: MaxPool2D: kernel 3x3 larger than padded input 2x2 (input [1 3 2 2])", func() {
+		small.Forward(tensor.Zeros(1, 2, 2, 2))
+	})
+}

@@ -86,3 +86,51 @@ func (t *Tensor) Conv2D(w, b *Tensor, opt ConvOptions) *Tensor {
 		kernel.ConvBackward(kc, t.data, w.data, g, gin[0], gin[1], gb)
 	}, t, w, b)
 }
+
+// Conv2DReLUMaxPool returns t.Conv2D(w, b, conv).ReLU().MaxPool2D(pool) as one op, bit for bit
+// (the bias gradient too): each chunk of images is convolved, rectified and pooled while it is
+// in cache, so the convolution's and the ReLU's outputs [N, out, H', W'] are never stored, and
+// the backward pass rebuilds the convolution's output gradient chunk by chunk from the pooled
+// one. It is the layer sequence of LeNet-style networks, and nn.Sequential uses it for a
+// Conv2D, ReLU, MaxPool2D run of layers. The output is [N, out, H”, W”] as MaxPool2D's.
+//
+// It panics as Conv2D and MaxPool2D do.
+func (t *Tensor) Conv2DReLUMaxPool(w, b *Tensor, conv ConvOptions, pool PoolOptions) *Tensor {
+	cv := resolveConv(t, w, b, conv)
+	pg := resolvePool("MaxPool2D", []int{cv.n, cv.o, cv.g.OutH, cv.g.OutW}, pool)
+	pg.Planes = cv.o // per image
+	kc := kernel.Conv{G: cv.g, N: cv.n, Groups: cv.groups, OutC: cv.og}
+	out := newTensor(make([]float32, cv.n*cv.o*pg.OutH*pg.OutW), []int{cv.n, cv.o, pg.OutH, pg.OutW})
+	var bias []float32
+	if b != nil {
+		bias = b.data
+	}
+	var arg []int32
+	if graphed(t, w, b) {
+		arg = make([]int32, len(out.data))
+	}
+	kernel.ConvReLUMaxPool(kc, pg, t.data, w.data, bias, out.data, arg)
+	return out.record("Conv2DReLUMaxPool", func(g []float32, gin [][]float32) {
+		var gb []float32
+		if len(gin) > 2 {
+			gb = gin[2]
+		}
+		kernel.ConvReLUMaxPoolBackward(kc, pg, t.data, w.data, out.data, arg, g, gin[0], gin[1], gb)
+	}, t, w, b)
+}
+
+// graphed reports whether an op on inputs records a graph node (see record): some input requires
+// a gradient and none is marked NoGrad.
+func graphed(inputs ...*Tensor) bool {
+	need := false
+	for _, in := range inputs {
+		if in == nil {
+			continue
+		}
+		if in.noGrad {
+			return false
+		}
+		need = need || in.requiresGrad
+	}
+	return need
+}

@@ -89,3 +89,89 @@ func TestSoftmaxCrossEntropy(t *testing.T) {
 	require.Panics(t, func() { x.SoftmaxCrossEntropy(tensor.New([]float32{0.5, 0, 0, 0, 0}, 5), -100) })
 	require.Panics(t, func() { x.SoftmaxCrossEntropy(tensor.New([]float32{0, 0, 0}, 3), -100) })
 }
+
+func TestConv2DReLUMaxPool(t *testing.T) {
+	rng := newRNG()
+	cases := []struct {
+		name    string
+		x, w, b []int // shapes; b nil for no bias
+		conv    tensor.ConvOptions
+		pool    tensor.PoolOptions
+	}{
+		{"LeNet conv1", []int{3, 1, 8, 8}, []int{6, 1, 3, 3}, []int{6}, tensor.ConvOptions{Padding: []int{1}}, tensor.PoolOptions{Kernel: []int{2}}},
+		{"CNN conv2, 6 images", []int{6, 2, 4, 4}, []int{4, 2, 5, 5}, []int{4}, tensor.ConvOptions{Padding: []int{2}}, tensor.PoolOptions{Kernel: []int{2}}},
+		{"overlapping 3x3 stride 2, no bias", []int{2, 2, 7, 7}, []int{3, 2, 2, 2}, nil, tensor.ConvOptions{}, tensor.PoolOptions{Kernel: []int{3}, Stride: []int{2}}},
+		{"strided conv, padded ceil pool, groups", []int{2, 4, 9, 8}, []int{4, 2, 3, 3}, []int{4}, tensor.ConvOptions{Stride: []int{2}, Groups: 2},
+			tensor.PoolOptions{Kernel: []int{2}, Padding: []int{1}, CeilMode: true}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			inputs := []*tensor.Tensor{tensor.Randn(rng, c.x...), tensor.Randn(rng, c.w...)}
+			if c.b != nil {
+				inputs = append(inputs, tensor.Randn(rng, c.b...))
+			}
+			bias := func(xs []*tensor.Tensor) *tensor.Tensor {
+				if len(xs) > 2 {
+					return xs[2]
+				}
+				return nil
+			}
+			fused := func(xs ...*tensor.Tensor) *tensor.Tensor {
+				return xs[0].Conv2DReLUMaxPool(xs[1], bias(xs), c.conv, c.pool)
+			}
+			composite := func(xs ...*tensor.Tensor) *tensor.Tensor {
+				return xs[0].Conv2D(xs[1], bias(xs), c.conv).ReLU().MaxPool2D(c.pool)
+			}
+			tensortest.GradCheck(t, fused, inputs, tensortest.GradCheckOptions{Eps: 1e-3, Atol: 2e-2})
+
+			// Values and every gradient bit for bit those of the three ops in turn.
+			dy := tensor.Randn(rng, composite(inputs...).Shape()...)
+			run := func(f func(xs ...*tensor.Tensor) *tensor.Tensor) [][]float32 {
+				for _, in := range inputs {
+					in.SetRequiresGrad(true)
+					in.ClearGrad()
+				}
+				y := f(inputs...)
+				y.BackwardWith(dy)
+				out := [][]float32{append([]float32(nil), y.Data()...)}
+				for _, in := range inputs {
+					out = append(out, append([]float32(nil), in.Grad().Data()...))
+				}
+				return out
+			}
+			want, got := run(composite), run(fused)
+			require.Equal(t, len(want), len(got))
+			for i := range want {
+				requireSameBits(t, want[i], got[i], i)
+			}
+			require.Equal(t, composite(inputs...).Shape(), fused(inputs...).Shape())
+
+			// Without a graph (inference) the values are the same and nothing is recorded.
+			x := inputs[0].Detach().NoGrad()
+			y := x.Conv2DReLUMaxPool(inputs[1], bias(inputs), c.conv, c.pool)
+			require.False(t, y.RequiresGrad())
+			requireSameBits(t, want[0], y.Data(), 0)
+		})
+	}
+}
+
+func requireSameBits(t *testing.T, want, got []float32, which int) {
+	t.Helper()
+	require.Equal(t, len(want), len(got), "result %d", which)
+	for j := range want {
+		require.Equal(t, math.Float32bits(want[j]), math.Float32bits(got[j]), "result %d, element %d: %v, want %v", which, j, got[j], want[j])
+	}
+}
+
+func TestConv2DReLUMaxPoolPanics(t *testing.T) {
+	x := tensor.Zeros(1, 2, 4, 4)
+	requirePanic(t, "tensor: MaxPool2D: kernel 3x3 larger than padded input 2x2 (input [1 1 2 2])", func() {
+		x.Conv2DReLUMaxPool(tensor.Zeros(1, 2, 3, 3), nil, tensor.ConvOptions{}, tensor.PoolOptions{Kernel: []int{3}})
+	})
+	requirePanic(t, "tensor: Conv2D: bias [2], want [3] for weight [3 2 3 3]", func() {
+		x.Conv2DReLUMaxPool(tensor.Zeros(3, 2, 3, 3), tensor.Zeros(2), tensor.ConvOptions{}, tensor.PoolOptions{Kernel: []int{2}})
+	})
+	requirePanic(t, "tensor: MaxPool2D: Kernel is required", func() {
+		x.Conv2DReLUMaxPool(tensor.Zeros(1, 2, 3, 3), nil, tensor.ConvOptions{}, tensor.PoolOptions{})
+	})
+}

@@ -14,9 +14,9 @@ type PoolOptions struct {
 	Inclusive bool
 }
 
-func resolvePool(op string, x *Tensor, opt PoolOptions) kernel.PoolGeom {
-	if len(x.shape) != 4 {
-		panicf(op, "input %v must be 4-D (NCHW)", x.shape)
+func resolvePool(op string, shape []int, opt PoolOptions) kernel.PoolGeom {
+	if len(shape) != 4 {
+		panicf(op, "input %v must be 4-D (NCHW)", shape)
 	}
 	if len(opt.Kernel) == 0 {
 		panicf(op, "Kernel is required")
@@ -30,12 +30,12 @@ func resolvePool(op string, x *Tensor, opt PoolOptions) kernel.PoolGeom {
 		panicf(op, "kernel %v and stride %v must be at least 1", opt.Kernel, opt.Stride)
 	}
 	pt, pb, pl, pr := padding(op, opt.Padding, opt.PadMode)
-	n, c, h, w := x.shape[0], x.shape[1], x.shape[2], x.shape[3]
+	n, c, h, w := shape[0], shape[1], shape[2], shape[3]
 	rows := spatial(h, kh, sh, pt, pb, opt.PadMode, opt.CeilMode)
 	cols := spatial(w, kw, sw, pl, pr, opt.PadMode, opt.CeilMode)
 	if rows.out < 1 || cols.out < 1 {
 		panicf(op, "kernel %dx%d larger than padded input %dx%d (input %v)",
-			kh, kw, h+rows.padLo+rows.padHi, w+cols.padLo+cols.padHi, x.shape)
+			kh, kw, h+rows.padLo+rows.padHi, w+cols.padLo+cols.padHi, shape)
 	}
 	if rows.padLo >= kh || cols.padLo >= kw {
 		panicf(op, "padding %v must be smaller than the kernel %v", opt.Padding, opt.Kernel)
@@ -52,7 +52,7 @@ func resolvePool(op string, x *Tensor, opt PoolOptions) kernel.PoolGeom {
 // It panics if t is not 4-D, Kernel is missing, a size is below 1, the padding is not smaller than
 // the kernel, or the window is larger than the padded input.
 func (t *Tensor) MaxPool2D(opt PoolOptions) *Tensor {
-	g := resolvePool("MaxPool2D", t, opt)
+	g := resolvePool("MaxPool2D", t.shape, opt)
 	shape := []int{t.shape[0], t.shape[1], g.OutH, g.OutW}
 	out := newTensor(make([]float32, g.Planes*g.OutH*g.OutW), shape)
 	if !t.requiresGrad || t.noGrad { // no graph: the winners' positions are not needed
@@ -73,7 +73,7 @@ func (t *Tensor) MaxPool2D(opt PoolOptions) *Tensor {
 //
 // It panics as MaxPool2D does.
 func (t *Tensor) AvgPool2D(opt PoolOptions) *Tensor {
-	g := resolvePool("AvgPool2D", t, opt)
+	g := resolvePool("AvgPool2D", t.shape, opt)
 	shape := []int{t.shape[0], t.shape[1], g.OutH, g.OutW}
 	out := newTensor(make([]float32, g.Planes*g.OutH*g.OutW), shape)
 	kernel.AvgPool(g, !opt.Inclusive, t.data, out.data)

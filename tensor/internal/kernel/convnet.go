@@ -75,6 +75,12 @@ func (cv Conv) check(fn string, x, w, y []float32) {
 // invalid or a slice is too short.
 func ConvForward(cv Conv, x, w, bias, y []float32) {
 	cv.check("ConvForward", x, w, y)
+	convForward(cv, x, w, bias, y, nil)
+}
+
+// convForward is ConvForward, or ConvReLUMaxPool when pool is not nil (y is
+// then unused: the output goes to pool.y).
+func convForward(cv Conv, x, w, bias, y []float32, pool *convPool) {
 	if bias != nil && len(bias) < cv.Groups*cv.OutC {
 		panic("kernel: ConvForward: bias too short")
 	}
@@ -89,7 +95,7 @@ func ConvForward(cv Conv, x, w, bias, y []float32) {
 		threads = runtime.GOMAXPROCS(0)
 	}
 	t := convTasks.get()
-	*t = convTask{cv: cv, x: x, bias: bias, y: y, pa: pa, cb: cb, threads: threads}
+	*t = convTask{cv: cv, x: x, bias: bias, y: y, pa: pa, cb: cb, threads: threads, pool: pool}
 	// Chunks are independent here, so several to a piece (which takes the
 	// scratch buffers once) and about 8 pieces for the goroutines to share.
 	parallelTask(chunks, max(1, chunks/8), t)
@@ -108,6 +114,7 @@ type convTask struct {
 	partial                []float32 // backward: weight-gradient sums per run
 	cb, threads, per, runs int
 	back                   bool
+	pool                   *convPool // ConvReLUMaxPool: the fused ReLU and pooling
 }
 
 var convTasks freeList[convTask]
@@ -121,7 +128,7 @@ func (t *convTask) run(lo, hi int) {
 	k, p, oc := cv.k(), cv.p(), cv.OutC
 	colBuf := getBuf(max(k*cb*p, 1))
 	var cbuf *[]float32
-	if cb > 1 {
+	if cb > 1 || t.pool != nil {
 		cbuf = getBuf(oc * cb * p)
 	}
 	for ch := lo; ch < hi; ch++ {
@@ -133,6 +140,11 @@ func (t *convTask) run(lo, hi int) {
 			for i := range nb {
 				img := x[(n0+i)*cv.inLen()+gi*cv.G.InC*cv.G.InH*cv.G.InW:]
 				Im2colLD(cv.G, img, col[i*p:], ld)
+			}
+			if t.pool != nil { // the convolution only into cache, then bias, ReLU and pooling
+				GemmPacked(t.threads, &pa[gi], false, ld, col, ld, 0, *cbuf, ld)
+				t.pool.forward(cv, bias, n0, nb, gi, *cbuf, ld)
+				continue
 			}
 			yo := n0*cv.outLen() + gi*oc*p // first output plane of the group
 			if nb == 1 {
@@ -172,7 +184,7 @@ func (t *convTask) backward(lo, hi int) {
 	wl := cv.wLen()
 	col := getBuf(max(k*cb*p, 1))
 	var dyb *[]float32
-	if cb > 1 {
+	if cb > 1 || t.pool != nil {
 		dyb = getBuf(oc * cb * p)
 	}
 	for run := lo; run < hi; run++ {
@@ -183,12 +195,19 @@ func (t *convTask) backward(lo, hi int) {
 			for gi := range cv.Groups {
 				yo := n0*cv.outLen() + gi*oc*p
 				// dY of the chunk's images as one oc×ld matrix.
-				dyc, lddy := dy[yo:], p
-				if nb > 1 {
+				var dyc []float32
+				lddy := ld
+				switch {
+				case t.pool != nil: // dY of the convolution, from the pooled gradient
+					t.pool.backward(cv, n0, nb, gi, *dyb, ld)
+					dyc = *dyb
+				case nb > 1:
 					for i := range nb {
 						copyRows((*dyb)[i*p:], ld, dy[yo+i*cv.outLen():], p, oc, p)
 					}
-					dyc, lddy = *dyb, ld
+					dyc = *dyb
+				default:
+					dyc, lddy = dy[yo:], p
 				}
 				xo := n0*cv.inLen() + gi*cv.G.InC*cv.G.InH*cv.G.InW
 				if dw != nil { // dW_g (+)= dY·colᵀ
@@ -319,6 +338,12 @@ const maxWeightPartials = 32
 // adds each image's plane sum (Sum) in image order.
 func ConvBackward(cv Conv, x, w, dy, dx, dw, db []float32) {
 	cv.check("ConvBackward", x, w, dy)
+	convBackward(cv, x, w, dy, dx, dw, db, nil)
+}
+
+// convBackward is ConvBackward, or ConvReLUMaxPoolBackward when pool is not
+// nil (dy is then unused: the chunks' dY come from pool).
+func convBackward(cv Conv, x, w, dy, dx, dw, db []float32, pool *convPool) {
 	if dx != nil && len(dx) < cv.N*cv.inLen() {
 		panic("kernel: ConvBackward: dx too short")
 	}
@@ -331,7 +356,7 @@ func ConvBackward(cv Conv, x, w, dy, dx, dw, db []float32) {
 	if cv.N == 0 || cv.p() == 0 || cv.OutC == 0 {
 		return
 	}
-	if db != nil {
+	if db != nil && pool == nil {
 		outC := cv.Groups * cv.OutC
 		t := biasTasks.get()
 		*t = biasTask{cv: cv, dy: dy, db: db}
@@ -339,8 +364,13 @@ func ConvBackward(cv Conv, x, w, dy, dx, dw, db []float32) {
 		*t = biasTask{}
 		biasTasks.put(t)
 	}
-	if dx == nil && dw == nil {
+	if dx == nil && dw == nil && (pool == nil || db == nil) {
 		return
+	}
+	var sums *[]float32 // pool: the plane sums for db
+	if pool != nil && db != nil {
+		sums = getBuf(cv.N * cv.Groups * cv.OutC)
+		pool.sums = *sums
 	}
 	var pa []PackedA // Wᵀ per group, for dcol = Wᵀ·dY
 	if dx != nil {
@@ -356,7 +386,7 @@ func ConvBackward(cv Conv, x, w, dy, dx, dw, db []float32) {
 		partial = getBuf(runs * wl)
 	}
 	t := convTasks.get()
-	*t = convTask{cv: cv, x: x, w: w, y: dy, dx: dx, dw: dw, pa: pa, cb: cb, per: per, runs: runs, back: true}
+	*t = convTask{cv: cv, x: x, w: w, y: dy, dx: dx, dw: dw, pa: pa, cb: cb, per: per, runs: runs, back: true, pool: pool}
 	if dw != nil {
 		t.partial = *partial
 	}
@@ -371,5 +401,17 @@ func ConvBackward(cv Conv, x, w, dy, dx, dw, db []float32) {
 			AddTo(dw[:wl], (*partial)[run*wl:(run+1)*wl])
 		}
 		putBuf(partial)
+	}
+	if sums != nil { // as biasTask sums: each image's plane sum, in image order
+		planes := cv.Groups * cv.OutC
+		for o := range planes {
+			s := db[o]
+			for n := range cv.N {
+				s += (*sums)[n*planes+o]
+			}
+			db[o] = s
+		}
+		pool.sums = nil
+		putBuf(sums)
 	}
 }
