@@ -96,12 +96,28 @@ func (cp *convPool) forward(cv Conv, bias []float32, n0, nb, gi int, c []float32
 // it), and every other cell gets +0.
 func (cp *convPool) backward(cv Conv, n0, nb, gi int, d []float32, ld int) {
 	p, oc, q := cv.p(), cv.OutC, cp.g.OutH*cp.g.OutW
+	// 2×2 windows that tile the plane exactly: the assembly sets every cell, given the
+	// pooled gradient with ReLU's mask applied (ReLUMask gives +0 where y is not above 0).
+	var masked *[]float32
+	if useAVX2 && cp.g.pool2() && 2*cp.g.OutH == cp.g.H && 2*cp.g.OutW == cp.g.W {
+		masked = getBuf(q)
+		defer putBuf(masked)
+	}
 	for i := range nb {
 		for o := range oc {
 			dst := d[o*ld+i*p : o*ld+(i+1)*p]
-			clear(dst)
 			plane := (n0+i)*cp.g.Planes + gi*oc + o
 			y, arg, dy := cp.y[plane*q:(plane+1)*q], cp.arg[plane*q:(plane+1)*q], cp.dy[plane*q:(plane+1)*q]
+			if masked != nil {
+				m := (*masked)[:q]
+				ReLUMask(m, dy, y)
+				maxPool2BackAVX2(&dst[0], &m[0], &arg[0], cp.g.W, cp.g.OutW, cp.g.OutH, 1, 1)
+				if cp.sums != nil {
+					cp.sums[plane] = Sum(dst)
+				}
+				continue
+			}
+			clear(dst)
 			for j, a := range arg {
 				if a < 0 || !(y[j] > 0) {
 					continue
