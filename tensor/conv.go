@@ -94,10 +94,16 @@ func (t *Tensor) Conv2D(w, b *Tensor, opt ConvOptions) *Tensor {
 // one. It is the layer sequence of LeNet-style networks, and nn.Sequential uses it for a
 // Conv2D, ReLU, MaxPool2D run of layers. The output is [N, out, H”, W”] as MaxPool2D's.
 //
+// An input marked CheckFinite makes it run as the three ops, so that a non-finite value is caught
+// in the op that made it (a -Inf from the convolution, say, that ReLU would hide).
+//
 // It panics as Conv2D and MaxPool2D do.
 func (t *Tensor) Conv2DReLUMaxPool(w, b *Tensor, conv ConvOptions, pool PoolOptions) *Tensor {
 	cv := resolveConv(t, w, b, conv)
 	pg := resolvePool("MaxPool2D", []int{cv.n, cv.o, cv.g.OutH, cv.g.OutW}, pool)
+	if t.checkFinite || w.checkFinite || (b != nil && b.checkFinite) {
+		return t.Conv2D(w, b, conv).ReLU().MaxPool2D(pool)
+	}
 	pg.Planes = cv.o // per image
 	kc := kernel.Conv{G: cv.g, N: cv.n, Groups: cv.groups, OutC: cv.og}
 	out := newTensor(make([]float32, cv.n*cv.o*pg.OutH*pg.OutW), []int{cv.n, cv.o, pg.OutH, pg.OutW})

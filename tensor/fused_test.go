@@ -165,6 +165,15 @@ func requireSameBits(t *testing.T, want, got []float32, which int) {
 
 func TestConv2DReLUMaxPoolPanics(t *testing.T) {
 	x := tensor.Zeros(1, 2, 4, 4)
+	// Under CheckFinite the convolution's own output is checked, even where ReLU would hide it.
+	w := tensor.Zeros(1, 2, 3, 3)
+	w.Data()[0] = float32(math.Inf(-1))
+	x.Data()[0] = 1
+	require.NotPanics(t, func() { x.Conv2DReLUMaxPool(w, nil, tensor.ConvOptions{}, tensor.PoolOptions{Kernel: []int{2}}) })
+	require.PanicsWithError(t, "tensor: Conv2D: output [1 1 2 2] has -Inf at element 0 (inputs [[1 2 4 4] [1 2 3 3]])", func() {
+		x.CheckFinite().Conv2DReLUMaxPool(w, nil, tensor.ConvOptions{}, tensor.PoolOptions{Kernel: []int{2}})
+	})
+	x = tensor.Zeros(1, 2, 4, 4)
 	requirePanic(t, "tensor: MaxPool2D: kernel 3x3 larger than padded input 2x2 (input [1 1 2 2])", func() {
 		x.Conv2DReLUMaxPool(tensor.Zeros(1, 2, 3, 3), nil, tensor.ConvOptions{}, tensor.PoolOptions{Kernel: []int{3}})
 	})
