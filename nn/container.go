@@ -102,8 +102,12 @@ func convReLUPool(layers []Named, x *tensor.Tensor) (y *tensor.Tensor, ok bool) 
 	}
 	conv, isConv := layers[0].Layer.(*Conv2D)
 	pool, isPool := layers[2].Layer.(*MaxPool2D)
-	switch layers[1].Layer.(type) {
-	case ReLU, *ReLU:
+	switch r := layers[1].Layer.(type) {
+	case ReLU:
+	case *ReLU:
+		if r == nil {
+			return nil, false
+		}
 	default:
 		return nil, false
 	}

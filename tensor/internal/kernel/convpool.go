@@ -44,12 +44,11 @@ func ConvReLUMaxPoolBackward(cv Conv, pg PoolGeom, x, w, y []float32, arg []int3
 
 // convPool is the pooling fused into a convolution task.
 type convPool struct {
-	g      PoolGeom  // one image's planes
-	y      []float32 // pooled output, [N][g.Planes][g.OutH][g.OutW]
-	arg    []int32   // the winners, or nil (forward only)
-	dy     []float32 // backward: the gradient of y
-	sums   []float32 // backward: Sum of each image's output-gradient planes, [N][g.Planes], or nil
-	assign bool      // no two windows overlap: a cell wins at most one window
+	g    PoolGeom  // one image's planes
+	y    []float32 // pooled output, [N][g.Planes][g.OutH][g.OutW]
+	arg  []int32   // the winners, or nil (forward only)
+	dy   []float32 // backward: the gradient of y
+	sums []float32 // backward: Sum of each image's output-gradient planes, [N][g.Planes], or nil
 }
 
 func newConvPool(fn string, cv Conv, pg PoolGeom, x, w, y []float32, arg []int32) *convPool {
@@ -63,7 +62,7 @@ func newConvPool(fn string, cv Conv, pg PoolGeom, x, w, y []float32, arg []int32
 	if len(y) < q || (arg != nil && len(arg) < q) {
 		panic("kernel: " + fn + ": output slice too short")
 	}
-	return &convPool{g: pg, y: y[:q], arg: arg, assign: pg.StrideH >= pg.KH && pg.StrideW >= pg.KW}
+	return &convPool{g: pg, y: y[:q], arg: arg}
 }
 
 // forward adds the bias to, applies ReLU to and pools images [n0, n0+nb) of
@@ -122,11 +121,7 @@ func (cp *convPool) backward(cv Conv, n0, nb, gi int, d []float32, ld int) {
 				if a < 0 || !(y[j] > 0) {
 					continue
 				}
-				if cp.assign {
-					dst[a] = dy[j]
-				} else {
-					dst[a] += dy[j]
-				}
+				dst[a] += dy[j] // onto +0, as MaxPoolBackward's clear-and-add: -0 becomes +0
 			}
 			if cp.sums != nil {
 				cp.sums[plane] = Sum(dst)

@@ -46,6 +46,9 @@ func TestConvReLUMaxPoolMatchesUnfused(t *testing.T) {
 		{name: "padded ceil", cv: Conv{G: geom(2, 7, 2, 0), N: 3, Groups: 1, OutC: 5}, k: 2, s: 2, pad: 1, ceil: true},
 		{name: "odd 2x2", cv: Conv{G: geom(2, 9, 3, 1), N: 4, Groups: 1, OutC: 6}, k: 2, s: 2},
 		{name: "NaN and zeros", cv: Conv{G: geom(2, 8, 3, 1), N: 4, Groups: 1, OutC: 6}, k: 2, s: 2, special: true},
+		{name: "NaN and zeros, 3x3 windows", cv: Conv{G: geom(2, 8, 3, 1), N: 4, Groups: 1, OutC: 6}, k: 3, s: 3, special: true},
+		{name: "strided dilated 2x3 kernel, groups", cv: Conv{G: ConvGeom{InC: 2, InH: 13, InW: 14, KH: 2, KW: 3, StrideH: 2, StrideW: 2,
+			PadT: 1, PadL: 1, DilH: 2, DilW: 1, OutH: 6, OutW: 6}, N: 7, Groups: 3, OutC: 2}, k: 2, s: 2},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -86,6 +89,11 @@ func TestConvReLUMaxPoolMatchesUnfused(t *testing.T) {
 
 			dy := randSlice(rng, q)
 			dy[0] = float32(math.Copysign(0, -1))
+			if c.special { // a whole image's pooled gradient -0
+				for i := range q / cv.N {
+					dy[i] = float32(math.Copysign(0, -1))
+				}
+			}
 			drelu := make([]float32, len(full))
 			MaxPoolBackwardTo(pgAll, dy, wantArg, drelu, true)
 			dfull := make([]float32, len(full))
