@@ -61,6 +61,26 @@ func ExampleTensor_Conv2D() {
 	// [1 1 2 2] [-0.5 -2.5 -6.5 -3.5]
 }
 
+func ExampleTensor_Conv2DReLUMaxPool() {
+	// A 1x1x4x4 image, a 3x3 kernel of ones with padding 1, ReLU, then 2x2 max pooling: the
+	// fused op gives the three ops' values (and gradients).
+	x := tensor.New([]float32{
+		1, -2, 3, -4,
+		-5, 6, -7, 8,
+		9, -10, 11, -12,
+		-13, 14, -15, 16}, 1, 1, 4, 4)
+	w := tensor.Ones(1, 1, 3, 3).SetRequiresGrad(true)
+	conv, pool := tensor.ConvOptions{Padding: []int{1}}, tensor.PoolOptions{Kernel: []int{2}}
+	fused := x.Conv2DReLUMaxPool(w, nil, conv, pool)
+	separate := x.Conv2D(w, nil, conv).ReLU().MaxPool2D(pool)
+	fmt.Println(fused.Shape(), fused.Data(), separate.Data())
+	fused.Sum().Backward()
+	fmt.Println(w.Grad().Data())
+	// Output:
+	// [1 1 2 2] [6 4 1 11] [6 4 1 11]
+	// [7 -14 17 -17 29 -33 29 -45 49]
+}
+
 func ExampleTensor_NoGrad() {
 	w := tensor.New([]float32{1, 2}).SetRequiresGrad(true)
 	x := tensor.New([]float32{3, 4})
