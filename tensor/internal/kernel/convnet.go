@@ -96,6 +96,10 @@ func convForward(cv Conv, x, w, bias, y []float32, pool *convPool) {
 	}
 	t := convTasks.get()
 	*t = convTask{cv: cv, x: x, bias: bias, y: y, pa: pa, cb: cb, threads: threads, pool: pool}
+	if chunks > 1 && indirectFits(cv.G) { // (one chunk: the GEMM is split over threads instead)
+		t.ind = getIndirectConv(cv.G)
+		defer putIndirectConv(t.ind)
+	}
 	// Chunks are independent here, so several to a piece (which takes the
 	// scratch buffers once) and about 8 pieces for the goroutines to share.
 	parallelTask(chunks, max(1, chunks/8), t)
@@ -114,7 +118,8 @@ type convTask struct {
 	partial                []float32 // backward: weight-gradient sums per run
 	cb, threads, per, runs int
 	back                   bool
-	pool                   *convPool // ConvReLUMaxPool: the fused ReLU and pooling
+	pool                   *convPool     // ConvReLUMaxPool: the fused ReLU and pooling
+	ind                    *indirectConv // forward (or dX, backward) without im2col, when not nil
 }
 
 var convTasks freeList[convTask]
@@ -122,6 +127,10 @@ var convTasks freeList[convTask]
 func (t *convTask) run(lo, hi int) {
 	if t.back {
 		t.backward(lo, hi)
+		return
+	}
+	if t.ind != nil {
+		t.forwardIndirect(lo, hi)
 		return
 	}
 	cv, x, y, bias, pa, cb := t.cv, t.x, t.y, t.bias, t.pa, t.cb
@@ -176,6 +185,48 @@ func (t *convTask) run(lo, hi int) {
 	}
 }
 
+// forwardIndirect is run for chunks [lo, hi) through t.ind: each image is
+// padded once and convolved without an im2col matrix, with the same result.
+func (t *convTask) forwardIndirect(lo, hi int) {
+	cv, ic, cb := t.cv, t.ind, t.cb
+	p, oc := cv.p(), cv.OutC
+	plane := cv.G.InH * cv.G.InW
+	xp := GetZeroBuf(ic.padLen())
+	tile := getBuf(roundUp(oc, mr) * nr)
+	var cbuf *[]float32
+	if t.pool != nil {
+		cbuf = getBuf(oc * cb * p)
+	}
+	for ch := lo; ch < hi; ch++ {
+		n0 := ch * cb
+		nb := min(cb, cv.N-n0)
+		for gi := range cv.Groups {
+			for i := range nb {
+				ic.pad(*xp, t.x[(n0+i)*cv.inLen()+gi*cv.G.InC*plane:], plane)
+				var sink convSink
+				switch {
+				case t.pool != nil: // the chunk's convolution into cache; bias, ReLU and pooling below
+					sink = convSink{out: (*cbuf)[i*p:], chStride: nb * p, outW: cv.G.OutW, m: oc}
+				default:
+					sink = convSink{out: t.y[(n0+i)*cv.outLen()+gi*oc*p:], chStride: p, outW: cv.G.OutW, m: oc}
+					if t.bias != nil {
+						sink.bias = t.bias[gi*oc:]
+					}
+				}
+				ic.run(&t.pa[gi], *xp, *tile, sink)
+			}
+			if t.pool != nil {
+				t.pool.forward(cv, t.bias, n0, nb, gi, *cbuf, nb*p)
+			}
+		}
+	}
+	putBuf(xp)
+	putBuf(tile)
+	if cbuf != nil {
+		putBuf(cbuf)
+	}
+}
+
 // backward is ConvBackward's work for runs [lo, hi).
 func (t *convTask) backward(lo, hi int) {
 	cv, x, dy, dx, dw, pa, cb, per := t.cv, t.x, t.y, t.dx, t.dw, t.pa, t.cb, t.per
@@ -186,6 +237,13 @@ func (t *convTask) backward(lo, hi int) {
 	var dyb *[]float32
 	if cb > 1 || t.pool != nil {
 		dyb = getBuf(oc * cb * p)
+	}
+	var dyp, tile *[]float32 // dX through t.ind: the padded dY of an image, an output tile
+	if t.ind != nil {
+		dyp = GetZeroBuf(t.ind.padLen())
+		tile = getBuf(roundUp(cv.G.InC, mr) * nr)
+		defer putBuf(dyp)
+		defer putBuf(tile)
 	}
 	for run := lo; run < hi; run++ {
 		for ch := run * per; ch < min((run+1)*per, chunks); ch++ {
@@ -226,7 +284,13 @@ func (t *convTask) backward(lo, hi int) {
 						GemmSerial(false, true, oc, k, ld, 1, dyc, lddy, xcol, ld, beta, pw, k)
 					}
 				}
-				if dx != nil { // dX += col2im(Wᵀ·dY)
+				if dx != nil && t.ind != nil { // dX += dY convolved with the flipped Wᵀ
+					for i := range nb {
+						t.ind.pad(*dyp, dyc[i*p:], lddy)
+						t.ind.run(&pa[gi], *dyp, *tile, convSink{out: dx[xo+i*cv.inLen():], chStride: cv.G.InH * cv.G.InW,
+							outW: cv.G.InW, add: true, m: cv.G.InC})
+					}
+				} else if dx != nil { // dX += col2im(Wᵀ·dY)
 					GemmPacked(1, &pa[gi], false, ld, dyc, lddy, 0, *col, ld)
 					for i := range nb {
 						Col2imLD(cv.G, (*col)[i*p:], ld, dx[xo+i*cv.inLen():])
@@ -281,6 +345,50 @@ func packWeights(cv Conv, w []float32, trans bool) []PackedA {
 			pa[gi] = PackA(false, oc, k, 1, w[gi*oc*k:], k)
 		}
 	}
+	return pa
+}
+
+// dxGeom is the convolution that gives the input gradient of a stride-1,
+// dilation-1 convolution: dY, padded by KH-1-PadT above and KW-1-PadL on
+// the left, convolved with the weights transposed (InC×OutC) and flipped in
+// both spatial axes, is dX. ok is false unless that convolution exists and
+// indirectFits accepts it.
+func (cv Conv) dxGeom() (g ConvGeom, ok bool) {
+	f := cv.G
+	if f.StrideH != 1 || f.StrideW != 1 || f.DilH != 1 || f.DilW != 1 || f.PadT > f.KH-1 || f.PadL > f.KW-1 {
+		return g, false
+	}
+	g = ConvGeom{InC: cv.OutC, InH: f.OutH, InW: f.OutW, KH: f.KH, KW: f.KW, StrideH: 1, StrideW: 1,
+		PadT: f.KH - 1 - f.PadT, PadL: f.KW - 1 - f.PadL, DilH: 1, DilW: 1, OutH: f.InH, OutW: f.InW}
+	return g, indirectFits(g)
+}
+
+// packFlipped packs, per group, the weights of dxGeom's convolution:
+// W'[c][o][i][j] = W[o][c][KH-1-i][KW-1-j], an InC×(OutC·KH·KW) matrix.
+func packFlipped(cv Conv, w []float32) []PackedA {
+	g, oc := cv.G, cv.OutC
+	var pa []PackedA
+	if cv.Groups <= len(packedScratch{}) {
+		pa = getPacked()[:cv.Groups]
+	} else {
+		pa = make([]PackedA, cv.Groups)
+	}
+	k, taps := cv.k(), g.KH*g.KW
+	wt := getBuf(g.InC * oc * taps)
+	for gi := range pa {
+		wg := w[gi*oc*k:]
+		for c := range g.InC {
+			for o := range oc {
+				src := wg[o*k+c*taps : o*k+(c+1)*taps]
+				dst := (*wt)[(c*oc+o)*taps : (c*oc+o+1)*taps]
+				for t := range taps {
+					dst[t] = src[taps-1-t]
+				}
+			}
+		}
+		pa[gi] = PackA(false, g.InC, oc*taps, 1, *wt, oc*taps)
+	}
+	putBuf(wt)
 	return pa
 }
 
@@ -372,9 +480,16 @@ func convBackward(cv Conv, x, w, dy, dx, dw, db []float32, pool *convPool) {
 		sums = getBuf(cv.N * cv.Groups * cv.OutC)
 		pool.sums = *sums
 	}
-	var pa []PackedA // Wᵀ per group, for dcol = Wᵀ·dY
+	var pa []PackedA // Wᵀ per group, for dcol = Wᵀ·dY; or flipped for ind
+	var ind *indirectConv
 	if dx != nil {
-		pa = packWeights(cv, w, true)
+		if g, ok := cv.dxGeom(); ok {
+			ind = getIndirectConv(g)
+			defer putIndirectConv(ind)
+			pa = packFlipped(cv, w)
+		} else {
+			pa = packWeights(cv, w, true)
+		}
 	}
 	cb := cv.chunkImagesBackward()
 	chunks := (cv.N + cb - 1) / cb
@@ -386,7 +501,7 @@ func convBackward(cv Conv, x, w, dy, dx, dw, db []float32, pool *convPool) {
 		partial = getBuf(runs * wl)
 	}
 	t := convTasks.get()
-	*t = convTask{cv: cv, x: x, w: w, y: dy, dx: dx, dw: dw, pa: pa, cb: cb, per: per, runs: runs, back: true, pool: pool}
+	*t = convTask{cv: cv, x: x, w: w, y: dy, dx: dx, dw: dw, pa: pa, cb: cb, per: per, runs: runs, back: true, pool: pool, ind: ind}
 	if dw != nil {
 		t.partial = *partial
 	}

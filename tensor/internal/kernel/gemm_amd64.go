@@ -80,9 +80,60 @@ func gemmKernel6x16Only(k int, a, b []float32, ldb int, c []float32, ldc int, al
 	gemmKernel6x16(k, unsafe.SliceData(a), unsafe.SliceData(b), ldb, unsafe.SliceData(c), ldc, alpha, beta, rows)
 }
 
+// The indirect kernels in gemm_amd64.s: gemmKernel{rows}x16 with row p of B
+// at byte offset off[p] from b.
+//
+//go:noescape
+func gemmIndirect6x16(k int, a *float32, off *int32, b *float32, c *float32, ldc int, alpha, beta float32, rows int)
+
+//go:noescape
+func gemmIndirect5x16(k int, a *float32, off *int32, b *float32, c *float32, ldc int, alpha, beta float32, rows int)
+
+//go:noescape
+func gemmIndirect4x16(k int, a *float32, off *int32, b *float32, c *float32, ldc int, alpha, beta float32, rows int)
+
+//go:noescape
+func gemmIndirect3x16(k int, a *float32, off *int32, b *float32, c *float32, ldc int, alpha, beta float32, rows int)
+
+//go:noescape
+func gemmIndirect2x16(k int, a *float32, off *int32, b *float32, c *float32, ldc int, alpha, beta float32, rows int)
+
+//go:noescape
+func gemmIndirect1x16(k int, a *float32, off *int32, b *float32, c *float32, ldc int, alpha, beta float32, rows int)
+
+// indirectKernelAVX2 has the contract of indirectKernel. The caller
+// guarantees that every b[off[p]/4 : off[p]/4+16] lies inside b (run checks
+// it once for all panels); a, off and c are checked here.
+func indirectKernelAVX2(k int, a []float32, off []int32, b []float32, c []float32, ldc int, alpha, beta float32, rows int) {
+	if k < 1 {
+		panic("kernel: indirectKernelAVX2: k < 1")
+	}
+	_ = a[mr*k-1]
+	_ = off[k-1]
+	_ = c[(rows-1)*ldc+nr-1]
+	pa, po, pb, pc := unsafe.SliceData(a), unsafe.SliceData(off), unsafe.SliceData(b), unsafe.SliceData(c)
+	switch rows {
+	case 6:
+		gemmIndirect6x16(k, pa, po, pb, pc, ldc, alpha, beta, rows)
+	case 5:
+		gemmIndirect5x16(k, pa, po, pb, pc, ldc, alpha, beta, rows)
+	case 4:
+		gemmIndirect4x16(k, pa, po, pb, pc, ldc, alpha, beta, rows)
+	case 3:
+		gemmIndirect3x16(k, pa, po, pb, pc, ldc, alpha, beta, rows)
+	case 2:
+		gemmIndirect2x16(k, pa, po, pb, pc, ldc, alpha, beta, rows)
+	case 1:
+		gemmIndirect1x16(k, pa, po, pb, pc, ldc, alpha, beta, rows)
+	default:
+		panic("kernel: indirectKernelAVX2: rows outside 1..6")
+	}
+}
+
 func init() {
 	if cpu.X86.HasAVX2 && cpu.X86.HasFMA {
 		microKernel = gemmKernelAVX2
+		indirectKernel = indirectKernelAVX2
 		panelsKernel = gemmPanelsAVX2
 		kernels = append(kernels, namedKernel{"avx2", gemmKernelAVX2}, namedKernel{"avx2-6rows", gemmKernel6x16Only})
 	}

@@ -134,7 +134,97 @@ def kernel(R, multi=False):
     e("\tRET")
     e("")
 
+
+def indirect(R):
+    name = f"gemmIndirect{R}x16"
+    e(f"// func {name}(k int, a *float32, off *int32, b *float32, c *float32, ldc int, alpha, beta float32, rows int)")
+    e("//")
+    if R == 6:
+        e("// gemmKernel6x16 with an indirect B: row p of the B panel is the 16 values at")
+        e("// byte offset off[p] from b (rows may overlap, as the shifted windows of a")
+        e("// padded image do in a convolution). Same arithmetic and C update.")
+    else:
+        e(f"// gemmIndirect6x16 for a panel of A with only {R} rows; rows is {R}.")
+    e(f"TEXT ·{name}(SB), NOSPLIT, $0-64")
+    e("\tMOVQ a+8(FP), SI")
+    e("\tMOVQ off+16(FP), BX")
+    e("\tMOVQ b+24(FP), DI")
+    e("\tMOVQ c+32(FP), DX")
+    e("\tMOVQ ldc+40(FP), R8")
+    e("\tSHLQ $2, R8")
+    e("\tMOVQ k+0(FP), CX")
+    for r in range(2*R):
+        e(f"\tVXORPS Y{r}, Y{r}, Y{r}")
+    regs = ["R10", "R11", "R12", "R13"]
+    def step(s):
+        ao = s*24
+        rg = regs[s]
+        e(f"\tMOVLQSX {4*s}(BX), {rg}")
+        e(f"\tVMOVUPS (DI)({rg}*1), Y12")
+        e(f"\tVMOVUPS 32(DI)({rg}*1), Y13")
+        for i in range(R):
+            y = 14+(i&1)
+            e(f"\tVBROADCASTSS {ao+4*i}(SI), Y{y}")
+            e(f"\tVFMADD231PS Y12, Y{y}, Y{2*i}")
+            e(f"\tVFMADD231PS Y13, Y{y}, Y{2*i+1}")
+    lp = lambda l: f"i{l}{R}"
+    e("\tMOVQ CX, R9")
+    e("\tSHRQ $2, R9")
+    e(f"\tJZ {lp('tail')}")
+    e(f"{lp('loop4')}:")
+    e("\tPREFETCHT0 384(SI)")
+    for s_ in range(4): step(s_)
+    e("\tADDQ $96, SI")
+    e("\tADDQ $16, BX")
+    e("\tDECQ R9")
+    e(f"\tJNZ {lp('loop4')}")
+    e(f"{lp('tail')}:")
+    e("\tANDQ $3, CX")
+    e(f"\tJZ {lp('done')}")
+    e(f"{lp('loop1')}:")
+    step(0)
+    e("\tADDQ $24, SI")
+    e("\tADDQ $4, BX")
+    e("\tDECQ CX")
+    e(f"\tJNZ {lp('loop1')}")
+    e(f"{lp('done')}:")
+    e("\tVBROADCASTSS alpha+48(FP), Y12")
+    for r in range(2*R):
+        e(f"\tVMULPS Y12, Y{r}, Y{r}")
+    e("\tVBROADCASTSS beta+52(FP), Y13")
+    e("\tMOVQ rows+56(FP), R9")
+    e("\tVXORPS X14, X14, X14")
+    e("\tVUCOMISS X14, X13")
+    e(f"\tJNE {lp('accum')}")
+    e(f"\tJPS {lp('accum')}")
+    for r in range(R):
+        e(f"\tVMOVUPS Y{2*r}, (DX)")
+        e(f"\tVMOVUPS Y{2*r+1}, 32(DX)")
+        if r<R-1:
+            e(f"\tCMPQ R9, ${r+1}")
+            e(f"\tJLE {lp('done0')}")
+            e("\tADDQ R8, DX")
+    e(f"{lp('done0')}:")
+    e("\tVZEROUPPER")
+    e("\tRET")
+    e(f"{lp('accum')}:")
+    for r in range(R):
+        e(f"\tVFMADD231PS (DX), Y13, Y{2*r}")
+        e(f"\tVFMADD231PS 32(DX), Y13, Y{2*r+1}")
+        e(f"\tVMOVUPS Y{2*r}, (DX)")
+        e(f"\tVMOVUPS Y{2*r+1}, 32(DX)")
+        if r<R-1:
+            e(f"\tCMPQ R9, ${r+1}")
+            e(f"\tJLE {lp('done1')}")
+            e("\tADDQ R8, DX")
+    e(f"{lp('done1')}:")
+    e("\tVZEROUPPER")
+    e("\tRET")
+    e("")
+
 for R in (6, 1, 2, 3, 4, 5):
     kernel(R)
 kernel(6, multi=True)
+for R in (6, 1, 2, 3, 4, 5):
+    indirect(R)
 open(os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'gemm_amd64.s'), 'w').write("\n".join(L)+"\n")

@@ -1,0 +1,163 @@
+package kernel
+
+// indirectConv runs a stride-1, dilation-1 convolution of one image (one
+// group) as a GEMM whose B operand is never built: the image is copied once
+// into a zero-padded buffer, and the micro-kernel reads row k = (c, i, j) of
+// each B panel straight from it, at the offset of channel c shifted by the
+// kernel tap (i, j) (an "indirect" GEMM). That replaces the im2col matrix,
+// K·OutH·OutW floats written and read back per image, by InC padded planes
+// that stay in L1.
+//
+// A panel is 16 output columns of one output row, so a row of OutW columns
+// takes segs = ⌈OutW/16⌉ panels and the columns past OutW are computed and
+// dropped; indirectFits admits only geometries where that waste is small.
+// The reduction over k is split into kc blocks and summed exactly as
+// GemmPacked sums it, so the output is bitwise that of im2col + GemmPacked.
+type indirectConv struct {
+	g      ConvGeom
+	segs   int     // 16-column panels per output row
+	hp, wp int     // padded plane: OutH+KH-1 rows of segs·16+KW-1
+	off    []int32 // byte offset of B row k in the padded image
+	offMax int     // largest offset, in floats
+}
+
+// indirectFits reports whether g is a convolution indirectConv handles
+// well: stride and dilation 1, at least indirectMinK rows of B, and at most
+// 1/7 of each panel row wasted on columns past OutW (OutW of 14, 28, 16k:
+// yes; 10: no).
+func indirectFits(g ConvGeom) bool {
+	if !useIndirect || g.StrideH != 1 || g.StrideW != 1 || g.DilH != 1 || g.DilW != 1 || g.OutH < 1 || g.OutW < 1 ||
+		g.InC*g.KH*g.KW < indirectMinK {
+		return false
+	}
+	segs := (g.OutW + nr - 1) / nr
+	padded := int64(g.InC) * int64(g.OutH+g.KH-1) * int64(segs*nr+g.KW-1)
+	return 7*segs*nr <= 8*g.OutW && padded < 1<<29 // byte offsets fit in int32
+}
+
+// indirectMinK is the shortest reduction run indirectly. Below it the
+// im2col matrix is cheap to build and each panel's bookkeeping (the tile
+// copy, a call per 6 rows) outweighs the saving: the MNIST CNN's first
+// layer (K = 25) runs 20% slower indirectly, its second (K = 500) 25% faster.
+const indirectMinK = 128
+
+// useIndirect lets tests and benchmarks compare with the im2col path.
+var useIndirect = true
+
+// getIndirectConv returns a pooled indirectConv prepared for g (which
+// indirectFits must accept); give it back with putIndirectConv.
+func getIndirectConv(g ConvGeom) *indirectConv {
+	ic := indirectConvs.get()
+	off := ic.off[:0]
+	*ic = indirectConv{g: g, segs: (g.OutW + nr - 1) / nr}
+	ic.hp = g.OutH + g.KH - 1
+	ic.wp = ic.segs*nr + g.KW - 1
+	for c := range g.InC {
+		for i := range g.KH {
+			for j := range g.KW {
+				o := (c*ic.hp+i)*ic.wp + j
+				off = append(off, int32(4*o))
+				ic.offMax = max(ic.offMax, o)
+			}
+		}
+	}
+	ic.off = off
+	return ic
+}
+
+func putIndirectConv(ic *indirectConv) { indirectConvs.put(ic) }
+
+var indirectConvs freeList[indirectConv]
+
+// padLen is the length of the padded image buffer.
+func (ic *indirectConv) padLen() int { return ic.g.InC * ic.hp * ic.wp }
+
+// pad copies the image into the interior of the padded buffer xp: channel c,
+// row r of the image starts at src[c*chStride+r*g.InW]. The border of xp
+// must already be zero; pad writes only the interior, the same cells for
+// every image, so a buffer zeroed once serves a whole run of images. Rows
+// and columns the convolution never reads (past the padded plane) are left
+// out.
+func (ic *indirectConv) pad(xp, src []float32, chStride int) {
+	g := ic.g
+	rows := min(g.InH, ic.hp-g.PadT)
+	cols := min(g.InW, ic.wp-g.PadL)
+	if rows <= 0 || cols <= 0 {
+		return
+	}
+	for c := range g.InC {
+		copyRows(xp[(c*ic.hp+g.PadT)*ic.wp+g.PadL:], ic.wp, src[c*chStride:], g.InW, rows, cols)
+	}
+}
+
+// run computes the convolution of the padded image xp with the packed
+// weights pa (OutC×K, K = InC·KH·KW in (c, i, j) order) and hands each
+// output row to dst: dst.put(oh, c0, tile, cols) with tile holding OutC rows
+// of 16 values (row stride 16) for output columns c0..c0+cols-1. tile is
+// scratch of at least roundUp(OutC, 6)·16 floats.
+func (ic *indirectConv) run(pa *PackedA, xp, tile []float32, dst convSink) {
+	g := ic.g
+	m, k := pa.m, pa.k
+	mp := roundUp(m, mr)
+	_ = xp[(g.OutH-1)*ic.wp+(ic.segs-1)*nr+ic.offMax+nr-1]
+	_ = tile[mp*nr-1]
+	for oh := range g.OutH {
+		for s := range ic.segs {
+			b := xp[oh*ic.wp+s*nr:]
+			for p0 := 0; p0 < k; p0 += kc {
+				kb := min(kc, k-p0)
+				beta := float32(1)
+				if p0 == 0 {
+					beta = 0
+				}
+				ap := (*pa.buf)[p0*mp:]
+				for ir := 0; ir < m; ir += mr {
+					indirectKernel(kb, ap[ir*kb:ir*kb+mr*kb], ic.off[p0:p0+kb], b, tile[ir*nr:], nr, pa.alpha, beta, min(mr, m-ir))
+				}
+			}
+			dst.put(oh, s*nr, tile, min(nr, g.OutW-s*nr))
+		}
+	}
+}
+
+// convSink receives the output rows of indirectConv.run.
+type convSink struct {
+	out      []float32 // element (o, oh, ow) at out[o*chStride+oh*outW+ow]
+	chStride int
+	outW     int
+	bias     []float32 // added to channel o when not nil (set mode only)
+	add      bool      // out += tile instead of out = tile (+ bias)
+	m        int       // channels
+}
+
+func (d convSink) put(oh, c0 int, tile []float32, cols int) {
+	for o := range d.m {
+		row := d.out[o*d.chStride+oh*d.outW+c0 : o*d.chStride+oh*d.outW+c0+cols]
+		t := tile[o*nr : o*nr+cols]
+		switch {
+		case d.add:
+			Add(row, row, t)
+		case d.bias != nil:
+			AddScalar(row, t, d.bias[o])
+		default:
+			copy(row, t)
+		}
+	}
+}
+
+// indirectKernel is the micro-kernel with an indirect B: c[i*ldc+j] =
+// alpha*Σ_p a[p*mr+i]*b[off[p]/4+j] + beta*c[i*ldc+j] for the first rows
+// rows, with the micro-kernel's arithmetic. Chosen at init.
+var indirectKernel = indirectKernelGo
+
+// indirectKernelGo gathers the B panel and runs the micro-kernel on it.
+func indirectKernelGo(k int, a []float32, off []int32, b []float32, c []float32, ldc int, alpha, beta float32, rows int) {
+	buf := getBuf(k * nr)
+	pb := *buf
+	for p := range k {
+		o := int(off[p] / 4)
+		copy(pb[p*nr:(p+1)*nr], b[o:o+nr])
+	}
+	microKernel(k, a, pb, nr, c, ldc, alpha, beta, rows)
+	putBuf(buf)
+}

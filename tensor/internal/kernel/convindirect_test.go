@@ -1,0 +1,129 @@
+package kernel
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+// TestIndirectKernel checks the indirect micro-kernel against the same
+// micro-kernel run on the gathered B panel, bit for bit, with overlapping
+// rows of B as a convolution makes them.
+func TestIndirectKernel(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	for _, k := range []int{1, 3, 4, 5, 17, 256} {
+		for rows := 1; rows <= mr; rows++ {
+			for _, beta := range []float32{0, 1, 0.5} {
+				a := randSlice(rng, mr*k)
+				b := randSlice(rng, 3*k+nr)
+				off := make([]int32, k)
+				for p := range off {
+					off[p] = int32(4 * rng.IntN(3*k+1)) // any row start, rows overlap
+				}
+				c0 := randSlice(rng, mr*20)
+				want, got := clone(c0), clone(c0)
+				indirectKernelGo(k, a, off, b, want, 20, 1.5, beta, rows)
+				indirectKernel(k, a, off, b, got, 20, 1.5, beta, rows)
+				requireBits(t, want, got, fmt.Sprintf("k=%d rows=%d beta=%v", k, rows, beta))
+			}
+		}
+	}
+}
+
+// indirectCases are convolutions the indirect path takes (forward, dX or
+// both), with odd sizes, groups, asymmetric padding and a single image.
+func indirectCases() []Conv {
+	geom := func(c, h, w, kh, kw, pt, pl, pb, pr int) ConvGeom {
+		return ConvGeom{InC: c, InH: h, InW: w, KH: kh, KW: kw, StrideH: 1, StrideW: 1, PadT: pt, PadL: pl, DilH: 1, DilW: 1,
+			OutH: h + pt + pb - kh + 1, OutW: w + pl + pr - kw + 1}
+	}
+	return []Conv{
+		{G: geom(20, 14, 14, 5, 5, 2, 2, 2, 2), N: 5, Groups: 1, OutC: 20}, // the MNIST CNN's second layer
+		{G: geom(20, 14, 14, 5, 5, 2, 2, 2, 2), N: 1, Groups: 1, OutC: 20}, // one image: forward through im2col, dX indirect
+		{G: geom(6, 14, 14, 5, 5, 0, 0, 0, 0), N: 3, Groups: 1, OutC: 16},  // LeNet's second layer: dX only
+		{G: geom(16, 28, 30, 3, 3, 1, 1, 1, 1), N: 3, Groups: 2, OutC: 5},  // groups, two panels per row, 28 of 32 used
+		{G: geom(15, 9, 15, 3, 3, 0, 2, 2, 0), N: 4, Groups: 1, OutC: 7},   // asymmetric padding
+		{G: geom(32, 6, 16, 2, 3, 1, 0, 0, 1), N: 2, Groups: 1, OutC: 13},  // even kernel, one full panel
+		{G: geom(130, 3, 14, 1, 1, 0, 0, 0, 0), N: 3, Groups: 1, OutC: 8},  // 1×1: the k loop over channels only
+		{G: geom(64, 5, 28, 3, 3, 1, 1, 1, 1), N: 2, Groups: 1, OutC: 3},   // K over kc: two blocks
+	}
+}
+
+// TestConvIndirect checks the indirect convolution: the forward pass (plain
+// and fused with ReLU and pooling) gives bitwise the im2col path's result,
+// and so do the weight and bias gradients; the input gradient, summed in
+// another order, matches the float64 reference.
+func TestConvIndirect(t *testing.T) {
+	defer func() { useIndirect = true }()
+	rng := rand.New(rand.NewPCG(9, 10))
+	for _, cv := range indirectCases() {
+		dxg, dxOK := cv.dxGeom()
+		require.True(t, indirectFits(cv.G) || dxOK, "%+v takes no indirect path", cv)
+		x, w := randSlice(rng, cv.N*cv.inLen()), randSlice(rng, cv.wLen())
+		bias, dy := randSlice(rng, cv.Groups*cv.OutC), randSlice(rng, cv.N*cv.outLen())
+		x[len(x)/3] = float32(math.NaN())
+		x[len(x)/2] = float32(math.Inf(-1))
+		type result struct{ y, dx, dw, db, py, pdx, pdw []float32 }
+		pg := PoolGeom{Planes: cv.OutC, H: cv.G.OutH, W: cv.G.OutW, KH: 2, KW: 2, StrideH: 2, StrideW: 2,
+			OutH: cv.G.OutH / 2, OutW: cv.G.OutW / 2}
+		pooled := cv.N * cv.Groups * cv.OutC * pg.OutH * pg.OutW
+		pdy := randSlice(rng, pooled)
+		run := func(ind bool) (r result) {
+			useIndirect = ind
+			r.y = make([]float32, cv.N*cv.outLen())
+			ConvForward(cv, x, w, bias, r.y)
+			r.dx, r.dw, r.db = make([]float32, len(x)), make([]float32, len(w)), make([]float32, len(bias))
+			ConvBackward(cv, x, w, dy, r.dx, r.dw, r.db)
+			pg.Planes = cv.Groups * cv.OutC
+			r.py = make([]float32, pooled)
+			arg := make([]int32, pooled)
+			ConvReLUMaxPool(cv, pg, x, w, bias, r.py, arg)
+			r.pdx, r.pdw = make([]float32, len(x)), make([]float32, len(w))
+			ConvReLUMaxPoolBackward(cv, pg, x, w, r.py, arg, pdy, r.pdx, r.pdw, nil)
+			return r
+		}
+		want, got := run(false), run(true)
+		name := fmt.Sprintf("%+v", cv)
+		requireBits(t, want.y, got.y, name+" y")
+		requireBits(t, want.dw, got.dw, name+" dw")
+		requireBits(t, want.db, got.db, name+" db")
+		requireBits(t, want.py, got.py, name+" fused y")
+		requireBits(t, want.pdw, got.pdw, name+" fused dw")
+		if !dxOK {
+			requireBits(t, want.dx, got.dx, name+" dx")
+			continue
+		}
+		// dX against the reference, from finite inputs (x is not read for dX).
+		wantDx, _, _ := convBackwardRef(cv, x, w, dy)
+		tol := 1e-5 * float64(dxg.InC*dxg.KH*dxg.KW+1)
+		requireNear64(t, wantDx, got.dx, tol, name+" dx")
+		for i := range want.pdx {
+			require.InDelta(t, want.pdx[i], got.pdx[i], tol*(1+math.Abs(float64(want.pdx[i]))), "%s fused dx %d", name, i)
+		}
+	}
+}
+
+// TestIndirectFits pins which layers take the indirect path.
+func TestIndirectFits(t *testing.T) {
+	g := ConvGeom{InC: 20, InH: 14, InW: 14, KH: 5, KW: 5, StrideH: 1, StrideW: 1, PadT: 2, PadL: 2, DilH: 1, DilW: 1, OutH: 14, OutW: 14}
+	require.True(t, indirectFits(g), "MNIST CNN layer 2")
+	c1 := g
+	c1.InC, c1.InH, c1.InW, c1.OutH, c1.OutW = 1, 28, 28, 28, 28
+	require.False(t, indirectFits(c1), "K = 25 is too short")
+	l2 := ConvGeom{InC: 6, InH: 14, InW: 14, KH: 5, KW: 5, StrideH: 1, StrideW: 1, DilH: 1, DilW: 1, OutH: 10, OutW: 10}
+	require.False(t, indirectFits(l2), "10 of 16 columns used")
+	_, ok := Conv{G: l2, N: 1, Groups: 1, OutC: 16}.dxGeom()
+	require.True(t, ok, "LeNet layer 2's input gradient: 14 of 16 columns")
+	s2 := g
+	s2.StrideW = 2
+	require.False(t, indirectFits(s2), "stride 2")
+	_, ok = Conv{G: s2, N: 1, Groups: 1, OutC: 20}.dxGeom()
+	require.False(t, ok, "stride 2 input gradient")
+	big := g
+	big.PadT = 5 // more padding than the kernel: the input gradient is no convolution of dY
+	_, ok = Conv{G: big, N: 1, Groups: 1, OutC: 20}.dxGeom()
+	require.False(t, ok)
+}
