@@ -15,10 +15,13 @@ package kernel
 // GemmPacked sums it, so the output is bitwise that of im2col + GemmPacked.
 type indirectConv struct {
 	g      ConvGeom
-	segs   int     // 16-column panels per output row
-	hp, wp int     // padded plane: OutH+KH-1 rows of segs·16+KW-1
-	off    []int32 // byte offset of B row k in the padded image
-	offMax int     // largest offset, in floats
+	segs   int       // 16-column panels per output row
+	hp, wp int       // padded plane: OutH+KH-1 rows of segs·16+KW-1
+	off    []int32   // byte offset of B row k in the padded image
+	offAll []int32   // off and zeros up to a multiple of 4 (whole weight-gradient tiles)
+	offMax int       // largest offset, in floats
+	vecs   int       // weight gradient: 8-position vectors per output row
+	mask   [8]uint32 // weight gradient: the lanes of a row's last vector inside OutW
 }
 
 // indirectFits reports whether g is a convolution indirectConv handles
@@ -61,7 +64,15 @@ func getIndirectConv(g ConvGeom) *indirectConv {
 			}
 		}
 	}
-	ic.off = off
+	k := len(off)
+	for len(off)%4 != 0 {
+		off = append(off, 0)
+	}
+	ic.offAll, ic.off = off, off[:k]
+	ic.vecs = (g.OutW + 7) / 8
+	for l := range g.OutW - 8*(ic.vecs-1) {
+		ic.mask[l] = ^uint32(0)
+	}
 	return ic
 }
 
@@ -160,4 +171,92 @@ func indirectKernelGo(k int, a []float32, off []int32, b []float32, c []float32,
 	}
 	microKernel(k, a, pb, nr, c, ldc, alpha, beta, rows)
 	putBuf(buf)
+}
+
+// dyLen is the length of one image's dY in the layout weightGrad reads: the
+// OutC channels rounded up to a multiple of 3 (the extra ones zero), each
+// OutH rows of vecs·8 values, zero past OutW.
+func (ic *indirectConv) dyLen(oc int) int { return roundUp(oc, 3) * ic.g.OutH * ic.vecs * 8 }
+
+// padDY copies one image's dY (channel o, row r at src[o*chStride+r*OutW])
+// into dst in weightGrad's layout. Like pad, it writes only the cells inside
+// OutW, so a buffer zeroed once serves many images.
+func (ic *indirectConv) padDY(dst, src []float32, chStride, oc int) {
+	g := ic.g
+	ch := g.OutH * ic.vecs * 8
+	for o := range oc {
+		copyRows(dst[o*ch:], ic.vecs*8, src[o*chStride:], g.OutW, g.OutH, g.OutW)
+	}
+}
+
+// weightGrad adds into dw (oc×K, rows ldw apart) the weight gradient of
+// nimg images: dyp holds their dY one after the other (dyLen each, see
+// padDY), xp their padded inputs (padLen each, see pad). Each element is a
+// sum of 8-lane partial sums over the images' positions, reduced in a fixed
+// order and then added to dw, so the result depends only on the images
+// given together.
+func (ic *indirectConv) weightGrad(dyp, xp []float32, nimg, oc int, dw []float32, ldw int) {
+	g := ic.g
+	k := len(ic.off)
+	ch := g.OutH * ic.vecs * 8
+	slot := ic.dyLen(oc)
+	_ = dyp[nimg*slot-1]
+	_ = xp[nimg*ic.padLen()-1]
+	_ = dw[(oc-1)*ldw+k-1]
+	var sums [12]float32
+	for o0 := 0; o0 < oc; o0 += 3 {
+		for k0 := 0; k0 < k; k0 += 4 {
+			convDWTile(ic, dyp[o0*ch:], slot, xp, ic.offAll[k0:k0+4], nimg, &sums)
+			for o := range min(3, oc-o0) {
+				row := dw[(o0+o)*ldw+k0 : (o0+o)*ldw+min(k0+4, k)]
+				for c := range row {
+					row[c] += sums[4*o+c]
+				}
+			}
+		}
+	}
+}
+
+// convDWTile sets sums[4*o+c] to the weight gradient of output channel o
+// (dy's rows o = 0..2, ch = OutH·vecs·8 floats apart; images slot floats
+// apart) and B row off[c] (c = 0..3) over nimg images: Σ over positions of
+// dY·x, as 8-lane partial sums reduced in a fixed order. (A direct call, not
+// a function value, so that sums stays on the caller's stack.)
+func convDWTile(ic *indirectConv, dy []float32, slot int, xp []float32, off []int32, nimg int, sums *[12]float32) {
+	if useAVX2 {
+		convDWTileAVX2(ic, dy, slot, xp, off, nimg, sums)
+		return
+	}
+	convDWTileGo(ic, dy, slot, xp, off, nimg, sums)
+}
+
+// convDWTileGo is convDWTile3x4 in Go: the same 8-lane partial sums and
+// reduction tree; without fused multiply-adds its roundings differ slightly.
+func convDWTileGo(ic *indirectConv, dy []float32, slot int, xp []float32, off []int32, nimg int, sums *[12]float32) {
+	g := ic.g
+	ch := g.OutH * ic.vecs * 8
+	var l [12][8]float32
+	for n := range nimg {
+		for oh := range g.OutH {
+			for v := range ic.vecs {
+				for c := range 4 {
+					xb := xp[n*ic.padLen()+int(off[c]/4)+oh*ic.wp+8*v:]
+					for o := range 3 {
+						d := dy[n*slot+o*ch+(oh*ic.vecs+v)*8:]
+						for q := range 8 {
+							xv := xb[q]
+							if v == ic.vecs-1 && ic.mask[q] == 0 {
+								xv = 0
+							}
+							l[4*o+c][q] += d[q] * xv
+						}
+					}
+				}
+			}
+		}
+	}
+	for r := range sums {
+		s := l[r]
+		sums[r] = ((s[0] + s[4]) + (s[2] + s[6])) + ((s[1] + s[5]) + (s[3] + s[7]))
+	}
 }

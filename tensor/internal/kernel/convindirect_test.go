@@ -54,8 +54,8 @@ func indirectCases() []Conv {
 
 // TestConvIndirect checks the indirect convolution: the forward pass (plain
 // and fused with ReLU and pooling) gives bitwise the im2col path's result,
-// and so do the weight and bias gradients; the input gradient, summed in
-// another order, matches the float64 reference.
+// and so does the bias gradient; the input and weight gradients, summed in
+// another order, match the float64 reference, non-finite values included.
 func TestConvIndirect(t *testing.T) {
 	defer func() { useIndirect = true }()
 	rng := rand.New(rand.NewPCG(9, 10))
@@ -64,8 +64,11 @@ func TestConvIndirect(t *testing.T) {
 		require.True(t, indirectFits(cv.G) || dxOK, "%+v takes no indirect path", cv)
 		x, w := randSlice(rng, cv.N*cv.inLen()), randSlice(rng, cv.wLen())
 		bias, dy := randSlice(rng, cv.Groups*cv.OutC), randSlice(rng, cv.N*cv.outLen())
-		x[len(x)/3] = float32(math.NaN())
-		x[len(x)/2] = float32(math.Inf(-1))
+		// Non-finite inputs at the right edge of a row: the columns a weight
+		// gradient panel computes past OutW read them, and must not add them.
+		g := cv.G
+		x[(g.InC-1)*g.InH*g.InW+g.InW-1] = float32(math.NaN())
+		x[(cv.N-1)*cv.inLen()+min(3, g.InH-1)*g.InW+max(g.InW-2, 0)] = float32(math.Inf(-1))
 		type result struct{ y, dx, dw, db, py, pdx, pdw []float32 }
 		pg := PoolGeom{Planes: cv.OutC, H: cv.G.OutH, W: cv.G.OutW, KH: 2, KW: 2, StrideH: 2, StrideW: 2,
 			OutH: cv.G.OutH / 2, OutW: cv.G.OutW / 2}
@@ -88,10 +91,16 @@ func TestConvIndirect(t *testing.T) {
 		want, got := run(false), run(true)
 		name := fmt.Sprintf("%+v", cv)
 		requireBits(t, want.y, got.y, name+" y")
-		requireBits(t, want.dw, got.dw, name+" dw")
 		requireBits(t, want.db, got.db, name+" db")
 		requireBits(t, want.py, got.py, name+" fused y")
-		requireBits(t, want.pdw, got.pdw, name+" fused dw")
+		_, wantDw, _ := convBackwardRef(cv, x, w, dy)
+		dwTol := 1e-5 * float64(cv.N*cv.p()+1)
+		requireNearNonFinite(t, wantDw, got.dw, dwTol, name+" dw")
+		wantPdw := make([]float64, len(want.pdw)) // the im2col path's, as the reference
+		for i, v := range want.pdw {
+			wantPdw[i] = float64(v)
+		}
+		requireNearNonFinite(t, wantPdw, got.pdw, dwTol, name+" fused dw")
 		if !dxOK {
 			requireBits(t, want.dx, got.dx, name+" dx")
 			continue
@@ -126,4 +135,22 @@ func TestIndirectFits(t *testing.T) {
 	big.PadT = 5 // more padding than the kernel: the input gradient is no convolution of dY
 	_, ok = Conv{G: big, N: 1, Groups: 1, OutC: 20}.dxGeom()
 	require.False(t, ok)
+}
+
+// requireNearNonFinite is requireNear64 where NaN must meet NaN and an
+// infinity the same infinity.
+func requireNearNonFinite(t *testing.T, want []float64, got []float32, tol float64, msg string) {
+	t.Helper()
+	require.Equal(t, len(want), len(got), msg)
+	for i, w := range want {
+		g := float64(got[i])
+		switch {
+		case math.IsNaN(w) || math.IsInf(w, 0):
+			if !(math.IsNaN(w) && math.IsNaN(g)) && w != g {
+				require.Failf(t, "mismatch", "%s: element %d: want %v, got %v", msg, i, w, g)
+			}
+		case !(math.Abs(w-g) <= tol*(1+math.Abs(w))):
+			require.Failf(t, "mismatch", "%s: element %d: want %v, got %v", msg, i, w, g)
+		}
+	}
 }

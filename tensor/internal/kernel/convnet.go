@@ -120,7 +120,13 @@ type convTask struct {
 	back                   bool
 	pool                   *convPool     // ConvReLUMaxPool: the fused ReLU and pooling
 	ind                    *indirectConv // forward (or dX, backward) without im2col, when not nil
+	wind                   *indirectConv // backward: dW without im2col, when not nil
 }
+
+// indirectDWImages is the chunk of images whose weight gradient
+// convDWTile sums in one call: long enough sums to pay for the reduction,
+// and enough chunks (runs) in a batch of 100 to share between threads.
+const indirectDWImages = 4
 
 var convTasks freeList[convTask]
 
@@ -233,7 +239,18 @@ func (t *convTask) backward(lo, hi int) {
 	k, p, oc := cv.k(), cv.p(), cv.OutC
 	chunks := (cv.N + cb - 1) / cb
 	wl := cv.wLen()
-	col := getBuf(max(k*cb*p, 1))
+	var col *[]float32 // im2col matrix of a chunk
+	if (dw != nil && t.wind == nil) || (dx != nil && t.ind == nil) {
+		col = getBuf(max(k*cb*p, 1))
+		defer putBuf(col)
+	}
+	var xps, dyw *[]float32 // dW through t.wind: a chunk's padded images and dY
+	if dw != nil && t.wind != nil {
+		xps = GetZeroBuf(cb * t.wind.padLen())
+		dyw = GetZeroBuf(cb * t.wind.dyLen(oc))
+		defer putBuf(xps)
+		defer putBuf(dyw)
+	}
 	var dyb *[]float32
 	if cb > 1 || t.pool != nil {
 		dyb = getBuf(oc * cb * p)
@@ -268,7 +285,18 @@ func (t *convTask) backward(lo, hi int) {
 					dyc, lddy = dy[yo:], p
 				}
 				xo := n0*cv.inLen() + gi*cv.G.InC*cv.G.InH*cv.G.InW
-				if dw != nil { // dW_g (+)= dY·colᵀ
+				if dw != nil && t.wind != nil { // dW_g (+)= dY·colᵀ, without col
+					pw := t.partial[run*wl+gi*oc*k:]
+					if ch == run*per {
+						clear(pw[:oc*k])
+					}
+					pl, dl := t.wind.padLen(), t.wind.dyLen(oc)
+					for i := range nb {
+						t.wind.pad((*xps)[i*pl:], x[xo+i*cv.inLen():], cv.G.InH*cv.G.InW)
+						t.wind.padDY((*dyw)[i*dl:], dyc[i*p:], lddy, oc)
+					}
+					t.wind.weightGrad(*dyw, *xps, nb, oc, pw, k)
+				} else if dw != nil { // dW_g (+)= dY·colᵀ
 					xcol := *col
 					for i := range nb {
 						Im2colLD(cv.G, x[xo+i*cv.inLen():], xcol[i*p:], ld)
@@ -299,7 +327,6 @@ func (t *convTask) backward(lo, hi int) {
 			}
 		}
 	}
-	putBuf(col)
 	if dyb != nil {
 		putBuf(dyb)
 	}
@@ -492,6 +519,12 @@ func convBackward(cv Conv, x, w, dy, dx, dw, db []float32, pool *convPool) {
 		}
 	}
 	cb := cv.chunkImagesBackward()
+	var wind *indirectConv
+	if dw != nil && indirectFits(cv.G) {
+		wind = getIndirectConv(cv.G)
+		defer putIndirectConv(wind)
+		cb = indirectDWImages
+	}
 	chunks := (cv.N + cb - 1) / cb
 	per := (chunks + maxWeightPartials - 1) / maxWeightPartials
 	runs := (chunks + per - 1) / per
@@ -501,7 +534,7 @@ func convBackward(cv Conv, x, w, dy, dx, dw, db []float32, pool *convPool) {
 		partial = getBuf(runs * wl)
 	}
 	t := convTasks.get()
-	*t = convTask{cv: cv, x: x, w: w, y: dy, dx: dx, dw: dw, pa: pa, cb: cb, per: per, runs: runs, back: true, pool: pool, ind: ind}
+	*t = convTask{cv: cv, x: x, w: w, y: dy, dx: dx, dw: dw, pa: pa, cb: cb, per: per, runs: runs, back: true, pool: pool, ind: ind, wind: wind}
 	if dw != nil {
 		t.partial = *partial
 	}

@@ -146,3 +146,20 @@ func packA6AVX2(dst, src *float32, lda, blocks int)
 
 //go:noescape
 func packB16TAVX2(dst, src *float32, ldb, blocks int)
+
+// convDWTile3x4 is in convdw_amd64.s; see asmgen/convdw.py.
+//
+//go:noescape
+func convDWTile3x4(dy *float32, dyCh, dyNext int, x *float32, xRowNext, xNext int, off *int32, rows, vecs int, mask *float32, nimg int, sums *float32)
+
+// convDWTileAVX2 has the contract of convDWTile; weightGrad checks the
+// bounds of dy and xp once for all tiles.
+func convDWTileAVX2(ic *indirectConv, dy []float32, slot int, xp []float32, off []int32, nimg int, sums *[12]float32) {
+	g := ic.g
+	ch := g.OutH * ic.vecs * 8
+	_ = dy[(nimg-1)*slot+3*ch-1]
+	_ = off[3]
+	convDWTile3x4(unsafe.SliceData(dy), 4*ch, 4*(slot-ch), unsafe.SliceData(xp), 4*(ic.wp-8*ic.vecs),
+		4*(ic.padLen()-g.OutH*ic.wp), unsafe.SliceData(off), g.OutH, ic.vecs,
+		(*float32)(unsafe.Pointer(&ic.mask[0])), nimg, &sums[0])
+}

@@ -33,6 +33,9 @@ func maxPool2BackAVX2(dx, dy *float32, arg *int32, w, outW, rows, lastMasked, as
 func reluAVX2(dst, x *float32, n int)         { panic("kernel: no assembly") }
 func reluBackAVX2(dst, dy, x *float32, n int) { panic("kernel: no assembly") }
 func reluMaskAVX2(dst, dy, x *float32, n int) { panic("kernel: no assembly") }
+func convDWTileAVX2(ic *indirectConv, dy []float32, slot int, xp []float32, off []int32, nimg int, sums *[12]float32) {
+	panic("kernel: no assembly")
+}
 func im2colTapsAVX2(col *float32, ld int, img *float32, plane, channels int, taps *convTap, ntaps, owBytes, wBytes int) {
 	panic("kernel: no assembly")
 }
