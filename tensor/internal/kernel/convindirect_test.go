@@ -43,7 +43,7 @@ func indirectCases() []Conv {
 	return []Conv{
 		{G: geom(20, 14, 14, 5, 5, 2, 2, 2, 2), N: 5, Groups: 1, OutC: 20}, // the MNIST CNN's second layer
 		{G: geom(20, 14, 14, 5, 5, 2, 2, 2, 2), N: 1, Groups: 1, OutC: 20}, // one image: forward through im2col, dX indirect
-		{G: geom(6, 14, 14, 5, 5, 0, 0, 0, 0), N: 3, Groups: 1, OutC: 16},  // LeNet's second layer: dX only
+		{G: geom(4, 14, 14, 3, 3, 1, 1, 1, 1), N: 3, Groups: 1, OutC: 16},  // forward K = 36: dX only
 		{G: geom(16, 28, 30, 3, 3, 1, 1, 1, 1), N: 3, Groups: 2, OutC: 5},  // groups, two panels per row, 28 of 32 used
 		{G: geom(15, 9, 15, 3, 3, 0, 2, 2, 0), N: 4, Groups: 1, OutC: 7},   // asymmetric padding
 		{G: geom(32, 6, 16, 2, 3, 1, 0, 0, 1), N: 2, Groups: 1, OutC: 13},  // even kernel, one full panel
@@ -125,7 +125,9 @@ func TestIndirectFits(t *testing.T) {
 	l2 := ConvGeom{InC: 6, InH: 14, InW: 14, KH: 5, KW: 5, StrideH: 1, StrideW: 1, DilH: 1, DilW: 1, OutH: 10, OutW: 10}
 	require.False(t, indirectFits(l2), "10 of 16 columns used")
 	_, ok := Conv{G: l2, N: 1, Groups: 1, OutC: 16}.dxGeom()
-	require.True(t, ok, "LeNet layer 2's input gradient: 14 of 16 columns")
+	require.False(t, ok, "LeNet layer 2's input gradient: 14×16 positions computed for 10×10 of dY")
+	_, ok = Conv{G: g, N: 1, Groups: 1, OutC: 20}.dxGeom()
+	require.True(t, ok, "MNIST CNN layer 2's input gradient")
 	s2 := g
 	s2.StrideW = 2
 	require.False(t, indirectFits(s2), "stride 2")

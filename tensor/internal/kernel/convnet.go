@@ -378,8 +378,11 @@ func packWeights(cv Conv, w []float32, trans bool) []PackedA {
 // dxGeom is the convolution that gives the input gradient of a stride-1,
 // dilation-1 convolution: dY, padded by KH-1-PadT above and KW-1-PadL on
 // the left, convolved with the weights transposed (InC×OutC) and flipped in
-// both spatial axes, is dX. ok is false unless that convolution exists and
-// indirectFits accepts it.
+// both spatial axes, is dX. ok is false unless that convolution exists,
+// indirectFits accepts it, and it does at most 8/7 of the multiplications
+// of Wᵀ·dY: a convolution without padding (LeNet's second: 10×10 from
+// 14×14) would have its dX convolution spend half its work on the zeros
+// around dY.
 func (cv Conv) dxGeom() (g ConvGeom, ok bool) {
 	f := cv.G
 	if f.StrideH != 1 || f.StrideW != 1 || f.DilH != 1 || f.DilW != 1 || f.PadT > f.KH-1 || f.PadL > f.KW-1 {
@@ -387,7 +390,8 @@ func (cv Conv) dxGeom() (g ConvGeom, ok bool) {
 	}
 	g = ConvGeom{InC: cv.OutC, InH: f.OutH, InW: f.OutW, KH: f.KH, KW: f.KW, StrideH: 1, StrideW: 1,
 		PadT: f.KH - 1 - f.PadT, PadL: f.KW - 1 - f.PadL, DilH: 1, DilW: 1, OutH: f.InH, OutW: f.InW}
-	return g, indirectFits(g)
+	computed := g.OutH * roundUp(g.OutW, nr) // output positions the dX convolution computes
+	return g, indirectFits(g) && 7*computed <= 8*f.OutH*f.OutW
 }
 
 // packFlipped packs, per group, the weights of dxGeom's convolution:
