@@ -142,17 +142,16 @@ type convSink struct {
 }
 
 func (d convSink) put(oh, c0 int, tile []float32, cols int) {
-	for o := range d.m {
-		row := d.out[o*d.chStride+oh*d.outW+c0 : o*d.chStride+oh*d.outW+c0+cols]
-		t := tile[o*nr : o*nr+cols]
-		switch {
-		case d.add:
-			Add(row, row, t)
-		case d.bias != nil:
-			AddScalar(row, t, d.bias[o])
-		default:
-			copy(row, t)
+	out := d.out[oh*d.outW+c0:]
+	switch {
+	case d.add:
+		addRows(out, d.chStride, tile, nr, d.m, cols)
+	case d.bias != nil:
+		for o := range d.m {
+			AddScalar(out[o*d.chStride:o*d.chStride+cols], tile[o*nr:o*nr+cols], d.bias[o])
 		}
+	default:
+		copyRows(out, d.chStride, tile, nr, d.m, cols)
 	}
 }
 
