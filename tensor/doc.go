@@ -49,7 +49,10 @@
 // MatMul, Linear and Conv2D run on a packed, cache-blocked GEMM (AVX2/FMA assembly on amd64 CPUs
 // that have it, pure Go elsewhere or with the purego build tag). Conv2D unfolds a few images at a
 // time side by side (im2col) so that each GEMM is wide, packs the weights once per call, computes
-// weight gradients as long dot products, and splits the batch over goroutines. ReLU, MaxPool2D
+// weight gradients as long dot products, and splits the batch over goroutines. Stride-1 layers
+// with enough input channels (InC·KH·KW ≥ 128, as the tutorial CNN's second layer) skip the
+// im2col matrix: the GEMM reads each kernel tap's rows straight from a zero-padded copy of the
+// image, which stays in L1 cache, and so do the input and weight gradients. ReLU, MaxPool2D
 // with 2×2 windows, Softmax, LogSoftmax, SoftmaxCrossEntropy and AvgPool2D are fused kernels.
 // Conv2DReLUMaxPool is the convolution, ReLU and max pooling as one op, bit for bit: each chunk
 // of images is rectified and pooled while it is in cache, so neither full-size intermediate is

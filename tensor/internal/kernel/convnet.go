@@ -16,6 +16,13 @@ import (
 // once per call. Chunks are spread over goroutines. The chunk size and the
 // partition of the weight-gradient reduction depend only on the shape, so
 // results are bitwise independent of GOMAXPROCS.
+//
+// Stride-1 convolutions with K ≥ 128 whose output rows fill 16-wide panels
+// well (indirectFits) skip the im2col matrix: see indirectConv. Their
+// forward pass gives bitwise the im2col path's result; their input gradient
+// is a convolution of dY with the flipped weights (dxGeom) and their weight
+// gradient a sum over padded images (weightGrad), both summed in another
+// order than the im2col path would.
 type Conv struct {
 	G      ConvGeom
 	N      int // images
