@@ -105,29 +105,60 @@ func (ic *indirectConv) pad(xp, src []float32, chStride int) {
 // weights pa (OutC×K, K = InC·KH·KW in (c, i, j) order) and hands each
 // output row to dst: dst.put(oh, c0, tile, cols) with tile holding OutC rows
 // of 16 values (row stride 16) for output columns c0..c0+cols-1. tile is
-// scratch of at least roundUp(OutC, 6)·16 floats.
+// scratch of at least 2·roundUp(OutC, 6)·16 floats.
+//
+// Panels of 6 rows run one output position (16 columns of a row) at a time;
+// a last panel of 1 or 2 rows (OutC = 20: 6, 6, 6, 2) runs two positions at
+// once through indirectPair, whose twice as many accumulators hide the
+// multiply-add latency that a 2-row kernel alone waits on.
 func (ic *indirectConv) run(pa *PackedA, xp, tile []float32, dst convSink) {
 	g := ic.g
 	m, k := pa.m, pa.k
 	mp := roundUp(m, mr)
+	panels := mp / mr
 	_ = xp[(g.OutH-1)*ic.wp+(ic.segs-1)*nr+ic.offMax+nr-1]
-	_ = tile[mp*nr-1]
-	for oh := range g.OutH {
-		for s := range ic.segs {
-			b := xp[oh*ic.wp+s*nr:]
-			for p0 := 0; p0 < k; p0 += kc {
-				kb := min(kc, k-p0)
-				beta := float32(1)
-				if p0 == 0 {
-					beta = 0
-				}
-				ap := (*pa.buf)[p0*mp:]
-				for ir := 0; ir < m; ir += mr {
-					indirectKernel(kb, ap[ir*kb:ir*kb+mr*kb], ic.off[p0:p0+kb], b, tile[ir*nr:], nr, pa.alpha, beta, min(mr, m-ir))
+	tiles := [2][]float32{tile[:mp*nr], tile[mp*nr : 2*mp*nr]}
+	tail := m - (panels-1)*mr // rows of the last panel
+	pairTail := tail <= 2 && indirectPair != nil
+	npos := g.OutH * ic.segs
+	for pos := 0; pos < npos; {
+		n := 1 // positions this pass
+		if pairTail && pos+1 < npos {
+			n = 2
+		}
+		var bs [2][]float32
+		for j := range n {
+			oh, s := (pos+j)/ic.segs, (pos+j)%ic.segs
+			bs[j] = xp[oh*ic.wp+s*nr:]
+		}
+		for p0 := 0; p0 < k; p0 += kc {
+			kb := min(kc, k-p0)
+			beta := float32(1)
+			if p0 == 0 {
+				beta = 0
+			}
+			ap := (*pa.buf)[p0*mp:]
+			off := ic.off[p0 : p0+kb]
+			full := panels
+			if n == 2 {
+				full--
+			}
+			for j := range n {
+				for ir := 0; ir < full*mr; ir += mr {
+					indirectKernel(kb, ap[ir*kb:ir*kb+mr*kb], off, bs[j], tiles[j][ir*nr:], nr, pa.alpha, beta, min(mr, m-ir))
 				}
 			}
-			dst.put(oh, s*nr, tile, min(nr, g.OutW-s*nr))
+			if n == 2 {
+				ir := full * mr
+				bstride := len(bs[0]) - len(bs[1]) // the second position's B, in floats after the first's
+				indirectPair(kb, ap[ir*kb:ir*kb+mr*kb], off, bs[0], bstride, tiles[0][ir*nr:], tiles[1][ir*nr:], nr, pa.alpha, beta, tail)
+			}
 		}
+		for j := range n {
+			oh, s := (pos+j)/ic.segs, (pos+j)%ic.segs
+			dst.put(oh, s*nr, tiles[j], min(nr, g.OutW-s*nr))
+		}
+		pos += n
 	}
 }
 
@@ -159,6 +190,11 @@ func (d convSink) put(oh, c0 int, tile []float32, cols int) {
 // alpha*Σ_p a[p*mr+i]*b[off[p]/4+j] + beta*c[i*ldc+j] for the first rows
 // rows, with the micro-kernel's arithmetic. Chosen at init.
 var indirectKernel = indirectKernelGo
+
+// indirectPair is indirectKernel for two B panels, the second bstride
+// floats after the first, into c and c2, for rows 1 or 2. Nil without
+// assembly (run then takes the positions one at a time).
+var indirectPair func(k int, a []float32, off []int32, b []float32, bstride int, c, c2 []float32, ldc int, alpha, beta float32, rows int)
 
 // indirectKernelGo gathers the B panel and runs the micro-kernel on it.
 func indirectKernelGo(k int, a []float32, off []int32, b []float32, c []float32, ldc int, alpha, beta float32, rows int) {

@@ -18,7 +18,7 @@ func TestIndirectKernel(t *testing.T) {
 		for rows := 1; rows <= mr; rows++ {
 			for _, beta := range []float32{0, 1, 0.5} {
 				a := randSlice(rng, mr*k)
-				b := randSlice(rng, 3*k+nr)
+				b := randSlice(rng, 3*k+nr+5)
 				off := make([]int32, k)
 				for p := range off {
 					off[p] = int32(4 * rng.IntN(3*k+1)) // any row start, rows overlap
@@ -28,6 +28,16 @@ func TestIndirectKernel(t *testing.T) {
 				indirectKernelGo(k, a, off, b, want, 20, 1.5, beta, rows)
 				indirectKernel(k, a, off, b, got, 20, 1.5, beta, rows)
 				requireBits(t, want, got, fmt.Sprintf("k=%d rows=%d beta=%v", k, rows, beta))
+				if indirectPair == nil || rows > 2 {
+					continue
+				}
+				// Two panels at once: each as indirectKernel computes it.
+				const bstride = 5
+				want2, got1, got2 := clone(c0), clone(c0), clone(c0)
+				indirectKernel(k, a, off, b[bstride:], want2, 20, 1.5, beta, rows)
+				indirectPair(k, a, off, b, bstride, got1, got2, 20, 1.5, beta, rows)
+				requireBits(t, want, got1, fmt.Sprintf("pair k=%d rows=%d beta=%v: first", k, rows, beta))
+				requireBits(t, want2, got2, fmt.Sprintf("pair k=%d rows=%d beta=%v: second", k, rows, beta))
 			}
 		}
 	}

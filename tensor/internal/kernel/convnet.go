@@ -205,7 +205,7 @@ func (t *convTask) forwardIndirect(lo, hi int) {
 	p, oc := cv.p(), cv.OutC
 	plane := cv.G.InH * cv.G.InW
 	xp := GetZeroBuf(ic.padLen())
-	tile := getBuf(roundUp(oc, mr) * nr)
+	tile := getBuf(2 * roundUp(oc, mr) * nr)
 	var cbuf *[]float32
 	if t.pool != nil {
 		cbuf = getBuf(oc * cb * p)
@@ -265,7 +265,7 @@ func (t *convTask) backward(lo, hi int) {
 	var dyp, tile *[]float32 // dX through t.ind: the padded dY of an image, an output tile
 	if t.ind != nil {
 		dyp = GetZeroBuf(t.ind.padLen())
-		tile = getBuf(roundUp(cv.G.InC, mr) * nr)
+		tile = getBuf(2 * roundUp(cv.G.InC, mr) * nr)
 		defer putBuf(dyp)
 		defer putBuf(tile)
 	}

@@ -130,10 +130,41 @@ func indirectKernelAVX2(k int, a []float32, off []int32, b []float32, c []float3
 	}
 }
 
+// The paired indirect kernels in gemm_amd64.s: gemmIndirect{rows}x16 for two
+// B panels bstride bytes apart, into c and c2.
+//
+//go:noescape
+func gemmIndirect1x32(k int, a *float32, off *int32, b *float32, bstride int, c, c2 *float32, ldc int, alpha, beta float32)
+
+//go:noescape
+func gemmIndirect2x32(k int, a *float32, off *int32, b *float32, bstride int, c, c2 *float32, ldc int, alpha, beta float32)
+
+// indirectPairAVX2 has the contract of indirectPair; as for
+// indirectKernelAVX2, the caller guarantees the reads of b.
+func indirectPairAVX2(k int, a []float32, off []int32, b []float32, bstride int, c, c2 []float32, ldc int, alpha, beta float32, rows int) {
+	if k < 1 {
+		panic("kernel: indirectPairAVX2: k < 1")
+	}
+	_ = a[mr*k-1]
+	_ = off[k-1]
+	_ = c[(rows-1)*ldc+nr-1]
+	_ = c2[(rows-1)*ldc+nr-1]
+	pa, po, pb := unsafe.SliceData(a), unsafe.SliceData(off), unsafe.SliceData(b)
+	switch rows {
+	case 2:
+		gemmIndirect2x32(k, pa, po, pb, 4*bstride, &c[0], &c2[0], ldc, alpha, beta)
+	case 1:
+		gemmIndirect1x32(k, pa, po, pb, 4*bstride, &c[0], &c2[0], ldc, alpha, beta)
+	default:
+		panic("kernel: indirectPairAVX2: rows outside 1..2")
+	}
+}
+
 func init() {
 	if cpu.X86.HasAVX2 && cpu.X86.HasFMA {
 		microKernel = gemmKernelAVX2
 		indirectKernel = indirectKernelAVX2
+		indirectPair = indirectPairAVX2
 		panelsKernel = gemmPanelsAVX2
 		kernels = append(kernels, namedKernel{"avx2", gemmKernelAVX2}, namedKernel{"avx2-6rows", gemmKernel6x16Only})
 	}

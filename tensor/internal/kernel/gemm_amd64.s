@@ -1034,6 +1034,163 @@ done15:
 	VZEROUPPER
 	RET
 
+// func gemmIndirect1x32(k int, a *float32, off *int32, b *float32, bstride int, c, c2 *float32, ldc int, alpha, beta float32)
+//
+// gemmIndirect1x16 for two panels of B, the second bstride bytes after the
+// first, into c and c2: twice the accumulators for the same loads of A.
+TEXT ·gemmIndirect1x32(SB), NOSPLIT, $0-72
+	MOVQ a+8(FP), SI
+	MOVQ off+16(FP), BX
+	MOVQ b+24(FP), DI
+	MOVQ bstride+32(FP), DX
+	MOVQ ldc+56(FP), R8
+	SHLQ $2, R8
+	MOVQ k+0(FP), CX
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+jloop1:
+	MOVLQSX (BX), R10
+	LEAQ (DI)(R10*1), R11
+	VMOVUPS (R11), Y8
+	VMOVUPS 32(R11), Y9
+	VMOVUPS (R11)(DX*1), Y10
+	VMOVUPS 32(R11)(DX*1), Y11
+	VBROADCASTSS 0(SI), Y12
+	VFMADD231PS Y8, Y12, Y0
+	VFMADD231PS Y9, Y12, Y1
+	VFMADD231PS Y10, Y12, Y2
+	VFMADD231PS Y11, Y12, Y3
+	ADDQ $24, SI
+	ADDQ $4, BX
+	DECQ CX
+	JNZ jloop1
+	VBROADCASTSS alpha+64(FP), Y12
+	VMULPS Y12, Y0, Y0
+	VMULPS Y12, Y1, Y1
+	VMULPS Y12, Y2, Y2
+	VMULPS Y12, Y3, Y3
+	VBROADCASTSS beta+68(FP), Y13
+	VXORPS X14, X14, X14
+	VUCOMISS X14, X13
+	JNE jaccum1
+	JPS jaccum1
+	MOVQ c+40(FP), R9
+	VMOVUPS Y0, (R9)
+	VMOVUPS Y1, 32(R9)
+	MOVQ c2+48(FP), R9
+	VMOVUPS Y2, (R9)
+	VMOVUPS Y3, 32(R9)
+	VZEROUPPER
+	RET
+jaccum1:
+	MOVQ c+40(FP), R9
+	VFMADD231PS 0(R9), Y13, Y0
+	VMOVUPS Y0, 0(R9)
+	VFMADD231PS 32(R9), Y13, Y1
+	VMOVUPS Y1, 32(R9)
+	MOVQ c2+48(FP), R9
+	VFMADD231PS 0(R9), Y13, Y2
+	VMOVUPS Y2, 0(R9)
+	VFMADD231PS 32(R9), Y13, Y3
+	VMOVUPS Y3, 32(R9)
+	VZEROUPPER
+	RET
+
+// func gemmIndirect2x32(k int, a *float32, off *int32, b *float32, bstride int, c, c2 *float32, ldc int, alpha, beta float32)
+//
+// gemmIndirect2x16 for two panels of B, the second bstride bytes after the
+// first, into c and c2: twice the accumulators for the same loads of A.
+TEXT ·gemmIndirect2x32(SB), NOSPLIT, $0-72
+	MOVQ a+8(FP), SI
+	MOVQ off+16(FP), BX
+	MOVQ b+24(FP), DI
+	MOVQ bstride+32(FP), DX
+	MOVQ ldc+56(FP), R8
+	SHLQ $2, R8
+	MOVQ k+0(FP), CX
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+jloop2:
+	MOVLQSX (BX), R10
+	LEAQ (DI)(R10*1), R11
+	VMOVUPS (R11), Y8
+	VMOVUPS 32(R11), Y9
+	VMOVUPS (R11)(DX*1), Y10
+	VMOVUPS 32(R11)(DX*1), Y11
+	VBROADCASTSS 0(SI), Y12
+	VFMADD231PS Y8, Y12, Y0
+	VFMADD231PS Y9, Y12, Y1
+	VFMADD231PS Y10, Y12, Y2
+	VFMADD231PS Y11, Y12, Y3
+	VBROADCASTSS 4(SI), Y13
+	VFMADD231PS Y8, Y13, Y4
+	VFMADD231PS Y9, Y13, Y5
+	VFMADD231PS Y10, Y13, Y6
+	VFMADD231PS Y11, Y13, Y7
+	ADDQ $24, SI
+	ADDQ $4, BX
+	DECQ CX
+	JNZ jloop2
+	VBROADCASTSS alpha+64(FP), Y12
+	VMULPS Y12, Y0, Y0
+	VMULPS Y12, Y1, Y1
+	VMULPS Y12, Y2, Y2
+	VMULPS Y12, Y3, Y3
+	VMULPS Y12, Y4, Y4
+	VMULPS Y12, Y5, Y5
+	VMULPS Y12, Y6, Y6
+	VMULPS Y12, Y7, Y7
+	VBROADCASTSS beta+68(FP), Y13
+	VXORPS X14, X14, X14
+	VUCOMISS X14, X13
+	JNE jaccum2
+	JPS jaccum2
+	MOVQ c+40(FP), R9
+	VMOVUPS Y0, (R9)
+	VMOVUPS Y1, 32(R9)
+	ADDQ R8, R9
+	VMOVUPS Y4, (R9)
+	VMOVUPS Y5, 32(R9)
+	MOVQ c2+48(FP), R9
+	VMOVUPS Y2, (R9)
+	VMOVUPS Y3, 32(R9)
+	ADDQ R8, R9
+	VMOVUPS Y6, (R9)
+	VMOVUPS Y7, 32(R9)
+	VZEROUPPER
+	RET
+jaccum2:
+	MOVQ c+40(FP), R9
+	VFMADD231PS 0(R9), Y13, Y0
+	VMOVUPS Y0, 0(R9)
+	VFMADD231PS 32(R9), Y13, Y1
+	VMOVUPS Y1, 32(R9)
+	ADDQ R8, R9
+	VFMADD231PS 0(R9), Y13, Y4
+	VMOVUPS Y4, 0(R9)
+	VFMADD231PS 32(R9), Y13, Y5
+	VMOVUPS Y5, 32(R9)
+	MOVQ c2+48(FP), R9
+	VFMADD231PS 0(R9), Y13, Y2
+	VMOVUPS Y2, 0(R9)
+	VFMADD231PS 32(R9), Y13, Y3
+	VMOVUPS Y3, 32(R9)
+	ADDQ R8, R9
+	VFMADD231PS 0(R9), Y13, Y6
+	VMOVUPS Y6, 0(R9)
+	VFMADD231PS 32(R9), Y13, Y7
+	VMOVUPS Y7, 32(R9)
+	VZEROUPPER
+	RET
+
 // func gemmPanels6x16(k int, a, b *float32, ldb int, c *float32, ldc int, alpha, beta float32, panels int)
 //
 // gemmKernel6x16 over panels consecutive 6-row panels of A (packed one after

@@ -222,8 +222,82 @@ def indirect(R):
     e("\tRET")
     e("")
 
+
+def indirect2(R):
+    # R rows of A against two B panels at once (two output positions whose
+    # rows are bstride bytes apart): 4R accumulators, so that a short tail
+    # panel (R = 1, 2) still keeps enough multiply-adds in flight.
+    name = f"gemmIndirect{R}x32"
+    e(f"// func {name}(k int, a *float32, off *int32, b *float32, bstride int, c, c2 *float32, ldc int, alpha, beta float32)")
+    e("//")
+    e(f"// gemmIndirect{R}x16 for two panels of B, the second bstride bytes after the")
+    e("// first, into c and c2: twice the accumulators for the same loads of A.")
+    e(f"TEXT ·{name}(SB), NOSPLIT, $0-72")
+    e("\tMOVQ a+8(FP), SI")
+    e("\tMOVQ off+16(FP), BX")
+    e("\tMOVQ b+24(FP), DI")
+    e("\tMOVQ bstride+32(FP), DX")
+    e("\tMOVQ ldc+56(FP), R8")
+    e("\tSHLQ $2, R8")
+    e("\tMOVQ k+0(FP), CX")
+    acc = lambda i, h, v: 4*i + 2*h + v   # row i, half h (panel), vector v
+    for r in range(4*R):
+        e(f"\tVXORPS Y{r}, Y{r}, Y{r}")
+    # B vectors: Y8..Y11 (panel 0: Y8,Y9; panel 1: Y10,Y11); broadcasts Y12, Y13
+    def step():
+        e("\tMOVLQSX (BX), R10")
+        e("\tLEAQ (DI)(R10*1), R11")
+        e("\tVMOVUPS (R11), Y8")
+        e("\tVMOVUPS 32(R11), Y9")
+        e("\tVMOVUPS (R11)(DX*1), Y10")
+        e("\tVMOVUPS 32(R11)(DX*1), Y11")
+        for i in range(R):
+            y = 12 + (i & 1)
+            e(f"\tVBROADCASTSS {4*i}(SI), Y{y}")
+            for h in range(2):
+                for v in range(2):
+                    e(f"\tVFMADD231PS Y{8+2*h+v}, Y{y}, Y{acc(i,h,v)}")
+    lp = lambda l: f"j{l}{R}"
+    e(f"{lp('loop')}:")
+    step()
+    e("\tADDQ $24, SI")
+    e("\tADDQ $4, BX")
+    e("\tDECQ CX")
+    e(f"\tJNZ {lp('loop')}")
+    e("\tVBROADCASTSS alpha+64(FP), Y12")
+    for r in range(4*R):
+        e(f"\tVMULPS Y12, Y{r}, Y{r}")
+    e("\tVBROADCASTSS beta+68(FP), Y13")
+    e("\tVXORPS X14, X14, X14")
+    e("\tVUCOMISS X14, X13")
+    e(f"\tJNE {lp('accum')}")
+    e(f"\tJPS {lp('accum')}")
+    for h, creg in enumerate(["c+40(FP)", "c2+48(FP)"]):
+        e(f"\tMOVQ {creg}, R9")
+        for i in range(R):
+            e(f"\tVMOVUPS Y{acc(i,h,0)}, (R9)")
+            e(f"\tVMOVUPS Y{acc(i,h,1)}, 32(R9)")
+            if i < R-1:
+                e("\tADDQ R8, R9")
+    e("\tVZEROUPPER")
+    e("\tRET")
+    e(f"{lp('accum')}:")
+    for h, creg in enumerate(["c+40(FP)", "c2+48(FP)"]):
+        e(f"\tMOVQ {creg}, R9")
+        for i in range(R):
+            for v in range(2):
+                e(f"\tVFMADD231PS {32*v}(R9), Y13, Y{acc(i,h,v)}")
+                e(f"\tVMOVUPS Y{acc(i,h,v)}, {32*v}(R9)")
+            if i < R-1:
+                e("\tADDQ R8, R9")
+    e("\tVZEROUPPER")
+    e("\tRET")
+    e("")
+
 for R in (6, 1, 2, 3, 4, 5):
     kernel(R)
+for R in (1, 2):
+    indirect2(R)
 kernel(6, multi=True)
 for R in (6, 1, 2, 3, 4, 5):
     indirect(R)
