@@ -80,6 +80,9 @@ func TestConv2DGrad(t *testing.T) {
 		{"SAME stride 2", []int{1, 2, 6, 7}, []int{3, 2, 3, 3}, []int{3}, tensor.ConvOptions{PadMode: tensor.PadSame, Stride: []int{2}}},
 		{"depthwise, no bias", []int{1, 3, 4, 4}, []int{3, 1, 3, 3}, nil, tensor.ConvOptions{Groups: 3, Padding: []int{1}}},
 		{"batch 20 (several chunks)", []int{20, 1, 4, 4}, []int{2, 1, 3, 3}, []int{2}, tensor.ConvOptions{}},
+		// InC·KH·KW = 144 and OutC·KH·KW = 135 (>= 128), 14 columns: the forward pass, the input
+		// and the weight gradient all take the kernels' indirect (no im2col) path.
+		{"indirect, 16 channels", []int{3, 16, 5, 14}, []int{15, 16, 3, 3}, []int{15}, tensor.ConvOptions{Padding: []int{1}}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -100,6 +100,7 @@ func TestConv2DReLUMaxPool(t *testing.T) {
 	}{
 		{"LeNet conv1", []int{3, 1, 8, 8}, []int{6, 1, 3, 3}, []int{6}, tensor.ConvOptions{Padding: []int{1}}, tensor.PoolOptions{Kernel: []int{2}}},
 		{"CNN conv2, 6 images", []int{6, 2, 4, 4}, []int{4, 2, 5, 5}, []int{4}, tensor.ConvOptions{Padding: []int{2}}, tensor.PoolOptions{Kernel: []int{2}}},
+		{"indirect convolution (K >= 128)", []int{3, 16, 4, 14}, []int{15, 16, 3, 3}, []int{15}, tensor.ConvOptions{Padding: []int{1}}, tensor.PoolOptions{Kernel: []int{2}}},
 		{"overlapping 3x3 stride 2, no bias", []int{2, 2, 7, 7}, []int{3, 2, 2, 2}, nil, tensor.ConvOptions{}, tensor.PoolOptions{Kernel: []int{3}, Stride: []int{2}}},
 		{"strided conv, padded ceil pool, groups", []int{2, 4, 9, 8}, []int{4, 2, 3, 3}, []int{4}, tensor.ConvOptions{Stride: []int{2}, Groups: 2},
 			tensor.PoolOptions{Kernel: []int{2}, Padding: []int{1}, CeilMode: true}},
