@@ -8,6 +8,56 @@ e("//go:build !purego")
 e("")
 e('#include "textflag.h"')
 e("")
+def epilogue(R, lp, multi=False):
+    # C = alpha*acc + beta*C (beta == 0: C not read) for rows (1..R) rows of
+    # C at DX, ldc bytes in R8; with multi, on to the next panel.
+    e("\tVBROADCASTSS alpha+48(FP), Y12")
+    for r in range(2*R):
+        e(f"\tVMULPS Y12, Y{r}, Y{r}")
+    e("\tVBROADCASTSS beta+52(FP), Y13")
+    if multi:
+        e("\tMOVQ $6, R9")
+    else:
+        e("\tMOVQ rows+56(FP), R9")
+    e("\tVXORPS X14, X14, X14")
+    e("\tVUCOMISS X14, X13")
+    e(f"\tJNE {lp('accum')}")
+    e(f"\tJPS {lp('accum')}")
+    for r in range(R):
+        e(f"\tVMOVUPS Y{2*r}, (DX)")
+        e(f"\tVMOVUPS Y{2*r+1}, 32(DX)")
+        if r<R-1:
+            e(f"\tCMPQ R9, ${r+1}")
+            e(f"\tJLE {lp('done0')}")
+            e("\tADDQ R8, DX")
+    e(f"{lp('done0')}:")
+    if multi:
+        e(f"\tJMP {lp('next')}")
+    else:
+        e("\tVZEROUPPER")
+        e("\tRET")
+    e(f"{lp('accum')}:")
+    for r in range(R):
+        e(f"\tVFMADD231PS (DX), Y13, Y{2*r}")
+        e(f"\tVFMADD231PS 32(DX), Y13, Y{2*r+1}")
+        e(f"\tVMOVUPS Y{2*r}, (DX)")
+        e(f"\tVMOVUPS Y{2*r+1}, 32(DX)")
+        if r<R-1:
+            e(f"\tCMPQ R9, ${r+1}")
+            e(f"\tJLE {lp('done1')}")
+            e("\tADDQ R8, DX")
+    e(f"{lp('done1')}:")
+    if multi:
+        e(f"{lp('next')}:")
+        e("\tLEAQ (AX)(R8*4), AX")   # C += 6 rows
+        e("\tLEAQ (AX)(R8*2), AX")
+        e("\tDECQ R13")
+        e("\tJNZ panel")
+    e("\tVZEROUPPER")
+    e("\tRET")
+    e("")
+
+
 def kernel(R, multi=False):
     name = "gemmKernel6x16" if R == 6 else f"gemmKernel{R}x16"
     if multi:
@@ -88,51 +138,7 @@ def kernel(R, multi=False):
     e("\tDECQ CX")
     e(f"\tJNZ {lp('loop1')}")
     e(f"{lp('done')}:")
-    e("\tVBROADCASTSS alpha+48(FP), Y12")
-    for r in range(2*R):
-        e(f"\tVMULPS Y12, Y{r}, Y{r}")
-    e("\tVBROADCASTSS beta+52(FP), Y13")
-    if multi:
-        e("\tMOVQ $6, R9")
-    else:
-        e("\tMOVQ rows+56(FP), R9")
-    e("\tVXORPS X14, X14, X14")
-    e("\tVUCOMISS X14, X13")
-    e(f"\tJNE {lp('accum')}")
-    e(f"\tJPS {lp('accum')}")
-    for r in range(R):
-        e(f"\tVMOVUPS Y{2*r}, (DX)")
-        e(f"\tVMOVUPS Y{2*r+1}, 32(DX)")
-        if r<R-1:
-            e(f"\tCMPQ R9, ${r+1}")
-            e(f"\tJLE {lp('done0')}")
-            e("\tADDQ R8, DX")
-    e(f"{lp('done0')}:")
-    if multi:
-        e(f"\tJMP {lp('next')}")
-    else:
-        e("\tVZEROUPPER")
-        e("\tRET")
-    e(f"{lp('accum')}:")
-    for r in range(R):
-        e(f"\tVFMADD231PS (DX), Y13, Y{2*r}")
-        e(f"\tVFMADD231PS 32(DX), Y13, Y{2*r+1}")
-        e(f"\tVMOVUPS Y{2*r}, (DX)")
-        e(f"\tVMOVUPS Y{2*r+1}, 32(DX)")
-        if r<R-1:
-            e(f"\tCMPQ R9, ${r+1}")
-            e(f"\tJLE {lp('done1')}")
-            e("\tADDQ R8, DX")
-    e(f"{lp('done1')}:")
-    if multi:
-        e(f"{lp('next')}:")
-        e("\tLEAQ (AX)(R8*4), AX")   # C += 6 rows
-        e("\tLEAQ (AX)(R8*2), AX")
-        e("\tDECQ R13")
-        e("\tJNZ panel")
-    e("\tVZEROUPPER")
-    e("\tRET")
-    e("")
+    epilogue(R, lp, multi)
 
 
 def indirect(R):
@@ -188,39 +194,7 @@ def indirect(R):
     e("\tDECQ CX")
     e(f"\tJNZ {lp('loop1')}")
     e(f"{lp('done')}:")
-    e("\tVBROADCASTSS alpha+48(FP), Y12")
-    for r in range(2*R):
-        e(f"\tVMULPS Y12, Y{r}, Y{r}")
-    e("\tVBROADCASTSS beta+52(FP), Y13")
-    e("\tMOVQ rows+56(FP), R9")
-    e("\tVXORPS X14, X14, X14")
-    e("\tVUCOMISS X14, X13")
-    e(f"\tJNE {lp('accum')}")
-    e(f"\tJPS {lp('accum')}")
-    for r in range(R):
-        e(f"\tVMOVUPS Y{2*r}, (DX)")
-        e(f"\tVMOVUPS Y{2*r+1}, 32(DX)")
-        if r<R-1:
-            e(f"\tCMPQ R9, ${r+1}")
-            e(f"\tJLE {lp('done0')}")
-            e("\tADDQ R8, DX")
-    e(f"{lp('done0')}:")
-    e("\tVZEROUPPER")
-    e("\tRET")
-    e(f"{lp('accum')}:")
-    for r in range(R):
-        e(f"\tVFMADD231PS (DX), Y13, Y{2*r}")
-        e(f"\tVFMADD231PS 32(DX), Y13, Y{2*r+1}")
-        e(f"\tVMOVUPS Y{2*r}, (DX)")
-        e(f"\tVMOVUPS Y{2*r+1}, 32(DX)")
-        if r<R-1:
-            e(f"\tCMPQ R9, ${r+1}")
-            e(f"\tJLE {lp('done1')}")
-            e("\tADDQ R8, DX")
-    e(f"{lp('done1')}:")
-    e("\tVZEROUPPER")
-    e("\tRET")
-    e("")
+    epilogue(R, lp)
 
 
 def indirect2(R):
