@@ -40,8 +40,10 @@ func indirectFits(g ConvGeom) bool {
 
 // indirectMinK is the shortest reduction run indirectly. Below it the
 // im2col matrix is cheap to build and each panel's bookkeeping (the tile
-// copy, a call per 6 rows) outweighs the saving: the MNIST CNN's first
-// layer (K = 25) runs 20% slower indirectly, its second (K = 500) 25% faster.
+// copy, a call per 6 rows, a weight-gradient reduction per 3×4 tile)
+// outweighs the saving: the MNIST CNN's first layer (K = 25) runs no faster
+// indirectly (its backward pass 10% slower), its second (K = 500) 25%
+// faster.
 const indirectMinK = 128
 
 // useIndirect lets tests and benchmarks compare with the im2col path.
