@@ -365,12 +365,7 @@ const ntMinK = 256
 
 // packWeights packs each group's weights W (OutC×K), or Wᵀ when trans.
 func packWeights(cv Conv, w []float32, trans bool) []PackedA {
-	var pa []PackedA
-	if cv.Groups <= len(packedScratch{}) {
-		pa = getPacked()[:cv.Groups]
-	} else {
-		pa = make([]PackedA, cv.Groups)
-	}
+	pa := groupPacks(cv.Groups)
 	k, oc := cv.k(), cv.OutC
 	for gi := range pa {
 		if trans {
@@ -405,12 +400,7 @@ func (cv Conv) dxGeom() (g ConvGeom, ok bool) {
 // W'[c][o][i][j] = W[o][c][KH-1-i][KW-1-j], an InC×(OutC·KH·KW) matrix.
 func packFlipped(cv Conv, w []float32) []PackedA {
 	g, oc := cv.G, cv.OutC
-	var pa []PackedA
-	if cv.Groups <= len(packedScratch{}) {
-		pa = getPacked()[:cv.Groups]
-	} else {
-		pa = make([]PackedA, cv.Groups)
-	}
+	pa := groupPacks(cv.Groups)
 	k, taps := cv.k(), g.KH*g.KW
 	wt := getBuf(g.InC * oc * taps)
 	for gi := range pa {
@@ -430,7 +420,16 @@ func packFlipped(cv Conv, w []float32) []PackedA {
 	return pa
 }
 
-// releaseWeights releases what packWeights packed.
+// groupPacks returns room for the packed weights of groups groups, recycled
+// when there are few (see releaseWeights).
+func groupPacks(groups int) []PackedA {
+	if groups <= len(packedScratch{}) {
+		return getPacked()[:groups]
+	}
+	return make([]PackedA, groups)
+}
+
+// releaseWeights releases what packWeights or packFlipped packed.
 func releaseWeights(pa []PackedA) {
 	for gi := range pa {
 		pa[gi].Release()
