@@ -75,6 +75,24 @@ func BenchmarkGemmTrans(b *testing.B) {
 	}
 }
 
+// BenchmarkGemmThin times the MNIST CNN's Linear layer (980 inputs, 10
+// outputs, batch 100): a C 10 columns wide, computed as its transpose
+// (gemmThin), against the direct path.
+func BenchmarkGemmThin(b *testing.B) {
+	defer func() { transposeThin = true }()
+	rng := rand.New(rand.NewPCG(1, 2))
+	x, g, dw := randSlice(rng, 100*980), randSlice(rng, 100*10), make([]float32, 980*10)
+	for _, thin := range []bool{true, false} {
+		b.Run(fmt.Sprintf("dW=xT·g/transposed=%v", thin), func(b *testing.B) {
+			transposeThin = thin
+			for b.Loop() {
+				Gemm(true, false, 980, 10, 100, 1, x, 980, g, 10, 0, dw, 10)
+			}
+			gflops(b, 980, 10, 100)
+		})
+	}
+}
+
 // BenchmarkGonumGemm is the same products through gonum's blas32, for a ratio.
 func BenchmarkGonumGemm(b *testing.B) {
 	for _, s := range gemmShapes {

@@ -67,6 +67,10 @@ func gemm(threads int, transA, transB bool, m, n, k int, alpha float32, a []floa
 		scaleC(m, n, beta, c, ldc)
 		return
 	}
+	if n < nr && m >= 2*nr && transposeThin {
+		gemmThin(threads, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+		return
+	}
 	kern, panels := microKernel, panelsKernel
 	if gemmKernelOverride != nil {
 		kern, panels = gemmKernelOverride, nil
@@ -82,6 +86,38 @@ func gemm(threads int, transA, transB bool, m, n, k int, alpha float32, a []floa
 	*gp = g
 	gp.parallel(threads)
 }
+
+// gemmThin computes a C narrower than a micro-kernel tile (n < 16) as its
+// transpose, Cᵀ = op(B)ᵀ·op(A)ᵀ, in a scratch n×m matrix: the long side m
+// then runs along the kernel's 16 columns, where every column of C would
+// otherwise take a whole, mostly empty tile through the partial-panel copy
+// (a Linear layer's weight gradient with 10 outputs: 5x faster). Each
+// element is summed with the same products in the same order, from Cᵀ
+// loaded with C when beta != 0, so the result is bitwise the direct one.
+func gemmThin(threads int, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	buf := getBuf(n * m)
+	t := *buf
+	if beta != 0 {
+		transposeInto(t, m, c, ldc, m, n)
+	}
+	gemm(threads, !transB, !transA, n, m, k, alpha, b, ldb, a, lda, beta, t, m)
+	transposeInto(c, ldc, t, m, n, m)
+	putBuf(buf)
+}
+
+// transposeInto sets dst (cols×rows, rows ldd apart) to the transpose of src
+// (rows×cols, rows lds apart).
+func transposeInto(dst []float32, ldd int, src []float32, lds int, rows, cols int) {
+	for i := range rows {
+		row := src[i*lds : i*lds+cols]
+		for j, v := range row {
+			dst[j*ldd+i] = v
+		}
+	}
+}
+
+// transposeThin lets tests compare gemmThin with the direct path.
+var transposeThin = true
 
 // gemmJob holds one Gemm call's operands.
 type gemmJob struct {

@@ -294,3 +294,38 @@ func TestGemmRowVariants(t *testing.T) {
 		}
 	}
 }
+
+// TestGemmThin checks that a C narrower than a tile, computed as its
+// transpose (gemmThin), is bitwise the direct computation, for every
+// transposition, beta and a k longer than one kc block.
+func TestGemmThin(t *testing.T) {
+	defer func() { transposeThin = true }()
+	rng := rand.New(rand.NewPCG(11, 12))
+	for _, m := range []int{32, 45, 100} {
+		for _, n := range []int{1, 10, 15} {
+			for _, k := range []int{1, 37, 300} {
+				for _, tr := range [][2]bool{{false, false}, {true, false}, {false, true}, {true, true}} {
+					for _, beta := range []float32{0, 1, 0.5} {
+						ar, ac := m, k
+						if tr[0] {
+							ar, ac = k, m
+						}
+						br, bc := k, n
+						if tr[1] {
+							br, bc = n, k
+						}
+						a, b := randSlice(rng, ar*(ac+1)), randSlice(rng, br*(bc+2))
+						c0 := randSlice(rng, m*(n+3))
+						run := func(thin bool) []float32 {
+							transposeThin = thin
+							c := clone(c0)
+							Gemm(tr[0], tr[1], m, n, k, 1.5, a, ac+1, b, bc+2, beta, c, n+3)
+							return c
+						}
+						requireBits(t, run(false), run(true), fmt.Sprintf("m=%d n=%d k=%d trans=%v beta=%v", m, n, k, tr, beta))
+					}
+				}
+			}
+		}
+	}
+}
