@@ -27,7 +27,10 @@ type node struct {
 	// identity marks an op whose input gradient is its output gradient (Reshape): when the input
 	// has no gradient buffer yet, it takes over the output's instead of a copy.
 	identity bool
-	inStore  [3]*Tensor // inline storage for inputs
+	// scratch, when set, is pooled memory that only the backward rule reads (MaxPool's winners),
+	// given back to the pool when the node is released.
+	scratch *[]float32
+	inStore [3]*Tensor // inline storage for inputs
 }
 
 // record attaches a graph node to out when some input requires a gradient and none is marked
@@ -75,8 +78,25 @@ func (out *Tensor) recordTo(op string, backwardTo func(g []float32, gin [][]floa
 	return out
 }
 
+// holdScratch hands buf (from kernel.GetBuf or GetInt32Buf) to out's node, which gives it back
+// when it is released after Backward; without a node (no graph recorded) it goes back at once. A
+// graph that is never run back leaves its buffers to the garbage collector. It returns out.
+func (out *Tensor) holdScratch(buf *[]float32) *Tensor {
+	switch {
+	case buf == nil:
+	case out.node == nil:
+		kernel.PutBuf(buf)
+	default:
+		out.node.scratch = buf
+	}
+	return out
+}
+
 // release frees t's node after Backward: the inputs and the closure become unreachable from t.
 func (t *Tensor) release() {
+	if t.nodeStore.scratch != nil {
+		kernel.PutBuf(t.nodeStore.scratch)
+	}
 	t.node = nil
 	t.nodeStore = node{}
 	t.released = true

@@ -64,7 +64,8 @@ func resolveConv(x, w, b *Tensor, opt ConvOptions) convGeom {
 // with weight w [out, in/groups, kh, kw] plus bias b [out] (nil for none), as paddle's conv2d:
 // output [N, out, H', W'] with H' = (H + pad_top + pad_bottom - (dilation*(kh-1)+1))/stride + 1.
 // It is lowered to im2col + GEMM over chunks of a few images at a time, chunks split over
-// goroutines.
+// goroutines (stride-1 layers with InC/groups·kh·kw >= 128 read a zero-padded copy of each image
+// in place of the im2col matrix).
 //
 // It panics if t or w is not 4-D, the channels do not fit the groups, b is not [out], an option
 // has the wrong number of values or is below 1, or the dilated kernel is larger than the padded
@@ -78,13 +79,13 @@ func (t *Tensor) Conv2D(w, b *Tensor, opt ConvOptions) *Tensor {
 		bias = b.data
 	}
 	kernel.ConvForward(kc, t.data, w.data, bias, out.data)
-	return out.record("Conv2D", func(g []float32, gin [][]float32) {
+	return out.recordTo("Conv2D", func(g []float32, gin [][]float32, fresh uint) {
 		var gb []float32
 		if len(gin) > 2 {
 			gb = gin[2]
 		}
-		kernel.ConvBackward(kc, t.data, w.data, g, gin[0], gin[1], gb)
-	}, t, w, b)
+		kernel.ConvBackwardTo(kc, t.data, w.data, g, gin[0], gin[1], gb, fresh&1 != 0)
+	}, 1, t, w, b)
 }
 
 // Conv2DReLUMaxPool returns t.Conv2D(w, b, conv).ReLU().MaxPool2D(pool) as one op, bit for bit
@@ -111,18 +112,19 @@ func (t *Tensor) Conv2DReLUMaxPool(w, b *Tensor, conv ConvOptions, pool PoolOpti
 	if b != nil {
 		bias = b.data
 	}
-	var arg []int32
+	var arg []int32 // the pooling's winners, for the backward pass only: pooled memory
+	var argBuf *[]float32
 	if graphed(t, w, b) {
-		arg = make([]int32, len(out.data))
+		arg, argBuf = kernel.GetInt32Buf(len(out.data))
 	}
 	kernel.ConvReLUMaxPool(kc, pg, t.data, w.data, bias, out.data, arg)
-	return out.record("Conv2DReLUMaxPool", func(g []float32, gin [][]float32) {
+	return out.recordTo("Conv2DReLUMaxPool", func(g []float32, gin [][]float32, fresh uint) {
 		var gb []float32
 		if len(gin) > 2 {
 			gb = gin[2]
 		}
-		kernel.ConvReLUMaxPoolBackward(kc, pg, t.data, w.data, out.data, arg, g, gin[0], gin[1], gb)
-	}, t, w, b)
+		kernel.ConvReLUMaxPoolBackwardTo(kc, pg, t.data, w.data, out.data, arg, g, gin[0], gin[1], gb, fresh&1 != 0)
+	}, 1, t, w, b).holdScratch(argBuf)
 }
 
 // graphed reports whether an op on inputs records a graph node (see record): some input requires

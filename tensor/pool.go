@@ -59,11 +59,11 @@ func (t *Tensor) MaxPool2D(opt PoolOptions) *Tensor {
 		kernel.MaxPool(g, t.data, out.data, nil)
 		return out.record("MaxPool2D", nil, t)
 	}
-	arg := make([]int32, len(out.data))
+	arg, argBuf := kernel.GetInt32Buf(len(out.data)) // the winners, for the backward pass only
 	kernel.MaxPool(g, t.data, out.data, arg)
 	return out.recordTo("MaxPool2D", func(dy []float32, gin [][]float32, fresh uint) {
 		kernel.MaxPoolBackwardTo(g, dy, arg, gin[0], fresh&1 != 0)
-	}, 1, t)
+	}, 1, t).holdScratch(argBuf)
 }
 
 // AvgPool2D returns the mean over each window of the NCHW input, as paddle's avg_pool2d. By

@@ -124,7 +124,7 @@ type convTask struct {
 	pa                     []PackedA
 	partial                []float32 // backward: weight-gradient sums per run
 	cb, threads, per, runs int
-	back                   bool
+	back, setDX            bool          // backward; dx is overwritten, not added to
 	pool                   *convPool     // ConvReLUMaxPool: the fused ReLU and pooling
 	ind                    *indirectConv // forward (or dX, backward) without im2col, when not nil
 	wind                   *indirectConv // backward: dW without im2col, when not nil
@@ -319,6 +319,11 @@ func (t *convTask) backward(lo, hi int) {
 						GemmSerial(false, true, oc, k, ld, 1, dyc, lddy, xcol, ld, beta, pw, k)
 					}
 				}
+				if dx != nil && t.setDX {
+					for i := range nb {
+						clear(dx[xo+i*cv.inLen() : xo+i*cv.inLen()+cv.G.InC*cv.G.InH*cv.G.InW])
+					}
+				}
 				if dx != nil && t.ind != nil { // dX += dY convolved with the flipped Wᵀ
 					for i := range nb {
 						t.ind.pad(*dyp, dyc[i*p:], lddy)
@@ -482,13 +487,22 @@ const maxWeightPartials = 32
 // the runs' sums are added into dw in order. The bias gradient of channel o
 // adds each image's plane sum (Sum) in image order.
 func ConvBackward(cv Conv, x, w, dy, dx, dw, db []float32) {
-	cv.check("ConvBackward", x, w, dy)
-	convBackward(cv, x, w, dy, dx, dw, db, nil)
+	ConvBackwardTo(cv, x, w, dy, dx, dw, db, false)
 }
 
-// convBackward is ConvBackward, or ConvReLUMaxPoolBackward when pool is not
-// nil (dy is then unused: the chunks' dY come from pool).
-func convBackward(cv Conv, x, w, dy, dx, dw, db []float32, pool *convPool) {
+// ConvBackwardTo is ConvBackward, except that with setDX the input gradient
+// overwrites dx (whose contents may be anything) instead of adding to it:
+// each image's part of dx is cleared in the parallel work just before it is
+// summed, which saves the caller clearing the whole of it first. The result
+// is bitwise ConvBackward's into a zeroed dx.
+func ConvBackwardTo(cv Conv, x, w, dy, dx, dw, db []float32, setDX bool) {
+	cv.check("ConvBackward", x, w, dy)
+	convBackward(cv, x, w, dy, dx, dw, db, nil, setDX)
+}
+
+// convBackward is ConvBackwardTo, or ConvReLUMaxPoolBackwardTo when pool is
+// not nil (dy is then unused: the chunks' dY come from pool).
+func convBackward(cv Conv, x, w, dy, dx, dw, db []float32, pool *convPool, setDX bool) {
 	if dx != nil && len(dx) < cv.N*cv.inLen() {
 		panic("kernel: ConvBackward: dx too short")
 	}
@@ -499,6 +513,9 @@ func convBackward(cv Conv, x, w, dy, dx, dw, db []float32, pool *convPool) {
 		panic("kernel: ConvBackward: db too short")
 	}
 	if cv.N == 0 || cv.p() == 0 || cv.OutC == 0 {
+		if setDX && dx != nil { // no output: the input gradient is zero
+			clear(dx[:cv.N*cv.inLen()])
+		}
 		return
 	}
 	if db != nil && pool == nil {
@@ -544,7 +561,7 @@ func convBackward(cv Conv, x, w, dy, dx, dw, db []float32, pool *convPool) {
 		partial = getBuf(runs * wl)
 	}
 	t := convTasks.get()
-	*t = convTask{cv: cv, x: x, w: w, y: dy, dx: dx, dw: dw, pa: pa, cb: cb, per: per, runs: runs, back: true, pool: pool, ind: ind, wind: wind}
+	*t = convTask{cv: cv, x: x, w: w, y: dy, dx: dx, dw: dw, pa: pa, cb: cb, per: per, runs: runs, back: true, pool: pool, ind: ind, wind: wind, setDX: setDX}
 	if dw != nil {
 		t.partial = *partial
 	}

@@ -148,6 +148,12 @@ func TestConvForwardBackward(t *testing.T) {
 		dw2 := clone(dw0)
 		ConvBackward(cv, x, w, dy, nil, dw2, nil)
 		require.Equal(t, dw, dw2)
+
+		// dx overwritten (setDX) is bitwise dx added into zeros.
+		zdx, sdx := make([]float32, len(x)), randSlice(rng, len(x))
+		ConvBackward(cv, nil, w, dy, zdx, nil, nil)
+		ConvBackwardTo(cv, nil, w, dy, sdx, nil, nil, true)
+		requireBits(t, zdx, sdx, "dx overwritten")
 	}
 }
 
@@ -338,4 +344,14 @@ func BenchmarkConv(b *testing.B) {
 			b.ReportMetric(mult*flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 		})
 	}
+}
+
+// TestConvBackwardToNoOutput checks that an overwritten dx is zeroed when
+// the convolution has no output (no output channels), as the gradient is.
+func TestConvBackwardToNoOutput(t *testing.T) {
+	g := ConvGeom{InC: 2, InH: 3, InW: 3, KH: 2, KW: 2, StrideH: 1, StrideW: 1, DilH: 1, DilW: 1, OutH: 2, OutW: 2}
+	cv := Conv{G: g, N: 2, Groups: 1, OutC: 0}
+	dx := randSlice(rand.New(rand.NewPCG(1, 1)), cv.N*cv.inLen())
+	ConvBackwardTo(cv, nil, nil, nil, dx, nil, nil, true)
+	require.Equal(t, make([]float32, len(dx)), dx)
 }

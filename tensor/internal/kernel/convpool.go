@@ -24,6 +24,12 @@ func ConvReLUMaxPool(cv Conv, pg PoolGeom, x, w, bias, y []float32, arg []int32)
 // ConvBackward in turn, and so is db. It panics if a slice is too short or
 // the geometries do not match.
 func ConvReLUMaxPoolBackward(cv Conv, pg PoolGeom, x, w, y []float32, arg []int32, dy, dx, dw, db []float32) {
+	ConvReLUMaxPoolBackwardTo(cv, pg, x, w, y, arg, dy, dx, dw, db, false)
+}
+
+// ConvReLUMaxPoolBackwardTo is ConvReLUMaxPoolBackward, with setDX as in
+// ConvBackwardTo: dx is overwritten instead of added to.
+func ConvReLUMaxPoolBackwardTo(cv Conv, pg PoolGeom, x, w, y []float32, arg []int32, dy, dx, dw, db []float32, setDX bool) {
 	const fn = "ConvReLUMaxPoolBackward"
 	cp := newConvPool(fn, cv, pg, x, w, y, arg)
 	if arg == nil || len(dy) < len(cp.y) {
@@ -39,7 +45,7 @@ func ConvReLUMaxPoolBackward(cv Conv, pg PoolGeom, x, w, y []float32, arg []int3
 		panic("kernel: " + fn + ": db too short")
 	}
 	cp.dy = dy
-	convBackward(cv, x, w, nil, dx, dw, db, cp)
+	convBackward(cv, x, w, nil, dx, dw, db, cp, setDX)
 }
 
 // convPool is the pooling fused into a convolution task.

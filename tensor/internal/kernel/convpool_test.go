@@ -119,6 +119,16 @@ func TestConvReLUMaxPoolMatchesUnfused(t *testing.T) {
 			_, _, gdb = newGrads()
 			ConvReLUMaxPoolBackward(cv, pg, x, w, got, gotArg, dy, nil, nil, gdb)
 			requireBits(t, wdb, gdb, "db alone")
+
+			// dx overwritten (setDX) is bitwise dx added into zeros, both ways.
+			if !c.noDX {
+				zdx, sdx, udx := make([]float32, len(x)), randSlice(rng, len(x)), randSlice(rng, len(x))
+				ConvReLUMaxPoolBackward(cv, pg, x, w, got, gotArg, dy, zdx, nil, nil)
+				ConvReLUMaxPoolBackwardTo(cv, pg, x, w, got, gotArg, dy, sdx, nil, nil, true)
+				ConvBackwardTo(cv, x, w, dfull, udx, nil, nil, true)
+				requireBits(t, zdx, sdx, "dx overwritten")
+				requireBits(t, zdx, udx, "dx overwritten, unfused")
+			}
 		})
 	}
 }

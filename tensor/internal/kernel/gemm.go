@@ -673,7 +673,16 @@ func GetZeroBuf(n int) *[]float32 {
 	return p
 }
 
-// PutBuf returns a slice obtained from GetBuf or GetZeroBuf to the pool.
+// GetInt32Buf is GetBuf for int32s: a pooled slice of length n with
+// arbitrary contents, and the handle to give to PutBuf when done (the two
+// share memory; neither may be used after).
+func GetInt32Buf(n int) (ints []int32, handle *[]float32) {
+	p := getBuf(n)
+	return unsafe.Slice((*int32)(unsafe.Pointer(unsafe.SliceData(*p))), n), p
+}
+
+// PutBuf returns a slice obtained from GetBuf, GetZeroBuf or GetInt32Buf to
+// the pool.
 func PutBuf(p *[]float32) { putBuf(p) }
 
 // checkGemm panics unless the arguments describe valid matrices.
