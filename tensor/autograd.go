@@ -5,7 +5,7 @@ import (
 	"slices"
 	"sync"
 
-	"github.com/oarlab/oar/tensor/internal/kernel"
+	"github.com/oarlab/oar/internal/kernel"
 )
 
 // node records how a tensor was computed, for Backward. It lives inside the tensor it computed

@@ -3,7 +3,7 @@ package tensor
 import (
 	"slices"
 
-	"github.com/oarlab/oar/tensor/internal/kernel"
+	"github.com/oarlab/oar/internal/kernel"
 )
 
 // binary evaluates the element-wise op f on t and u broadcast together (NumPy rules). grads is

@@ -1,7 +1,7 @@
 package tensor
 
 import (
-	"github.com/oarlab/oar/tensor/internal/kernel"
+	"github.com/oarlab/oar/internal/kernel"
 )
 
 // ConvOptions are Conv2D's arguments besides the input, weight and bias, with Paddle's meaning.

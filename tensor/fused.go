@@ -3,7 +3,7 @@ package tensor
 import (
 	"math"
 
-	"github.com/oarlab/oar/tensor/internal/kernel"
+	"github.com/oarlab/oar/internal/kernel"
 )
 
 // Linear returns t·w + b, Paddle's F.linear(x, weight, bias): t [..., in], w [in, out] (Paddle's

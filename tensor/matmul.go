@@ -3,7 +3,7 @@ package tensor
 import (
 	"slices"
 
-	"github.com/oarlab/oar/tensor/internal/kernel"
+	"github.com/oarlab/oar/internal/kernel"
 )
 
 // MatMul returns the matrix product t·u, as paddle.matmul: the last two axes are matrices

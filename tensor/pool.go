@@ -1,6 +1,6 @@
 package tensor
 
-import "github.com/oarlab/oar/tensor/internal/kernel"
+import "github.com/oarlab/oar/internal/kernel"
 
 // PoolOptions are MaxPool2D's and AvgPool2D's arguments, with Paddle's meaning.
 type PoolOptions struct {

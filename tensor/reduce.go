@@ -3,7 +3,7 @@ package tensor
 import (
 	"slices"
 
-	"github.com/oarlab/oar/tensor/internal/kernel"
+	"github.com/oarlab/oar/internal/kernel"
 )
 
 // Sum returns the sum over the given axes (negative counts from the end), which are removed from

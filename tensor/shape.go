@@ -3,7 +3,7 @@ package tensor
 import (
 	"slices"
 
-	"github.com/oarlab/oar/tensor/internal/kernel"
+	"github.com/oarlab/oar/internal/kernel"
 )
 
 // numel returns the element count of shape, panicking in op's name on a negative dimension.

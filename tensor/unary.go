@@ -3,7 +3,7 @@ package tensor
 import (
 	"math"
 
-	"github.com/oarlab/oar/tensor/internal/kernel"
+	"github.com/oarlab/oar/internal/kernel"
 )
 
 // unary applies f element-wise. grad(x, y) is dy/dx at input x with output y.
