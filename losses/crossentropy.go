@@ -96,7 +96,7 @@ func (c CrossEntropy) Forward(input, label *tensor.Tensor) *tensor.Tensor {
 		return x.LogSoftmax(1)
 	}
 
-	rowW := make([]float32, rows) // each row's weight; 0 for ignored rows
+	var rowW []float32 // each row's weight, 0 for ignored rows; not needed by the fused path
 	var perRow *tensor.Tensor
 	var outShape []int
 	switch {
@@ -109,6 +109,7 @@ func (c CrossEntropy) Forward(input, label *tensor.Tensor) *tensor.Tensor {
 	case !c.SoftLabel && eps == 0:
 		ids := hardLabels(op, label, in, lead, nc, ignore)
 		picked := make([]float32, rows) // ignored rows pick class 0 and are zeroed by rowW
+		rowW = make([]float32, rows)
 		for j, id := range ids {
 			if id < 0 {
 				continue
@@ -125,6 +126,7 @@ func (c CrossEntropy) Forward(input, label *tensor.Tensor) *tensor.Tensor {
 	default:
 		target := make([]float32, rows*nc)
 		ignored := make([]bool, rows)
+		rowW = make([]float32, rows)
 		if c.SoftLabel {
 			sameShape(op, input, label)
 			copy(target, label.Data())
