@@ -27,8 +27,8 @@ type BCEWithLogits struct {
 // NewBCEWithLogits returns Paddle's default BCEWithLogitsLoss(): mean reduction, no weights.
 func NewBCEWithLogits() *BCEWithLogits { return &BCEWithLogits{} }
 
-// Forward returns the loss of the logits input against label: shape [] for Mean and Sum, the
-// input's shape for None. Neither the label nor the weights get a gradient.
+// Forward returns the loss of the logits input against label: shape [] for ReduceMean and
+// ReduceSum, the input's shape for ReduceNone. Neither the label nor the weights get a gradient.
 //
 // It panics if the shapes differ, a label is outside [0, 1] or NaN (naming the value and its
 // index), a weight does not broadcast to the input, or Reduction is unknown.

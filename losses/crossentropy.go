@@ -19,7 +19,7 @@ const smallestNormal = 0x1p-126
 // [N, C]) or with a last axis of 1 ([N, 1]). With SoftLabel the label is a distribution per row,
 // shaped like the input, and the row's loss is -Σ_c label[c]·log p[c].
 //
-// The Mean reduction follows Paddle exactly:
+// ReduceMean follows Paddle exactly:
 //   - with Weight, Σ loss / Σ weight[y] over the rows not ignored (each row's loss is already
 //     scaled by weight[y]); for soft labels a row's weight is Σ_c label[c]·weight[c];
 //   - without Weight and with a non-negative IgnoreIndex, Σ loss / (number of rows not ignored);
@@ -39,13 +39,13 @@ type CrossEntropy struct {
 	// label smoothing). nil means Paddle's default, DefaultIgnoreIndex (-100); set another value
 	// with new(255). Soft labels ignore nothing, so it must then stay negative.
 	IgnoreIndex *int
-	// Reduction combines the rows' losses; see the type's documentation for Mean.
+	// Reduction combines the rows' losses; see the type's documentation for ReduceMean.
 	Reduction Reduction
 	// SoftLabel says the label is a distribution per row, shaped like the input.
 	SoftLabel bool
 	// LabelSmoothing ε in [0, 1] replaces each row's target t (one-hot for a hard label) by
 	// (1-ε)·t + ε/C, Paddle's label_smooth; rows then behave as soft labels (Weight included), and
-	// None returns one loss per row with a trailing axis of 1, as Paddle. Unlike Paddle, which
+	// ReduceNone returns one loss per row with a trailing axis of 1, as Paddle. Unlike Paddle, which
 	// cannot one-hot an ignored label, rows labelled IgnoreIndex stay ignored.
 	LabelSmoothing float32
 	// NoSoftmax says the input already holds probabilities (Paddle's use_softmax=False): the loss
@@ -59,14 +59,15 @@ type CrossEntropy struct {
 // ignore_index -100, hard labels, softmax applied. Set its fields for the other options.
 func NewCrossEntropy() *CrossEntropy { return &CrossEntropy{} }
 
-// Forward returns the cross entropy between the input [..., C] and the label: shape [] for Mean
-// and Sum; for None, the label's shape with hard labels ([N] or [N, 1]) and the input's shape with
-// a last axis of 1 ([N, 1]) with soft labels or label smoothing.
+// Forward returns the cross entropy between the input [..., C] and the label: shape [] for
+// ReduceMean and ReduceSum; for ReduceNone, the label's shape with hard labels ([N] or [N, 1]) and
+// the input's shape with a last axis of 1 ([N, 1]) with soft labels or label smoothing.
 //
-// It panics if the input is 0-D or has no classes; if a hard label is not an integer, or is
-// outside [0, C) and not IgnoreIndex (the message names the value and its index); if the label's
-// shape does not fit the input; if Weight is not [C]; if LabelSmoothing is outside [0, 1]; if
-// SoftLabel is set with a non-negative IgnoreIndex; or if Reduction is unknown.
+// It panics if the input is 0-D or has no classes; if a hard label is not an integer in [0, C)
+// and not IgnoreIndex (checked once, by tensor.ClassIDs, whose *tensor.Error names the value and
+// its index); if the label's shape does not fit the input; if Weight is not [C]; if
+// LabelSmoothing is outside [0, 1]; if SoftLabel is set with a non-negative IgnoreIndex; or if
+// Reduction is unknown.
 func (c CrossEntropy) Forward(input, label *tensor.Tensor) *tensor.Tensor {
 	const op = "CrossEntropy"
 	in := input.Shape()
@@ -95,20 +96,20 @@ func (c CrossEntropy) Forward(input, label *tensor.Tensor) *tensor.Tensor {
 		return x.LogSoftmax(1)
 	}
 
-	rowW := make([]float32, rows) // each row's weight; 0 for ignored rows
-	valid := rows
+	var rowW []float32 // each row's weight, 0 for ignored rows; not needed by the fused path
 	var perRow *tensor.Tensor
 	var outShape []int
 	switch {
 	case !c.SoftLabel && eps == 0 && w == nil && !c.NoSoftmax:
-		// The common case, hard labels without class weights: one fused op, the same values.
-		_, valid = hardLabels(op, label, in, lead, nc, ignore)
+		// The common case, hard labels without class weights: one fused op, the same values. It
+		// checks the labels' values itself (with tensor.ClassIDs); here only their shape.
+		labelShape(op, label, in, lead)
 		perRow = x.SoftmaxCrossEntropy(label.Reshape(rows), ignore)
 		outShape = label.Shape()
 	case !c.SoftLabel && eps == 0:
-		var ids []int
-		ids, valid = hardLabels(op, label, in, lead, nc, ignore)
+		ids := hardLabels(op, label, in, lead, nc, ignore)
 		picked := make([]float32, rows) // ignored rows pick class 0 and are zeroed by rowW
+		rowW = make([]float32, rows)
 		for j, id := range ids {
 			if id < 0 {
 				continue
@@ -125,18 +126,18 @@ func (c CrossEntropy) Forward(input, label *tensor.Tensor) *tensor.Tensor {
 	default:
 		target := make([]float32, rows*nc)
 		ignored := make([]bool, rows)
+		rowW = make([]float32, rows)
 		if c.SoftLabel {
 			sameShape(op, input, label)
 			copy(target, label.Data())
 		} else {
-			var ids []int
-			ids, valid = hardLabels(op, label, in, lead, nc, ignore)
+			ids := hardLabels(op, label, in, lead, nc, ignore)
 			for j, id := range ids {
 				if id < 0 {
 					ignored[j] = true
 					continue
 				}
-				target[j*nc+id] = 1
+				target[j*nc+int(id)] = 1
 			}
 		}
 		for j := range rows {
@@ -166,9 +167,9 @@ func (c CrossEntropy) Forward(input, label *tensor.Tensor) *tensor.Tensor {
 	}
 
 	switch c.Reduction {
-	case None:
+	case ReduceNone:
 		return perRow.Reshape(outShape...)
-	case Sum:
+	case ReduceSum:
 		return perRow.Sum()
 	}
 	var denom float64
@@ -177,8 +178,8 @@ func (c CrossEntropy) Forward(input, label *tensor.Tensor) *tensor.Tensor {
 		for _, v := range rowW {
 			denom += float64(v)
 		}
-	case ignore >= 0:
-		denom = float64(valid)
+	case ignore >= 0: // hard labels: soft ones panicked above
+		denom = float64(rows - countIgnored(label, ignore))
 	default:
 		return perRow.Mean()
 	}

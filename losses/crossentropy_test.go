@@ -45,14 +45,14 @@ func TestCrossEntropyHandValues(t *testing.T) {
 		{"mean [N,1] labels", CrossEntropy{}, labels.Reshape(3, 1), 0.8634224},
 		{"constructor", *NewCrossEntropy(), labels, 0.8634224},
 		// ln(40/3)
-		{"sum", CrossEntropy{Reduction: Sum}, labels, 2.5902672},
+		{"sum", CrossEntropy{Reduction: ReduceSum}, labels, 2.5902672},
 		// weight[label] = [3, 1, 2]: (3ln2 + ln(5/3) + 2ln4) / (3+1+2) = 5.3628559/6
 		{"weighted mean", CrossEntropy{Weight: w}, labels, 0.8938093},
-		{"weighted sum", CrossEntropy{Weight: w, Reduction: Sum}, labels, 5.3628559},
+		{"weighted sum", CrossEntropy{Weight: w, Reduction: ReduceSum}, labels, 5.3628559},
 		// non-negative ignore_index: row 2 (label 1) ignored, divide by the 2 rows left:
 		// (ln2 + ln(5/3))/2
 		{"ignore 1 mean", CrossEntropy{IgnoreIndex: new(1)}, labels, 0.6019864},
-		{"ignore 1 sum", CrossEntropy{IgnoreIndex: new(1), Reduction: Sum}, labels, 1.2039728},
+		{"ignore 1 sum", CrossEntropy{IgnoreIndex: new(1), Reduction: ReduceSum}, labels, 1.2039728},
 		// negative ignore_index: row 2 ignored but the mean is over all N = 3 rows:
 		// (ln2 + ln(5/3))/3
 		{"ignore -1 mean", CrossEntropy{IgnoreIndex: new(-1)}, ints(2, 0, -1), 0.4013243},
@@ -114,12 +114,12 @@ func TestCrossEntropyNoneShapes(t *testing.T) {
 		shape []int
 		want  []float32
 	}{
-		{"[N] labels", CrossEntropy{Reduction: None}, ints(2, 0, 1), []int{3}, []float32{0.6931472, 0.5108256, 1.3862944}},
-		{"[N,1] labels", CrossEntropy{Reduction: None}, ints(2, 0, 1).Reshape(3, 1), []int{3, 1}, []float32{0.6931472, 0.5108256, 1.3862944}},
-		{"ignored row is 0", CrossEntropy{Reduction: None}, ints(2, -100, 1), []int{3}, []float32{0.6931472, 0, 1.3862944}},
-		{"weighted", CrossEntropy{Reduction: None, Weight: tensor.New([]float32{1, 2, 3})}, ints(2, 0, 1), []int{3}, []float32{3 * 0.6931472, 0.5108256, 2 * 1.3862944}},
-		{"soft keeps a trailing 1", CrossEntropy{Reduction: None, SoftLabel: true}, softLabels(), []int{3, 1}, []float32{1.0397208, 1.6094379, 1.1014358}},
-		{"smoothing [N] gives [N,1]", CrossEntropy{Reduction: None, LabelSmoothing: 0.3}, ints(2, 0, 1), []int{3, 1}, []float32{0.8317766, 0.7305481, 1.3639800}},
+		{"[N] labels", CrossEntropy{Reduction: ReduceNone}, ints(2, 0, 1), []int{3}, []float32{0.6931472, 0.5108256, 1.3862944}},
+		{"[N,1] labels", CrossEntropy{Reduction: ReduceNone}, ints(2, 0, 1).Reshape(3, 1), []int{3, 1}, []float32{0.6931472, 0.5108256, 1.3862944}},
+		{"ignored row is 0", CrossEntropy{Reduction: ReduceNone}, ints(2, -100, 1), []int{3}, []float32{0.6931472, 0, 1.3862944}},
+		{"weighted", CrossEntropy{Reduction: ReduceNone, Weight: tensor.New([]float32{1, 2, 3})}, ints(2, 0, 1), []int{3}, []float32{3 * 0.6931472, 0.5108256, 2 * 1.3862944}},
+		{"soft keeps a trailing 1", CrossEntropy{Reduction: ReduceNone, SoftLabel: true}, softLabels(), []int{3, 1}, []float32{1.0397208, 1.6094379, 1.1014358}},
+		{"smoothing [N] gives [N,1]", CrossEntropy{Reduction: ReduceNone, LabelSmoothing: 0.3}, ints(2, 0, 1), []int{3, 1}, []float32{0.8317766, 0.7305481, 1.3639800}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got := tc.ce.Forward(x, tc.label)
@@ -133,15 +133,15 @@ func TestCrossEntropyHigherRank(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	x := tensor.Randn(rng, 2, 3, 4)
 	y := ints(0, 1, 2, 3, 0, 1)
-	got := CrossEntropy{Reduction: None}.Forward(x, y.Reshape(2, 3))
-	want := CrossEntropy{Reduction: None}.Forward(x.Reshape(6, 4), y)
+	got := CrossEntropy{Reduction: ReduceNone}.Forward(x, y.Reshape(2, 3))
+	want := CrossEntropy{Reduction: ReduceNone}.Forward(x.Reshape(6, 4), y)
 	require.Equal(t, []int{2, 3}, got.Shape())
 	require.Equal(t, want.Data(), got.Data())
 }
 
 func TestCrossEntropyStable(t *testing.T) {
 	x := tensor.FromRows([][]float32{{1000, 0}, {-1000, 1000}})
-	got := CrossEntropy{Reduction: None}.Forward(x, ints(0, 0))
+	got := CrossEntropy{Reduction: ReduceNone}.Forward(x, ints(0, 0))
 	require.Equal(t, []float32{0, 2000}, got.Data())
 }
 
@@ -159,17 +159,17 @@ func TestCrossEntropyGradCheck(t *testing.T) {
 		label *tensor.Tensor
 	}{
 		{"mean", CrossEntropy{}, nil, labels},
-		{"sum", CrossEntropy{Reduction: Sum}, nil, labels},
-		{"none", CrossEntropy{Reduction: None}, nil, labels},
+		{"sum", CrossEntropy{Reduction: ReduceSum}, nil, labels},
+		{"none", CrossEntropy{Reduction: ReduceNone}, nil, labels},
 		{"[N,1] labels", CrossEntropy{}, nil, labels.Reshape(4, 1)},
 		{"weight", CrossEntropy{Weight: w}, nil, labels},
-		{"weight none", CrossEntropy{Weight: w, Reduction: None}, nil, labels},
+		{"weight none", CrossEntropy{Weight: w, Reduction: ReduceNone}, nil, labels},
 		{"ignore default", CrossEntropy{}, nil, withIgnored},
 		{"ignore 2", CrossEntropy{IgnoreIndex: new(2)}, nil, labels},
 		{"ignore 2 weight", CrossEntropy{IgnoreIndex: new(2), Weight: w}, nil, labels},
 		{"soft", CrossEntropy{SoftLabel: true}, nil, soft},
 		{"soft weight", CrossEntropy{SoftLabel: true, Weight: w}, nil, soft},
-		{"soft none", CrossEntropy{SoftLabel: true, Reduction: None}, nil, soft},
+		{"soft none", CrossEntropy{SoftLabel: true, Reduction: ReduceNone}, nil, soft},
 		{"smoothing", CrossEntropy{LabelSmoothing: 0.1}, nil, labels},
 		{"smoothing weight ignore", CrossEntropy{LabelSmoothing: 0.1, Weight: w}, nil, withIgnored},
 		{"no softmax", CrossEntropy{NoSoftmax: true}, probs, labels},
@@ -195,13 +195,17 @@ func TestCrossEntropyPanics(t *testing.T) {
 		msg  string
 	}{
 		{"label out of range", func() { NewCrossEntropy().Forward(x, ints(1, 2, 3, 10)) },
-			"losses: CrossEntropy: label 10 at index 3 outside [0, 10)"},
+			"tensor: SoftmaxCrossEntropy: id 10 at index 3 is not an integer in [0, 10)"},
 		{"negative label", func() { NewCrossEntropy().Forward(x, ints(1, -1, 3, 4)) },
-			"losses: CrossEntropy: label -1 at index 1 outside [0, 10)"},
+			"tensor: SoftmaxCrossEntropy: id -1 at index 1 is not an integer in [0, 10)"},
 		{"not an integer", func() { NewCrossEntropy().Forward(x, tensor.New([]float32{1, 2.5, 3, 4})) },
-			"losses: CrossEntropy: label 2.5 at index 1 is not an integer class id"},
+			"tensor: SoftmaxCrossEntropy: id 2.5 at index 1 is not an integer in [0, 10)"},
 		{"NaN", func() { NewCrossEntropy().Forward(x, tensor.New([]float32{1, 2, float32(math.NaN()), 4})) },
-			"losses: CrossEntropy: label NaN at index 2 is not an integer class id"},
+			"tensor: SoftmaxCrossEntropy: id NaN at index 2 is not an integer in [0, 10)"},
+		{"label out of range, weighted", func() { CrossEntropy{Weight: tensor.Ones(10)}.Forward(x, ints(1, 2, 3, 10)) },
+			"tensor: CrossEntropy: id 10 at index 3 is not an integer in [0, 10)"},
+		{"ignore index out of range is not a label", func() { CrossEntropy{IgnoreIndex: new(255), LabelSmoothing: 0.1}.Forward(x, ints(1, 255, 3, -100)) },
+			"tensor: CrossEntropy: id -100 at index 3 is not an integer in [0, 10)"},
 		{"wrong count", func() { NewCrossEntropy().Forward(x, ints(1, 2, 3)) },
 			"losses: CrossEntropy: label shape [3] does not fit input [4 10]: want [4] or [4 1]"},
 		{"wrong shape", func() { NewCrossEntropy().Forward(x, ints(1, 2, 3, 4).Reshape(2, 2)) },

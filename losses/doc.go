@@ -8,7 +8,7 @@
 // softmax applied), with a constructor returning a pointer for Paddle-like code:
 //
 //	loss := losses.NewCrossEntropy().Forward(logits, labels) // F.cross_entropy(logits, labels)
-//	ce := &losses.CrossEntropy{Weight: w, IgnoreIndex: new(255), Reduction: losses.Sum}
+//	ce := &losses.CrossEntropy{Weight: w, IgnoreIndex: new(255), Reduction: losses.ReduceSum}
 //
 // The structs implement Loss, which is what a training loop (oar.Model.Prepare) takes; plain
 // functions such as SquareErrorCost become a Loss through Func. Everything is built from
@@ -23,13 +23,16 @@
 // nor do class weights; the regression losses (MSE, SquareErrorCost) are symmetric in their two
 // arguments and pass a gradient to a label that requires one, as Paddle's subtract does.
 //
-// Reductions Mean and Sum return a 0-D tensor (shape []), as Paddle >= 2.5 does; None keeps one
-// loss per element or per sample.
+// Reductions ReduceMean and ReduceSum return a 0-D tensor (shape []), as Paddle >= 2.5 does;
+// ReduceNone keeps one loss per element or per sample.
 //
 // # Errors
 //
 // A programmer error panics with a *Error that names the loss and the offending value or shapes:
-// a label that is not an integer or is out of range ("losses: CrossEntropy: label 10 at index 3
-// outside [0, 10)"), a label shape that does not fit the input, weights of the wrong size, or an
-// unknown Reduction. Each Forward lists its panics.
+// a label shape that does not fit the input ("losses: NLL: label shape [3 2] does not fit input
+// [3 4]: want [3] or [3 1]"), weights of the wrong size, or an unknown Reduction. A class label
+// that is not an integer in [0, C) is checked once per call, by tensor.ClassIDs (in the fused
+// tensor.SoftmaxCrossEntropy for a plain CrossEntropy), and panics with a *tensor.Error naming the
+// op, the value and its index ("tensor: SoftmaxCrossEntropy: id 10 at index 3 is not an integer
+// in [0, 10)"). Each Forward lists its panics.
 package losses

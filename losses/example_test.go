@@ -16,7 +16,7 @@ func ExampleCrossEntropy() {
 	fmt.Printf("loss %.4f, shape %v\n", loss.Item(), loss.Shape())
 
 	// Options are fields; IgnoreIndex takes a pointer so that its zero value is Paddle's -100.
-	ce := &losses.CrossEntropy{IgnoreIndex: new(1), Reduction: losses.None}
+	ce := &losses.CrossEntropy{IgnoreIndex: new(1), Reduction: losses.ReduceNone}
 	fmt.Printf("%.4f\n", ce.Forward(logits, labels).Data())
 	// Output:
 	// loss 0.1672, shape []

@@ -2,14 +2,13 @@ package losses
 
 import (
 	"fmt"
-	"math"
 	"slices"
 
 	"github.com/oarlab/oar/tensor"
 )
 
-// Loss maps a model's output and the labels to a loss: a 0-D tensor for the Mean and Sum
-// reductions, on which Backward is called.
+// Loss maps a model's output and the labels to a loss: a 0-D tensor for the ReduceMean and
+// ReduceSum reductions, on which Backward is called.
 type Loss interface {
 	Forward(input, label *tensor.Tensor) *tensor.Tensor
 }
@@ -21,23 +20,23 @@ type Func func(input, label *tensor.Tensor) *tensor.Tensor
 func (f Func) Forward(input, label *tensor.Tensor) *tensor.Tensor { return f(input, label) }
 
 // Reduction says how per-element losses combine, Paddle's reduction argument. The zero value is
-// Paddle's default, Mean.
+// Paddle's default, ReduceMean.
 type Reduction int
 
 const (
-	Mean Reduction = iota // the mean (for CrossEntropy and NLL, a weighted mean; see each)
-	Sum                   // the sum
-	None                  // no reduction: one loss per element or sample
+	ReduceMean Reduction = iota // "mean": the mean (for CrossEntropy and NLL, a weighted mean; see each)
+	ReduceSum                   // "sum": the sum
+	ReduceNone                  // "none": no reduction, one loss per element or sample
 )
 
 // String returns Paddle's name for r: "mean", "sum" or "none".
 func (r Reduction) String() string {
 	switch r {
-	case Mean:
+	case ReduceMean:
 		return "mean"
-	case Sum:
+	case ReduceSum:
 		return "sum"
-	case None:
+	case ReduceNone:
 		return "none"
 	}
 	return fmt.Sprintf("Reduction(%d)", int(r))
@@ -55,9 +54,10 @@ var (
 	_ Loss = Func(SquareErrorCost)
 )
 
-// Error is the value of every panic raised by this package: a programmer error such as a label
-// out of range or shapes that do not fit. It names the loss and the offending value, e.g.
-// "losses: CrossEntropy: label 10 at index 3 outside [0, 10)".
+// Error is the value of every panic raised by this package: a programmer error such as shapes
+// that do not fit or a setting out of range. It names the loss and the offending value, e.g.
+// "losses: BCEWithLogits: label 2 at index 2 outside [0, 1]". A class id that is not one is
+// checked by tensor.ClassIDs and panics with a *tensor.Error instead.
 type Error struct {
 	Op  string // the loss, e.g. "CrossEntropy"
 	Msg string // what was wrong
@@ -70,7 +70,7 @@ func panicf(op, format string, args ...any) {
 }
 
 func checkReduction(op string, r Reduction) {
-	if r != Mean && r != Sum && r != None {
+	if r != ReduceMean && r != ReduceSum && r != ReduceNone {
 		panicf(op, "unknown %v", r)
 	}
 }
@@ -78,9 +78,9 @@ func checkReduction(op string, r Reduction) {
 // reduce applies r to an element-wise loss.
 func reduce(loss *tensor.Tensor, r Reduction) *tensor.Tensor {
 	switch r {
-	case Sum:
+	case ReduceSum:
 		return loss.Sum()
-	case None:
+	case ReduceNone:
 		return loss
 	}
 	return loss.Mean()
@@ -110,31 +110,31 @@ func classWeights(op string, w *tensor.Tensor, c int) []float32 {
 	return w.Data()
 }
 
-// hardLabels checks integer class labels of shape lead or lead+[1] against c classes and returns
-// each row's class, or -1 where the label equals ignore, with the number of rows not ignored.
-func hardLabels(op string, label *tensor.Tensor, input, lead []int, c, ignore int) (ids []int, valid int) {
+// labelShape checks that hard labels fit an input whose leading axes (without the class axis)
+// are lead: shaped lead or lead+[1].
+func labelShape(op string, label *tensor.Tensor, input, lead []int) {
 	ls := label.Shape()
 	fits := slices.Equal(ls, lead) ||
 		len(ls) == len(lead)+1 && ls[len(lead)] == 1 && slices.Equal(ls[:len(lead)], lead)
 	if !fits {
 		panicf(op, "label shape %v does not fit input %v: want %v or %v", ls, input, lead, append(slices.Clone(lead), 1))
 	}
-	ids = make([]int, label.Len())
-	for j, v := range label.Data() {
-		f := float64(v)
-		if f != math.Trunc(f) || math.Abs(f) > 1<<31 { // also NaN and ±Inf
-			panicf(op, "label %v at index %d is not an integer class id", v, j)
+}
+
+// hardLabels checks integer class labels of shape lead or lead+[1] against c classes and returns
+// each row's class, or -1 where the label equals ignore. A bad label panics in tensor.ClassIDs.
+func hardLabels(op string, label *tensor.Tensor, input, lead []int, c, ignore int) []int32 {
+	labelShape(op, label, input, lead)
+	return tensor.ClassIDs(op, label, c, ignore)
+}
+
+// countIgnored returns how many labels equal ignore, for labels already checked.
+func countIgnored(label *tensor.Tensor, ignore int) int {
+	n := 0
+	for _, v := range label.Data() {
+		if float64(v) == float64(ignore) {
+			n++
 		}
-		id := int(f)
-		switch {
-		case id == ignore:
-			ids[j] = -1
-			continue
-		case id < 0 || id >= c:
-			panicf(op, "label %v at index %d outside [0, %d)", v, j, c)
-		}
-		ids[j] = id
-		valid++
 	}
-	return ids, valid
+	return n
 }

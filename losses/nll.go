@@ -8,7 +8,7 @@ import (
 // the loss of row j with class y is -weight[y]·input[j, y]. Labels are [N] or [N, 1] integer
 // class ids; rows labelled IgnoreIndex contribute 0.
 //
-// Its Mean is Paddle's nll_loss kernel's: Σ loss / Σ weight[y] over the rows not ignored, whatever
+// Its ReduceMean is Paddle's nll_loss kernel's: Σ loss / Σ weight[y] over the rows not ignored, whatever
 // the sign of IgnoreIndex (CrossEntropy differs for negative ones), and the plain sum 0 when every
 // row is ignored.
 type NLL struct {
@@ -22,11 +22,12 @@ type NLL struct {
 // NewNLL returns Paddle's default NLLLoss(): mean reduction, ignore_index -100.
 func NewNLL() *NLL { return &NLL{} }
 
-// Forward returns the negative log-likelihood: shape [] for Mean and Sum, [N] for None.
+// Forward returns the negative log-likelihood: shape [] for ReduceMean and ReduceSum, [N] for
+// ReduceNone.
 //
 // It panics if the input is not [N, C] with C >= 1, the label is not [N] or [N, 1], a label is not
-// an integer or is outside [0, C) and not IgnoreIndex (naming the value and its index), Weight is
-// not [C], or Reduction is unknown.
+// an integer in [0, C) and not IgnoreIndex (a *tensor.Error from tensor.ClassIDs, naming the value
+// and its index), Weight is not [C], or Reduction is unknown.
 func (l NLL) Forward(input, label *tensor.Tensor) *tensor.Tensor {
 	const op = "NLL"
 	in := input.Shape()
@@ -36,7 +37,7 @@ func (l NLL) Forward(input, label *tensor.Tensor) *tensor.Tensor {
 	checkReduction(op, l.Reduction)
 	n, nc := in[0], in[1]
 	w := classWeights(op, l.Weight, nc)
-	ids, _ := hardLabels(op, label, in, in[:1], nc, ignoreIndex(l.IgnoreIndex))
+	ids := hardLabels(op, label, in, in[:1], nc, ignoreIndex(l.IgnoreIndex))
 	picked := make([]float32, n)
 	rowW := make([]float32, n)
 	var total float64
@@ -53,9 +54,9 @@ func (l NLL) Forward(input, label *tensor.Tensor) *tensor.Tensor {
 	}
 	loss := input.TakeAlongAxis(tensor.New(picked, n, 1), 1).Reshape(n).Mul(tensor.New(rowW, n)).Neg()
 	switch l.Reduction {
-	case None:
+	case ReduceNone:
 		return loss
-	case Sum:
+	case ReduceSum:
 		return loss.Sum()
 	}
 	if total == 0 {

@@ -14,8 +14,8 @@ func SquareErrorCost(input, label *tensor.Tensor) *tensor.Tensor {
 	return d.Mul(d)
 }
 
-// MSE is paddle.nn.MSELoss: (input - label)² reduced by Reduction (the zero value, Mean, is
-// Paddle's default).
+// MSE is paddle.nn.MSELoss: (input - label)² reduced by Reduction (the zero value, ReduceMean,
+// is Paddle's default).
 type MSE struct {
 	Reduction Reduction
 }
@@ -23,8 +23,8 @@ type MSE struct {
 // NewMSE returns Paddle's default MSELoss(), the mean of the squared errors.
 func NewMSE() *MSE { return &MSE{} }
 
-// Forward returns the squared error of input and label, reduced: shape [] for Mean and Sum, the
-// input's shape for None. It panics if the shapes differ (see SquareErrorCost) or Reduction is
+// Forward returns the squared error of input and label, reduced: shape [] for ReduceMean and
+// ReduceSum, the input's shape for ReduceNone. It panics if the shapes differ (see SquareErrorCost) or Reduction is
 // unknown.
 func (m MSE) Forward(input, label *tensor.Tensor) *tensor.Tensor {
 	checkReduction("MSE", m.Reduction)

@@ -9,7 +9,9 @@ import (
 )
 
 // Error is the panic value of this package for programmer errors: labels or predictions of the
-// wrong shape, a label that is not a class id, a k below 1.
+// wrong shape, a k below 1. A label that is not a class id is checked by tensor.ClassIDs and
+// panics with a *tensor.Error naming the metric, e.g. "tensor: Accuracy: id 3 at index 1 is not an
+// integer in [0, 3)".
 type Error struct {
 	Op  string // e.g. "Accuracy"
 	Msg string
@@ -39,26 +41,19 @@ type Metric interface {
 }
 
 // labelIDs reads class ids from labels shaped [N] or [N, 1], panicking (in op's name) when the
-// count differs from n or an id is not an integer in [0, classes).
-func labelIDs(op string, label *tensor.Tensor, n, classes int) []int {
+// count differs from n, and with tensor.ClassIDs' *tensor.Error when an id is not an integer in
+// [0, classes).
+func labelIDs(op string, label *tensor.Tensor, n, classes int) []int32 {
 	if !(label.Rank() == 1 || (label.Rank() == 2 && label.Dim(1) == 1)) || label.Len() != n {
 		panicf(op, "label shape %v, want [%d] or [%d 1]", label.Shape(), n, n)
 	}
-	ids := make([]int, n)
-	for i, v := range label.Data() {
-		id := int(v)
-		if float32(id) != v || id < 0 || id >= classes {
-			panicf(op, "label %v at index %d is not a class id in [0, %d)", v, i, classes)
-		}
-		ids[i] = id
-	}
-	return ids
+	return tensor.ClassIDs(op, label, classes, tensor.NoIgnoreIndex)
 }
 
-// AccuracyMetric is paddle.metric.Accuracy: the fraction of samples whose label is among the k
-// highest-scoring classes, for each k in TopK. It works on raw scores (logits); no softmax is
-// needed.
-type AccuracyMetric struct {
+// Accuracy is paddle.metric.Accuracy: the fraction of samples whose label is among the k
+// highest-scoring classes, for each k given to NewAccuracy. It works on raw scores (logits); no
+// softmax is needed.
+type Accuracy struct {
 	topk    []int
 	maxk    int
 	names   []string
@@ -66,14 +61,14 @@ type AccuracyMetric struct {
 	count   float64
 }
 
-// NewAccuracy returns an accuracy metric for the given k values (default 1). Its names are
+// NewAccuracy returns an Accuracy metric for the given k values (default 1). Its names are
 // ["acc"] when the largest k is 1 and ["acc_top1", "acc_top2", ...] otherwise, as Paddle's.
 // It panics if a k is below 1.
-func NewAccuracy(topk ...int) *AccuracyMetric {
+func NewAccuracy(topk ...int) *Accuracy {
 	if len(topk) == 0 {
 		topk = []int{1}
 	}
-	m := &AccuracyMetric{topk: slices.Clone(topk), maxk: slices.Max(topk)}
+	m := &Accuracy{topk: slices.Clone(topk), maxk: slices.Max(topk)}
 	for _, k := range topk {
 		if k < 1 {
 			panicf("Accuracy", "top-k %v: each k must be at least 1", topk)
@@ -90,22 +85,27 @@ func NewAccuracy(topk ...int) *AccuracyMetric {
 }
 
 // Name returns the metric's names.
-func (m *AccuracyMetric) Name() []string { return slices.Clone(m.names) }
+func (m *Accuracy) Name() []string { return slices.Clone(m.names) }
 
 // Compute returns the [N, maxk] mask whose column j is 1 where the label is the class ranked j
 // (0 the highest) by pred [N, C]. Ties rank the lower class id first. It panics if pred is not
-// [N, C] with C >= maxk or label is not N class ids.
-func (m *AccuracyMetric) Compute(pred, label *tensor.Tensor) *tensor.Tensor {
+// [N, C] with C >= maxk or label is not N class ids (checked once, by tensor.ClassIDs).
+func (m *Accuracy) Compute(pred, label *tensor.Tensor) *tensor.Tensor {
+	return m.compute("Accuracy", pred, label)
+}
+
+// compute is Compute, with panics naming op.
+func (m *Accuracy) compute(op string, pred, label *tensor.Tensor) *tensor.Tensor {
 	if pred.Rank() != 2 || pred.Dim(1) < m.maxk {
-		panicf("Accuracy", "prediction shape %v, want [N, C] with C >= %d", pred.Shape(), m.maxk)
+		panicf(op, "prediction shape %v, want [N, C] with C >= %d", pred.Shape(), m.maxk)
 	}
 	n, c := pred.Dim(0), pred.Dim(1)
-	ids := labelIDs("Accuracy", label, n, c)
+	ids := labelIDs(op, label, n, c)
 	mask := make([]float32, n*m.maxk)
 	for i := range n {
 		row := pred.Data()[i*c : (i+1)*c]
 		for j, cls := range topK(row, m.maxk) {
-			if cls == ids[i] {
+			if cls == int(ids[i]) {
 				mask[i*m.maxk+j] = 1
 			}
 		}
@@ -126,7 +126,7 @@ func topK(row []float32, k int) []int {
 
 // Update counts a computed mask and returns the batch's accuracy for each k. It panics if the
 // mask is not [N, maxk].
-func (m *AccuracyMetric) Update(correct *tensor.Tensor) []float64 {
+func (m *Accuracy) Update(correct *tensor.Tensor) []float64 {
 	if correct.Rank() != 2 || correct.Dim(1) != m.maxk {
 		panicf("Accuracy", "Update got %v, want the [N %d] mask from Compute", correct.Shape(), m.maxk)
 	}
@@ -149,7 +149,7 @@ func (m *AccuracyMetric) Update(correct *tensor.Tensor) []float64 {
 }
 
 // Accumulate returns the accuracy for each k over every batch since Reset (0 before any).
-func (m *AccuracyMetric) Accumulate() []float64 {
+func (m *Accuracy) Accumulate() []float64 {
 	out := make([]float64, len(m.topk))
 	if m.count > 0 {
 		for t := range out {
@@ -160,18 +160,19 @@ func (m *AccuracyMetric) Accumulate() []float64 {
 }
 
 // Reset clears the totals.
-func (m *AccuracyMetric) Reset() {
+func (m *Accuracy) Reset() {
 	m.correct = make([]float64, len(m.topk))
 	m.count = 0
 }
 
-// Accuracy returns, as a 0-D tensor, the fraction of rows of pred [N, C] whose label is among
-// their k highest scores: paddle.metric.accuracy(input, label, k). It panics if the shapes do
-// not fit, k < 1 or k > C, or a label is not a class id.
-func Accuracy(pred, label *tensor.Tensor, k int) *tensor.Tensor {
+// TopKAccuracy returns, as a 0-D tensor, the fraction of rows of pred [N, C] whose label is among
+// their k highest scores: paddle.metric.accuracy(input, label, k), the functional form of
+// Accuracy. It panics if the shapes do not fit, k < 1 or k > C, or a label is not a class id.
+func TopKAccuracy(pred, label *tensor.Tensor, k int) *tensor.Tensor {
+	const op = "TopKAccuracy"
 	if k < 1 {
-		panicf("Accuracy", "k %d < 1", k)
+		panicf(op, "k %d < 1", k)
 	}
 	m := NewAccuracy(k)
-	return tensor.Scalar(float32(m.Update(m.Compute(pred, label))[0]))
+	return tensor.Scalar(float32(m.Update(m.compute(op, pred, label))[0]))
 }

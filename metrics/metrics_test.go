@@ -29,12 +29,16 @@ func TestAccuracyTopK(t *testing.T) {
 	require.Equal(t, []float64{0, 0}, m.Accumulate())
 	require.Equal(t, []string{"acc"}, metrics.NewAccuracy().Name())
 
-	require.Equal(t, float32(0.25), metrics.Accuracy(pred, label, 1).Item())
-	require.Equal(t, float32(0.5), metrics.Accuracy(pred, tensor.New([]float32{1, 2, 1, 2}), 2).Item())
+	require.Equal(t, float32(0.25), metrics.TopKAccuracy(pred, label, 1).Item())
+	require.Equal(t, float32(0.5), metrics.TopKAccuracy(pred, tensor.New([]float32{1, 2, 1, 2}, 4), 2).Item())
 
-	require.PanicsWithError(t, "metrics: Accuracy: label 3 at index 1 is not a class id in [0, 3)", func() {
-		m.Compute(pred, tensor.New([]float32{1, 3, 0, 0}))
+	require.PanicsWithError(t, "tensor: Accuracy: id 3 at index 1 is not an integer in [0, 3)", func() {
+		m.Compute(pred, tensor.New([]float32{1, 3, 0, 0}, 4))
 	})
+	require.PanicsWithError(t, "tensor: TopKAccuracy: id -1 at index 2 is not an integer in [0, 3)", func() {
+		metrics.TopKAccuracy(pred, tensor.New([]float32{1, 2, -1, 0}, 4, 1), 1)
+	})
+	require.PanicsWithError(t, "metrics: TopKAccuracy: k 0 < 1", func() { metrics.TopKAccuracy(pred, label, 0) })
 	require.PanicsWithError(t, "metrics: Accuracy: label shape [3], want [4] or [4 1]", func() {
 		m.Compute(pred, tensor.New([]float32{1, 2, 0}))
 	})

@@ -41,6 +41,10 @@
 //
 //	tensor: MatMul: shape mismatch [32 784] x [100 10]
 //
+// Class ids are checked by one function, ClassIDs, which SoftmaxCrossEntropy, Gather and
+// TakeAlongAxis call, as do the losses and metrics that read labels; its panic names the op, the
+// value and its index ("tensor: Gather: id 3 at index 1 is not an integer in [0, 3)").
+//
 // Every function's documentation lists when it panics. Nothing in this package reads outside
 // data, so nothing returns an error.
 //

@@ -53,14 +53,14 @@ func (t *Tensor) Linear(w, b *Tensor) *Tensor {
 // SoftmaxCrossEntropy returns the cross entropy of each row of the logits t [N, C] with a hard
 // label, -log softmax(t)[label], as a tensor [N]: Paddle's F.softmax_with_cross_entropy with
 // soft_label=False (without its trailing axis of 1). label holds N integer class ids, shaped [N]
-// or [N, 1]; a row whose label equals ignoreIndex (Paddle's default is -100) gets 0 and no
-// gradient. It is one fused op: each row takes one stable pass (x - max - log Σ exp(x - max)),
-// with LogSoftmax's arithmetic, so the values equal -(t.LogSoftmax(1) at the label) bit for bit;
-// the gradient of a row is softmax(t) - onehot(label), times the row's output gradient. label
-// gets no gradient.
+// or [N, 1]; a row whose label equals ignoreIndex (Paddle's default is -100; NoIgnoreIndex
+// ignores none) gets 0 and no gradient. It is one fused op: each row takes one stable pass
+// (x - max - log Σ exp(x - max)), with LogSoftmax's arithmetic, so the values equal
+// -(t.LogSoftmax(1) at the label) bit for bit; the gradient of a row is softmax(t) -
+// onehot(label), times the row's output gradient. label gets no gradient.
 //
 // It panics if t is not 2-D with at least one class, label has another number of elements, or a
-// label is not an integer in [0, C) and not ignoreIndex.
+// label is not an integer in [0, C) and not ignoreIndex (see ClassIDs, which checks the labels).
 func (t *Tensor) SoftmaxCrossEntropy(label *Tensor, ignoreIndex int) *Tensor {
 	const op = "SoftmaxCrossEntropy"
 	if len(t.shape) != 2 || t.shape[1] == 0 {
@@ -70,14 +70,7 @@ func (t *Tensor) SoftmaxCrossEntropy(label *Tensor, ignoreIndex int) *Tensor {
 	if len(label.data) != rows || !(len(label.shape) == 1 || len(label.shape) == 2 && label.shape[1] == 1) {
 		panicf(op, "label %v for logits %v: want [%d] or [%d, 1]", label.shape, t.shape, rows, rows)
 	}
-	ids := make([]int32, rows)
-	for r, v := range label.data {
-		if v == float32(ignoreIndex) && float32(int(v)) == v {
-			ids[r] = -1
-			continue
-		}
-		ids[r] = int32(classID(op, v, r, nc))
-	}
+	ids := ClassIDs(op, label, nc, ignoreIndex)
 	out := newTensor(make([]float32, rows), []int{rows})
 	lse := make([]float32, rows) // log Σ exp of each row, for the gradient
 	for r := range rows {

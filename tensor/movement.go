@@ -288,11 +288,7 @@ func (t *Tensor) Index(axis, i int) *Tensor {
 
 // classID checks that v, found at position pos of op's ids, is an integer in [0, n).
 func classID(op string, v float32, pos, n int) int {
-	id := int(v)
-	if float32(id) != v || id < 0 || id >= n {
-		panicf(op, "id %v at index %d is not an integer in [0, %d)", v, pos, n)
-	}
-	return id
+	return checkClassID(op, v, pos, n)
 }
 
 // Gather selects slices along axis by the integer ids in the 1-D tensor ids, as

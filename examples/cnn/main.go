@@ -15,8 +15,8 @@
 //     loss = F.cross_entropy(predicts, labels); avg_loss = paddle.mean(loss); backward, step,
 //     clear_grad, printing the loss every 200 batches ("epoch: 0, batch: 200, loss is: [...]");
 //  3. after each epoch, evaluation(model, loader): the mean over batches of
-//     paddle.metric.accuracy(input=pred, label=labels), here metrics.Accuracy(pred, label, 1), on
-//     the valid split, printed with the epoch's mean loss and training accuracy;
+//     paddle.metric.accuracy(input=pred, label=labels), here metrics.TopKAccuracy(pred, label, 1),
+//     on the valid split, printed with the epoch's mean loss and training accuracy;
 //  4. save the parameters (paddle.save(model.state_dict(), 'mnist.pdparams')) and report the
 //     accuracy on the eval split, ending with the line "test accuracy: 0.9639".
 //
@@ -133,7 +133,7 @@ func run(ctx context.Context, c config) error {
 			opt.Step()
 			opt.ClearGrad()
 			lossSum += float64(avgLoss.Item())
-			accSum += float64(metrics.Accuracy(predicts.Detach(), labels, 1).Item())
+			accSum += float64(metrics.TopKAccuracy(predicts.Detach(), labels, 1).Item())
 			batches++
 		}
 		if err := trainLoader.Err(); err != nil {
@@ -173,7 +173,7 @@ func evaluation(ctx context.Context, model nn.Layer, loader *data.Loader) (float
 	for b := range loader.All(ctx) {
 		images, labels := b[0].Reshape(-1, 1, 28, 28), b[1]
 		pred := model.Forward(images.NoGrad())
-		accSet = append(accSet, float64(metrics.Accuracy(pred, labels, 1).Item()))
+		accSet = append(accSet, float64(metrics.TopKAccuracy(pred, labels, 1).Item()))
 	}
 	if err := loader.Err(); err != nil {
 		return 0, err
