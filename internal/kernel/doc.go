@@ -3,7 +3,8 @@
 // (ConvForward, ConvBackward, on Im2colLD/Col2imLD or, for stride-1
 // layers with enough channels, on an "indirect" GEMM that reads a padded
 // image in place of the im2col matrix), 2-D pooling,
-// elementwise arithmetic, ReLU and reductions, and ParallelFor.
+// elementwise arithmetic, ReLU and reductions, the Adam optimizer's update
+// (AdamVector), and ParallelFor.
 //
 // All slices are row-major float32. Kernels allocate nothing per call in a
 // steady state: scratch buffers (packing, im2col, gradients handed out by
@@ -19,11 +20,12 @@
 // the scripts in asmgen: Gemm's 6×16 micro-kernel (with variants for short
 // panels, a multi-panel form and an indirect-B form), its packing, the
 // dot-product tiles of GemmNT and of the indirect weight gradient, stride-1
-// im2col/col2im, 2×2 max pooling, ReLU and the
-// elementwise kernels and reductions. The purego build tag, or any other
-// platform, uses pure Go throughout. The elementwise kernels, ReLU, pooling,
-// im2col/col2im and Sum/Dot give bitwise the same results either way; the
-// matrix products differ only in rounding (fused multiply-adds).
+// im2col/col2im, 2×2 max pooling, ReLU, the elementwise kernels and
+// reductions, and the Adam update (which needs AVX only). The purego build
+// tag, or any other platform, uses pure Go throughout. The elementwise
+// kernels, ReLU, pooling, im2col/col2im, Sum/Dot and the Adam update give
+// bitwise the same results either way; the matrix products differ only in
+// rounding (fused multiply-adds).
 //
 // Results never depend on GOMAXPROCS: parallel kernels split work only along
 // dimensions that are not reduced, or reduce per chunk in chunk order, and

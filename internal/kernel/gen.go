@@ -5,6 +5,7 @@ package kernel
 // (Python 3 standard library only). Run go generate ./... from the module
 // root after editing one; see "Assembly" in doc.go.
 
+//go:generate python3 -B asmgen/adam.py
 //go:generate python3 -B asmgen/convdw.py
 //go:generate python3 -B asmgen/dot.py
 //go:generate python3 -B asmgen/gemm.py

@@ -8,3 +8,6 @@ import "golang.org/x/sys/cpu"
 // files) over the pure-Go loops; the FMA check covers Dot and the matrix
 // kernels.
 var useAVX2 = cpu.X86.HasAVX2 && cpu.X86.HasFMA
+
+// useAVX selects the assembly of AdamVector, which needs AVX only.
+var useAVX = cpu.X86.HasAVX

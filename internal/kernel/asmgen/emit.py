@@ -185,3 +185,9 @@ def hsum8(e, r):
     e(f"\tVADDPS X15, X{r}, X{r}")          # (l0+l4)+(l2+l6), (l1+l5)+(l3+l7)
     e(f"\tVMOVSHDUP X{r}, X15")             # lane 1 -> 0
     e(f"\tVADDSS X15, X{r}, X{r}")
+
+
+def commented(instr, comment):
+    """An instruction line with a trailing comment, the comments of
+    consecutive lines aligned (at column 25 when the instructions fit)."""
+    return f"\t{instr.ljust(24)} // {comment}"
