@@ -35,4 +35,31 @@
 // microseconds; when other processes keep the CPUs busy, they stop polling,
 // and calls run serially for a while after a helper was found descheduled
 // in the middle of a chunk.
+//
+// # Assembly
+//
+// Every .s file is generated, with its Go declarations and stubs, by a
+// script in asmgen (Python 3, standard library only): asmgen/<name>.py
+// writes <name>_amd64.s, <name>_asm_amd64.go (the //go:noescape
+// declarations, built on amd64 without the purego tag) and <name>_noasm.go
+// (stubs that panic, for every other build, so that the code choosing
+// between assembly and Go compiles everywhere). The scripts share
+// asmgen/emit.py, which writes the generated-code header, the build
+// constraint, the TEXT line with the argument frame size computed from the
+// Go signature (checking every name+off(FP) operand against it), both Go
+// files, and helpers such as the fixed-order horizontal sum hsum8. What is
+// not generated is hand-written Go: the CPU-feature checks (useAVX2, useAVX
+// in vec_amd64.go, constants in noasm.go), the wrappers that check slice
+// bounds and pass pointers (gemm_amd64.go, adam.go), and the plain loops
+// the assembly is tested against (ref.go and the *Go functions).
+//
+// To change a kernel, edit its script and run
+//
+//	go generate ./...
+//
+// from the module root (gen.go runs each script with python3), then commit
+// the script together with the files it wrote. Never edit a generated file.
+// A new kernel is a new script with its go:generate line in gen.go.
+// Building and testing need no Python; CI runs go generate and fails if the
+// committed files differ from what the scripts write.
 package kernel
