@@ -17,7 +17,7 @@
 # built on amd64 without the purego tag, like the .s) and their panicking
 # stubs for every other build (<name>_noasm.go), so that the code choosing
 # between the assembly and the pure-Go loops compiles everywhere; and the
-# helpers that several kernels use alike (hsum8).
+# helpers that several kernels use alike (hsum8, commented).
 import os
 import re
 import sys
