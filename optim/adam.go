@@ -3,6 +3,7 @@ package optim
 import (
 	"math"
 
+	"github.com/oarlab/oar/internal/kernel"
 	"github.com/oarlab/oar/nn"
 )
 
@@ -166,7 +167,7 @@ func (a *adam) step(beta1, beta2, eps, coupled, decoupled float32, apply func(st
 func adamUpdate(p, g, m, v []float32, b1, b2, c1, c2, eps, wd, decay, stepSize, invSqrtBC2, s float32, b bounds) {
 	g, m, v = g[:len(p)], m[:len(p)], v[:len(p)]
 	// Most elements go through the vector loop (same operations, same results); the rest here.
-	done := adamVector(p, g, m, v, b1, b2, c1, c2, eps, wd, decay, stepSize, invSqrtBC2, s, b)
+	done := kernel.AdamVector(p, g, m, v, b1, b2, c1, c2, eps, wd, decay, stepSize, invSqrtBC2, s, b.lo, b.hi, b.on)
 	adamUpdateGo(p[done:], g[done:], m[done:], v[done:], b1, b2, c1, c2, eps, wd, decay, stepSize, invSqrtBC2, s, b)
 }
 

@@ -3,7 +3,8 @@
 // (ConvForward, ConvBackward, on Im2colLD/Col2imLD or, for stride-1
 // layers with enough channels, on an "indirect" GEMM that reads a padded
 // image in place of the im2col matrix), 2-D pooling,
-// elementwise arithmetic, ReLU and reductions, and ParallelFor.
+// elementwise arithmetic, ReLU and reductions, the Adam optimizer's update
+// (AdamVector), and ParallelFor.
 //
 // All slices are row-major float32. Kernels allocate nothing per call in a
 // steady state: scratch buffers (packing, im2col, gradients handed out by
@@ -19,11 +20,12 @@
 // the scripts in asmgen: Gemm's 6×16 micro-kernel (with variants for short
 // panels, a multi-panel form and an indirect-B form), its packing, the
 // dot-product tiles of GemmNT and of the indirect weight gradient, stride-1
-// im2col/col2im, 2×2 max pooling, ReLU and the
-// elementwise kernels and reductions. The purego build tag, or any other
-// platform, uses pure Go throughout. The elementwise kernels, ReLU, pooling,
-// im2col/col2im and Sum/Dot give bitwise the same results either way; the
-// matrix products differ only in rounding (fused multiply-adds).
+// im2col/col2im, 2×2 max pooling, ReLU, the elementwise kernels and
+// reductions, and the Adam update (which needs AVX only). The purego build
+// tag, or any other platform, uses pure Go throughout. The elementwise
+// kernels, ReLU, pooling, im2col/col2im, Sum/Dot and the Adam update give
+// bitwise the same results either way; the matrix products differ only in
+// rounding (fused multiply-adds).
 //
 // Results never depend on GOMAXPROCS: parallel kernels split work only along
 // dimensions that are not reduced, or reduce per chunk in chunk order, and
@@ -33,4 +35,31 @@
 // microseconds; when other processes keep the CPUs busy, they stop polling,
 // and calls run serially for a while after a helper was found descheduled
 // in the middle of a chunk.
+//
+// # Assembly
+//
+// Every .s file is generated, with its Go declarations and stubs, by a
+// script in asmgen (Python 3, standard library only): asmgen/<name>.py
+// writes <name>_amd64.s, <name>_asm_amd64.go (the //go:noescape
+// declarations, built on amd64 without the purego tag) and <name>_noasm.go
+// (stubs that panic, for every other build, so that the code choosing
+// between assembly and Go compiles everywhere). The scripts share
+// asmgen/emit.py, which writes the generated-code header, the build
+// constraint, the TEXT line with the argument frame size computed from the
+// Go signature (checking every name+off(FP) operand against it), both Go
+// files, and helpers such as the fixed-order horizontal sum hsum8. What is
+// not generated is hand-written Go: the CPU-feature checks (useAVX2, useAVX
+// in vec_amd64.go, constants in noasm.go), the wrappers that check slice
+// bounds and pass pointers (gemm_amd64.go, adam.go), and the plain loops
+// the assembly is tested against (ref.go and the *Go functions).
+//
+// To change a kernel, edit its script and run
+//
+//	go generate ./...
+//
+// from the module root (gen.go runs each script with python3), then commit
+// the script together with the files it wrote. Never edit a generated file.
+// A new kernel is a new script with its go:generate line in gen.go.
+// Building and testing need no Python; CI runs go generate and fails if the
+// committed files differ from what the scripts write.
 package kernel

@@ -8,31 +8,12 @@ import (
 	"golang.org/x/sys/cpu"
 )
 
-// gemmKernel6x16 is the AVX2/FMA micro-kernel in gemm_amd64.s. It has the
-// contract of gemmKernelGo, with a, b and c pointing at the first elements.
-//
-//go:noescape
-func gemmKernel6x16(k int, a, b *float32, ldb int, c *float32, ldc int, alpha, beta float32, rows int)
+// The wrappers around the assembly of gemm_amd64.s, pack_amd64.s and
+// convdw_amd64.s, declared in the generated *_asm_amd64.go files.
 
-// Variants of gemmKernel6x16 for panels with fewer rows (the last panel of
-// an A whose height is not a multiple of 6): they multiply only the rows
-// that exist, with the same arithmetic per element.
-//
-//go:noescape
-func gemmKernel1x16(k int, a, b *float32, ldb int, c *float32, ldc int, alpha, beta float32, rows int)
-
-//go:noescape
-func gemmKernel2x16(k int, a, b *float32, ldb int, c *float32, ldc int, alpha, beta float32, rows int)
-
-//go:noescape
-func gemmKernel3x16(k int, a, b *float32, ldb int, c *float32, ldc int, alpha, beta float32, rows int)
-
-//go:noescape
-func gemmKernel4x16(k int, a, b *float32, ldb int, c *float32, ldc int, alpha, beta float32, rows int)
-
-//go:noescape
-func gemmKernel5x16(k int, a, b *float32, ldb int, c *float32, ldc int, alpha, beta float32, rows int)
-
+// gemmKernelAVX2 has the contract of gemmKernelGo: gemmKernel6x16, or its
+// variant for a panel of fewer rows, with a, b and c checked and passed as
+// pointers to their first elements.
 func gemmKernelAVX2(k int, a, b []float32, ldb int, c []float32, ldc int, alpha, beta float32, rows int) {
 	// Bounds checks for what the assembly reads and writes.
 	_ = a[mr*k-1]
@@ -57,12 +38,6 @@ func gemmKernelAVX2(k int, a, b []float32, ldb int, c []float32, ldc int, alpha,
 	}
 }
 
-// gemmPanels6x16 is gemmKernel6x16 over panels consecutive full panels of
-// A and the matching rows of C, with one B panel.
-//
-//go:noescape
-func gemmPanels6x16(k int, a, b *float32, ldb int, c *float32, ldc int, alpha, beta float32, panels int)
-
 // gemmPanelsAVX2 has the contract of gemmPanelsFunc.
 func gemmPanelsAVX2(k int, a, b []float32, ldb int, c []float32, ldc int, alpha, beta float32, panels int) {
 	_ = a[panels*mr*k-1]
@@ -79,27 +54,6 @@ func gemmKernel6x16Only(k int, a, b []float32, ldb int, c []float32, ldc int, al
 	_ = c[(rows-1)*ldc+nr-1]
 	gemmKernel6x16(k, unsafe.SliceData(a), unsafe.SliceData(b), ldb, unsafe.SliceData(c), ldc, alpha, beta, rows)
 }
-
-// The indirect kernels in gemm_amd64.s: gemmKernel{rows}x16 with row p of B
-// at byte offset off[p] from b.
-//
-//go:noescape
-func gemmIndirect6x16(k int, a *float32, off *int32, b *float32, c *float32, ldc int, alpha, beta float32, rows int)
-
-//go:noescape
-func gemmIndirect5x16(k int, a *float32, off *int32, b *float32, c *float32, ldc int, alpha, beta float32, rows int)
-
-//go:noescape
-func gemmIndirect4x16(k int, a *float32, off *int32, b *float32, c *float32, ldc int, alpha, beta float32, rows int)
-
-//go:noescape
-func gemmIndirect3x16(k int, a *float32, off *int32, b *float32, c *float32, ldc int, alpha, beta float32, rows int)
-
-//go:noescape
-func gemmIndirect2x16(k int, a *float32, off *int32, b *float32, c *float32, ldc int, alpha, beta float32, rows int)
-
-//go:noescape
-func gemmIndirect1x16(k int, a *float32, off *int32, b *float32, c *float32, ldc int, alpha, beta float32, rows int)
 
 // indirectKernelAVX2 has the contract of indirectKernel. The caller
 // guarantees that every b[off[p]/4 : off[p]/4+16] lies inside b (run checks
@@ -129,15 +83,6 @@ func indirectKernelAVX2(k int, a []float32, off []int32, b []float32, c []float3
 		panic("kernel: indirectKernelAVX2: rows outside 1..6")
 	}
 }
-
-// The paired indirect kernels in gemm_amd64.s: gemmIndirect{rows}x16 for two
-// B panels bstride bytes apart, into c and c2.
-//
-//go:noescape
-func gemmIndirect1x32(k int, a *float32, off *int32, b *float32, bstride int, c, c2 *float32, ldc int, alpha, beta float32)
-
-//go:noescape
-func gemmIndirect2x32(k int, a *float32, off *int32, b *float32, bstride int, c, c2 *float32, ldc int, alpha, beta float32)
 
 // indirectPairAVX2 has the contract of indirectPair; as for
 // indirectKernelAVX2, the caller guarantees the reads of b.
@@ -169,19 +114,6 @@ func init() {
 		kernels = append(kernels, namedKernel{"avx2", gemmKernelAVX2}, namedKernel{"avx2-6rows", gemmKernel6x16Only})
 	}
 }
-
-// Packing routines in pack_amd64.s; see packA and packB for their use.
-
-//go:noescape
-func packA6AVX2(dst, src *float32, lda, blocks int)
-
-//go:noescape
-func packB16TAVX2(dst, src *float32, ldb, blocks int)
-
-// convDWTile3x4 is in convdw_amd64.s; see asmgen/convdw.py.
-//
-//go:noescape
-func convDWTile3x4(dy *float32, dyCh, dyNext int, x *float32, xRowNext, xNext int, off *int32, rows, vecs int, mask *float32, nimg int, sums *float32)
 
 // convDWTileAVX2 has the contract of convDWTile; weightGrad checks the
 // bounds of dy and xp once for all tiles.

@@ -1,5 +1,7 @@
 package kernel
 
+import "math"
+
 // Plain-loop reference versions of the fast kernels. They define the
 // semantics and are what the tests compare the fast kernels against.
 
@@ -169,5 +171,27 @@ func avgPoolRef(g PoolGeom, exclusive bool, x, y []float32) {
 				}
 			}
 		}
+	}
+}
+
+// adamRef is the element loop of AdamVector's update (optim's Adam loop).
+func adamRef(p, g, m, v []float32, b1, b2, c1, c2, eps, wd, decay, stepSize, invSqrtBC2, s, lo, hi float32, clip bool) {
+	g, m, v = g[:len(p)], m[:len(p)], v[:len(p)]
+	for i, pi := range p {
+		pi -= decay * pi
+		gi := g[i] * s
+		if clip {
+			if gi < lo {
+				gi = lo
+			}
+			if gi > hi {
+				gi = hi
+			}
+		}
+		gi += wd * pi
+		mi := b1*m[i] + c1*gi
+		vi := b2*v[i] + c2*gi*gi
+		m[i], v[i] = mi, vi
+		p[i] = pi - stepSize*mi/(float32(math.Sqrt(float64(vi)))*invSqrtBC2+eps)
 	}
 }
