@@ -8,7 +8,7 @@ import (
 )
 
 func ExampleLinear() {
-	l := nn.NewLinear(3, 2, nn.WeightInit(nn.Constant(0.5))) // weight [3, 2], bias [2] (zeros)
+	l := nn.NewLinear(3, 2, nn.LinearOptions{WeightInit: nn.Constant(0.5)}) // weight [3, 2], bias [2] (zeros)
 	x := tensor.FromRows([][]float32{{1, 2, 3}})
 	fmt.Println(l.Forward(x).Data())
 	for _, p := range l.Params() {
@@ -23,7 +23,7 @@ func ExampleLinear() {
 func ExampleSequential() {
 	net := nn.NewSequential(
 		nn.NewLinear(784, 10),
-		nn.Sigmoid{},
+		nn.NewSigmoid(),
 		nn.NewLinear(10, 1),
 	)
 	for _, p := range net.Params() {

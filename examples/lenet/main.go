@@ -39,6 +39,7 @@ import (
 	"github.com/oarlab/oar"
 	"github.com/oarlab/oar/losses"
 	"github.com/oarlab/oar/metrics"
+	"github.com/oarlab/oar/nn"
 	"github.com/oarlab/oar/optim"
 	"github.com/oarlab/oar/vision/datasets"
 	"github.com/oarlab/oar/vision/models"
@@ -99,6 +100,10 @@ func run(ctx context.Context, c config) error {
 	oar.Seed(c.seed)
 	net := models.LeNet(10)
 	oar.Summary(net, []int{1, 1, 28, 28})
+	// Run each Conv2D, ReLU, MaxPool2D as one nn.ConvReLUPool: the same values and gradients bit
+	// for bit and the same parameter names (the checkpoint is Paddle's LeNet's), faster. Without
+	// this line the layers run one by one, as the table above shows them.
+	nn.Fuse(net)
 
 	// 3. Prepare and fit.
 	model := oar.NewModel(net)
