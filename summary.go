@@ -5,6 +5,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"os"
+	"reflect"
 	"strings"
 
 	"github.com/oarlab/oar/nn"
@@ -30,7 +31,7 @@ func Summary(net nn.Layer, inputShape []int) ParamsInfo { return SummaryTo(os.St
 // order they were created, which is the same for a network built and run in one order), with
 // the layer's input and output shapes and the number of its own parameters (those none of its
 // sublayers holds); a layer run twice keeps one row with its last shapes. The totals count all
-// net's parameters; the forward/backward size is twice the rows' output sizes, 4 bytes per value.
+// net's parameters (a shared one once); the forward/backward size is twice the rows' output sizes, 4 bytes per value.
 //
 // Summary runs net's own Forward, the code training runs, in evaluation mode without a graph,
 // and restores every layer's mode afterwards. A layer that does not embed nn.Hooks has no row
@@ -94,10 +95,15 @@ func SummaryTo(w io.Writer, net nn.Layer, inputShape []int) ParamsInfo {
 			return // containers are not rows, as in Paddle
 		}
 		h, ok := l.(hookable)
-		if !ok || (path == "" && !leaf) || hooked[l] { // hookable layers are pointers: comparable
+		if !ok || (path == "" && !leaf) {
 			return
 		}
-		hooked[l] = true
+		if reflect.TypeOf(l).Comparable() { // a layer at two paths gets one hook
+			if hooked[l] {
+				return
+			}
+			hooked[l] = true
+		}
 		rec := record()
 		removes = append(removes, h.RegisterForwardPostHook(func(l nn.Layer, in, out *tensor.Tensor) *tensor.Tensor {
 			rec(l, in, out)
@@ -158,8 +164,14 @@ func SummaryTo(w io.Writer, net nn.Layer, inputShape []int) ParamsInfo {
 }
 
 // countParams returns the number of values in params and how many of them require a gradient.
+// A tensor listed twice (a layer shared by two parents) counts once.
 func countParams(params []nn.Param) (total, trainable int) {
+	seen := map[*tensor.Tensor]bool{}
 	for _, p := range params {
+		if seen[p.Tensor] {
+			continue
+		}
+		seen[p.Tensor] = true
 		total += p.Len()
 		if p.RequiresGrad() {
 			trainable += p.Len()

@@ -233,3 +233,14 @@ func TestSummaryCustomNetwork(t *testing.T) {
 	info = oar.SummaryTo(&buf, nn.NewSequential(net, nn.NewReLU()), []int{1, 784})
 	require.Equal(t, 7861, info.TotalParams)
 }
+
+// A layer run twice has one row, with its last call's shapes, as in Paddle (its rows are keyed by
+// layer), and its parameters count once.
+func TestSummarySharedLayer(t *testing.T) {
+	lin := nn.NewLinear(3, 3)
+	var buf bytes.Buffer
+	info := oar.SummaryTo(&buf, nn.NewSequential(lin, nn.NewReLU(), lin), []int{1, 3})
+	require.Equal(t, 12, info.TotalParams, "shared weights count once")
+	require.Equal(t, 1, strings.Count(buf.String(), "Linear-"))
+	require.Contains(t, buf.String(), "    ReLU-1")
+}

@@ -5,7 +5,9 @@
 //  1. MNIST train and test sets with Normalize(127.5, 127.5), pixels in [-1, 1]
 //     (paddle.vision.datasets.MNIST(mode=..., transform=T.Normalize(...))); the real data set is
 //     acquired and cached on first use (see vision/datasets), or read from -data;
-//  2. models.LeNet(10) and its summary table (paddle.summary(network, (1, 1, 28, 28)));
+//  2. models.LeNet(10) and its summary table (paddle.summary(network, (1, 1, 28, 28))), then
+//     nn.Fuse, which runs each Conv2D, ReLU, MaxPool2D as one layer (same values, faster; not in
+//     Paddle);
 //  3. Prepare with Adam(0.001), cross entropy and accuracy, then Fit for 5 epochs of batches of
 //     64, evaluating on the test set after each epoch (model.prepare, model.fit);
 //  4. Evaluate on the test set (model.evaluate);
