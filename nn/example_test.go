@@ -41,3 +41,29 @@ func ExampleSequential() {
 	// [16 1]
 	// nn: 0 (Linear): input [16 785], weight [784 10]
 }
+
+func ExampleFuse() {
+	net := nn.NewSequential(nn.NewConv2D(1, 2, 3), nn.NewReLU(), nn.NewMaxPool2D(2, 2), nn.NewFlatten())
+	fmt.Println(nn.Fuse(net), "run fused:", net.Len(), "layers, the first a", nn.TypeName(net.At(0)))
+	for _, p := range net.Params() {
+		fmt.Println(p.Name, p.Shape()) // the conv's keys, unchanged
+	}
+	// Output:
+	// 1 run fused: 2 layers, the first a ConvReLUPool
+	// 0.weight [2 1 3 3]
+	// 0.bias [2]
+}
+
+func ExampleHooks_RegisterForwardPostHook() {
+	fc := nn.NewLinear(4, 2)
+	net := nn.NewSequential(fc, nn.NewTanh())
+	remove := fc.RegisterForwardPostHook(func(l nn.Layer, in, out *tensor.Tensor) *tensor.Tensor {
+		fmt.Println(nn.TypeName(l), in.Shape(), "->", out.Shape())
+		return nil // keep the output
+	})
+	net.Forward(tensor.Zeros(3, 4))
+	remove()
+	net.Forward(tensor.Zeros(3, 4))
+	// Output:
+	// Linear [3 4] -> [3 2]
+}
