@@ -8,6 +8,7 @@ import (
 
 	"github.com/oarlab/oar/nn"
 	"github.com/oarlab/oar/tensor"
+	"github.com/oarlab/oar/tensor/tensortest"
 )
 
 // convNet is a Conv2D, ReLU, MaxPool2D run followed by a head, with a second run nested in a
@@ -57,6 +58,8 @@ func TestFuse(t *testing.T) {
 	require.Equal(t, []string{"0.weight", "0.bias", "3.conv.weight", "3.conv.bias", "5.weight", "5.bias"}, keys)
 	require.Equal(t, runNet(plain, x, dy), runNet(fused, x, dy), "outputs and gradients bit for bit")
 
+	checkLayer(t, fused.At(0), tensor.Randn(rng, 2, 2, 6, 6), tensortest.GradCheckOptions{Eps: 1e-3, Atol: 2e-2})
+
 	// A checkpoint of either loads into the other.
 	for _, c := range []struct{ from, to *nn.Sequential }{{plain, convNet()}, {fused, convNet()}} {
 		if c.from == plain {
@@ -71,7 +74,13 @@ func TestFuse(t *testing.T) {
 		}
 	}
 
-	// The fused layer names itself in errors.
+	// Unfused, errors name the layer at fault; fused, the layer that runs.
+	requireLayerPanic(t, "nn: 0 (Conv2D): input [4 3 8 8], weight [3 2 3 3]: want [N, 2, H, W]", func() {
+		plain.Forward(tensor.Zeros(4, 3, 8, 8))
+	})
+	requireLayerPanic(t, "nn: 2 (MaxPool2D): tensor: MaxPool2D: kernel 3x3 larger than padded input 2x2 (input [1 3 2 2])", func() {
+		nn.NewSequential(plain.At(0), nn.NewReLU(), nn.NewMaxPool2D(3, 3)).Forward(tensor.Zeros(1, 2, 2, 2))
+	})
 	requireLayerPanic(t, "nn: 0 (ConvReLUPool): input [4 3 8 8], weight [3 2 3 3]: want [N, 2, H, W]", func() {
 		fused.Forward(tensor.Zeros(4, 3, 8, 8))
 	})

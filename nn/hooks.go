@@ -67,7 +67,8 @@ type hooked interface {
 }
 
 // Done ends the Forward of l, the layer that embeds h: every layer defers it first thing in its
-// Forward, with its input and the address of its named result (see Hooks).
+// Forward, with its input and the address of its named result (see Hooks). Defer Done itself,
+// not a closure that calls it: it recovers the layer's panic.
 //
 // When Forward returns, Done calls the forward post-hooks in order. When Forward panics, Done
 // turns the panic into an *Error: a tensor error (*tensor.Error, *tensor.NonFiniteError) becomes
