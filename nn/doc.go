@@ -27,7 +27,8 @@
 //   - Forward post-hooks (Paddle's register_forward_post_hook) run after the layer's Forward,
 //     however it was called: by a Sequential or by a struct layer's Forward directly. Summary
 //     records its rows with them, so a struct layer like MNIST above shows a row for each child.
-//   - Errors. A layer reports bad input by panicking with an *Error naming itself and the shapes;
+//   - Errors. A layer reports bad input by panicking with an *Error naming itself and the shapes
+//     (a custom layer: panic(&nn.Error{Layer: nn.TypeName(m), Msg: ...}));
 //     a tensor op's panic inside a layer becomes an *Error for that layer; and as the panic leaves
 //     each enclosing layer, Done sets the dotted path of the layer at fault from there, so the
 //     outermost layer run reports "nn: fc.1 (Linear): input [64 785], weight [784 10]".
