@@ -16,6 +16,7 @@ import (
 	"github.com/oarlab/oar"
 	"github.com/oarlab/oar/losses"
 	"github.com/oarlab/oar/metrics"
+	"github.com/oarlab/oar/nn"
 	"github.com/oarlab/oar/optim"
 	"github.com/oarlab/oar/vision/datasets"
 	"github.com/oarlab/oar/vision/models"
@@ -41,7 +42,9 @@ func TestLeNetMNISTOneEpoch(t *testing.T) {
 	require.NoError(t, err)
 
 	oar.Seed(1)
-	m := oar.NewModel(models.LeNet(10))
+	net := models.LeNet(10)
+	nn.Fuse(net)
+	m := oar.NewModel(net)
 	m.Prepare(optim.NewAdam(m.Params(), 0.001), losses.NewCrossEntropy(), metrics.NewAccuracy())
 	start := time.Now()
 	_, err = m.Fit(context.Background(), train, oar.FitOptions{Epochs: 1, BatchSize: 64, Workers: 1, Seed: 1})

@@ -65,7 +65,7 @@ func ExampleModel_Fit() {
 	}
 	train := data.NewTensorDataset(x, tensor.New(labels, 200, 1))
 
-	m := oar.NewModel(nn.NewSequential(nn.NewLinear(2, 16), nn.ReLU{}, nn.NewLinear(16, 4)))
+	m := oar.NewModel(nn.NewSequential(nn.NewLinear(2, 16), nn.NewReLU(), nn.NewLinear(16, 4)))
 	m.Prepare(optim.NewAdam(m.Params(), 0.05), losses.NewCrossEntropy(), metrics.NewAccuracy())
 	hist, err := m.Fit(context.Background(), train, oar.FitOptions{Epochs: 5, BatchSize: 20, Seed: 1})
 	if err != nil {

@@ -36,7 +36,7 @@ func blobs(rng *rand.Rand, n int) *data.TensorDataset {
 }
 
 func newClassifier() *oar.Model {
-	m := oar.NewModel(nn.NewSequential(nn.NewLinear(8, 32), nn.ReLU{}, nn.NewLinear(32, 4)))
+	m := oar.NewModel(nn.NewSequential(nn.NewLinear(8, 32), nn.NewReLU(), nn.NewLinear(32, 4)))
 	m.Prepare(optim.NewAdam(m.Params(), 0.01), losses.NewCrossEntropy(), metrics.NewAccuracy())
 	return m
 }
@@ -165,7 +165,7 @@ func TestSaveLoadEvaluateIdentical(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, want, got)
 
-	other := oar.NewModel(nn.NewSequential(nn.NewLinear(8, 16), nn.ReLU{}, nn.NewLinear(16, 4)))
+	other := oar.NewModel(nn.NewSequential(nn.NewLinear(8, 16), nn.NewReLU(), nn.NewLinear(16, 4)))
 	err = other.Load(path)
 	require.ErrorContains(t, err, `key "0.weight": shape [8 32] in the state dict, [8 16] in the layer`)
 	require.NoError(t, other.Load(path, oar.LoadOptions{SkipMismatch: true}), "the last layer's bias fits")

@@ -16,22 +16,23 @@ import (
 	"github.com/oarlab/oar/metrics"
 	"github.com/oarlab/oar/nn"
 	"github.com/oarlab/oar/optim"
-	"github.com/oarlab/oar/tensor"
 )
 
 // resumeModel builds one of the runs the resume test compares: "sgd" is the tutorial CNN with
-// SGD 0.01; "adam" adds Dropout and uses Adam under a StepDecay schedule stepped every batch.
+// SGD 0.01, fused (nn.Fuse); "adam" adds Dropout and uses Adam under a StepDecay schedule stepped every batch.
 func resumeModel(variant string) *oar.Model {
 	oar.Seed(11)
 	layers := []nn.Layer{
-		nn.NewConv2D(1, 20, 5, tensor.ConvOptions{Padding: []int{2}}), nn.ReLU{}, nn.NewMaxPool2D(2, 2),
-		nn.NewConv2D(20, 20, 5, tensor.ConvOptions{Padding: []int{2}}), nn.ReLU{}, nn.NewMaxPool2D(2, 2),
+		nn.NewConv2D(1, 20, 5, nn.Conv2DOptions{Padding: []int{2}}), nn.NewReLU(), nn.NewMaxPool2D(2, 2),
+		nn.NewConv2D(20, 20, 5, nn.Conv2DOptions{Padding: []int{2}}), nn.NewReLU(), nn.NewMaxPool2D(2, 2),
 		nn.NewFlatten(),
 	}
 	if variant == "adam" {
 		layers = append(layers, nn.NewDropout(0.3))
 	}
-	m := oar.NewModel(nn.NewSequential(append(layers, nn.NewLinear(980, 10))...))
+	net := nn.NewSequential(append(layers, nn.NewLinear(980, 10))...)
+	nn.Fuse(net)
+	m := oar.NewModel(net)
 	var opt optim.Optimizer = optim.NewSGD(m.Params(), 0.01)
 	if variant == "adam" {
 		adam := optim.NewAdam(m.Params(), 0.002)

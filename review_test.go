@@ -24,7 +24,7 @@ func TestLoadChangesNothingOnError(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, saved.Save(filepath.Join(dir, "m")))
 
-	sgd := oar.NewModel(nn.NewSequential(nn.NewLinear(8, 32), nn.ReLU{}, nn.NewLinear(32, 4)))
+	sgd := oar.NewModel(nn.NewSequential(nn.NewLinear(8, 32), nn.NewReLU(), nn.NewLinear(32, 4)))
 	sgd.Prepare(optim.NewSGD(sgd.Params(), 0.1), losses.NewCrossEntropy(), metrics.NewAccuracy())
 	before := append([]float32(nil), sgd.Params()[0].Data()...)
 	err = sgd.Load(filepath.Join(dir, "m"))

@@ -5,6 +5,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"os"
+	"reflect"
 	"strings"
 
 	"github.com/oarlab/oar/nn"
@@ -22,12 +23,19 @@ type ParamsInfo struct {
 func Summary(net nn.Layer, inputShape []int) ParamsInfo { return SummaryTo(os.Stdout, net, inputShape) }
 
 // SummaryTo runs net once on a random input of inputShape (one dimension may be -1, read as 1:
-// the batch) and writes Paddle's summary table to w: one row per layer run inside a Sequential
-// (the containers themselves are not rows), named ClassName-k with k counting per class, with its
-// input and output shapes and parameter count, then the totals of all net's parameters and size
-// estimates in MB (4 bytes per value; the forward/backward size counts every row's output twice).
-// Rows come from layers run through a Sequential; a network with none is one row. The
-// net runs in evaluation mode, without a graph, and every layer's mode is restored afterwards.
+// the batch) and writes paddle.summary's table to w, as Paddle builds it: a forward post-hook
+// (nn.Hooks) on every layer in net except Sequential and LayerList, and except net itself unless
+// it has no sublayers, records a row each time a layer's Forward returns, in that order (children
+// before the layer that called them), however the layer was called. A row is named ClassName-k,
+// k counting the layers of that class in the order they first ran (Paddle counts them in the
+// order they were created, which is the same for a network built and run in one order), with
+// the layer's input and output shapes and the number of its own parameters (those none of its
+// sublayers holds); a layer run twice keeps one row with its last shapes. The totals count all
+// net's parameters (a shared one once); the forward/backward size is twice the rows' output sizes, 4 bytes per value.
+//
+// Summary runs net's own Forward, the code training runs, in evaluation mode without a graph,
+// and restores every layer's mode afterwards. A layer that does not embed nn.Hooks has no row
+// (net itself, if it has no sublayers, is recorded from the call).
 //
 // It panics if inputShape has more than one -1 or another dimension below 1, or if net panics on
 // the input.
@@ -48,37 +56,64 @@ func SummaryTo(w io.Writer, net nn.Layer, inputShape []int) ParamsInfo {
 	type row struct {
 		name, in, out string
 		params        int
-		trainable     int
 		outElems      int
 	}
 	var rows []row
 	counts := map[string]int{}
-	record := func(l nn.Layer, in, out *tensor.Tensor) {
-		class := nn.TypeName(l)
-		counts[class]++
-		r := row{name: fmt.Sprintf("%s-%d", class, counts[class]), in: pyList([][]int{in.Shape()}),
-			out: pyShape(out.Shape()), outElems: out.Len()}
-		r.params, r.trainable = countParams(ownParams(l))
-		rows = append(rows, r)
+	// record returns a function that fills one layer's row, added when it first runs.
+	record := func() func(l nn.Layer, in, out *tensor.Tensor) {
+		i := -1
+		return func(l nn.Layer, in, out *tensor.Tensor) {
+			if i < 0 {
+				class := nn.TypeName(l)
+				counts[class]++
+				i = len(rows)
+				rows = append(rows, row{name: fmt.Sprintf("%s-%d", class, counts[class])})
+				rows[i].params, _ = countParams(ownParams(l))
+			}
+			rows[i].in, rows[i].out, rows[i].outElems = pyList([][]int{in.Shape()}), pyShape(out.Shape()), out.Len()
+		}
 	}
 
 	restore := evalMode(net)
 	defer restore()
-	stop := nn.Observe(net, func(_ string, l nn.Layer, in, out *tensor.Tensor) {
+	type hookable interface {
+		RegisterForwardPostHook(nn.ForwardPostHook) (remove func())
+	}
+	p, isParent := net.(nn.Parent)
+	leaf := !isParent || len(p.Sublayers()) == 0
+	hooked := map[nn.Layer]bool{}
+	var removes []func()
+	defer func() {
+		for _, r := range removes {
+			r()
+		}
+	}()
+	nn.Walk(net, func(path string, l nn.Layer) {
 		switch l.(type) {
 		case *nn.Sequential, *nn.LayerList:
 			return // containers are not rows, as in Paddle
 		}
-		record(l, in, out)
+		h, ok := l.(hookable)
+		if !ok || (path == "" && !leaf) {
+			return
+		}
+		if reflect.TypeOf(l).Comparable() { // a layer at two paths gets one hook
+			if hooked[l] {
+				return
+			}
+			hooked[l] = true
+		}
+		rec := record()
+		removes = append(removes, h.RegisterForwardPostHook(func(l nn.Layer, in, out *tensor.Tensor) *tensor.Tensor {
+			rec(l, in, out)
+			return nil
+		}))
 	})
-	defer stop()
 	x := tensor.Uniform(rand.New(rand.NewPCG(0, 0)), 0, 1, shape...).NoGrad()
 	out := net.Forward(x)
-	if len(rows) == 0 {
-		// A lone layer is its own row (Paddle: depth < 1), and so is a custom network whose
-		// children run outside any Sequential.
-		record(net, x, out)
-		rows[len(rows)-1].params, rows[len(rows)-1].trainable = countParams(net.Params())
+	if _, ok := net.(hookable); leaf && !ok {
+		record()(net, x, out)
 	}
 
 	widths := [4]int{15, 20, 20, 15}
@@ -107,8 +142,8 @@ func SummaryTo(w io.Writer, net nn.Layer, inputShape []int) ParamsInfo {
 		line(r.name, r.in, r.out, thousands(r.params))
 		outElems += r.outElems
 	}
-	// The totals count every parameter of net, including those of layers no row shows (custom
-	// layers that call their children directly).
+	// The totals count every parameter of net, including those of layers no row shows (net's
+	// own, or those of a layer without hooks).
 	var info ParamsInfo
 	info.TotalParams, info.TrainableParams = countParams(net.Params())
 	inputMB := float64(numel(shape)) * 4 / (1 << 20)
@@ -129,8 +164,14 @@ func SummaryTo(w io.Writer, net nn.Layer, inputShape []int) ParamsInfo {
 }
 
 // countParams returns the number of values in params and how many of them require a gradient.
+// A tensor listed twice (a layer shared by two parents) counts once.
 func countParams(params []nn.Param) (total, trainable int) {
+	seen := map[*tensor.Tensor]bool{}
 	for _, p := range params {
+		if seen[p.Tensor] {
+			continue
+		}
+		seen[p.Tensor] = true
 		total += p.Len()
 		if p.RequiresGrad() {
 			trainable += p.Len()

@@ -41,15 +41,16 @@ func TestTutorialCNNLearns(t *testing.T) {
 	nn.Seed(3)
 	rng := rand.New(rand.NewPCG(1, 2))
 	net := nn.NewSequential(
-		nn.NewConv2D(1, 20, 5, tensor.ConvOptions{Stride: []int{1}, Padding: []int{2}}),
-		nn.ReLU{},
+		nn.NewConv2D(1, 20, 5, nn.Conv2DOptions{Stride: []int{1}, Padding: []int{2}}),
+		nn.NewReLU(),
 		nn.NewMaxPool2D(2, 2),
-		nn.NewConv2D(20, 20, 5, tensor.ConvOptions{Stride: []int{1}, Padding: []int{2}}),
-		nn.ReLU{},
+		nn.NewConv2D(20, 20, 5, nn.Conv2DOptions{Stride: []int{1}, Padding: []int{2}}),
+		nn.NewReLU(),
 		nn.NewMaxPool2D(2, 2),
 		nn.NewFlatten(),
 		nn.NewLinear(980, 10),
 	)
+	nn.Fuse(net)
 	opt := optim.NewSGD(net.Params(), 0.01)
 	ce := losses.NewCrossEntropy()
 	trainX, trainY := bars(rng, 400)

@@ -1,7 +1,6 @@
 package nn
 
 import (
-	"errors"
 	"fmt"
 	"strconv"
 
@@ -12,8 +11,8 @@ import (
 // paddle.nn.Sequential. Children are named by their index ("0", "1", ...) unless given names
 // with NewSequentialNamed, and their parameters are prefixed with those names ("0.weight").
 type Sequential struct {
-	layers   []Named
-	observer func(path string, l Layer, in, out *tensor.Tensor) // set by Observe, for Summary
+	Hooks
+	layers []Named
 }
 
 // NewSequential returns a Sequential of layers named by index.
@@ -68,62 +67,14 @@ func at(container string, layers []Named, i int) Layer {
 	return layers[i].Layer
 }
 
-// Forward runs the layers in order. A panic in a layer names its path, e.g.
-// "nn: 2 (Linear): input [64 785], weight [784 10]".
-//
-// A Conv2D followed by a ReLU and a MaxPool2D runs as one tensor.Conv2DReLUMaxPool, whose values
-// and gradients are bit for bit those of the three layers, but which never stores the two
-// full-size intermediate outputs (unless Observe watches the layers: then each runs on its own).
-func (s *Sequential) Forward(x *tensor.Tensor) *tensor.Tensor {
-	for i := 0; i < len(s.layers); i++ {
-		if s.observer == nil {
-			if y, ok := convReLUPool(s.layers[i:], x); ok {
-				x = y
-				i += 2
-				continue
-			}
-		}
-		c := s.layers[i]
-		y := Run(c.Name, c.Layer, x)
-		if s.observer != nil {
-			s.observer(c.Name, c.Layer, x, y)
-		}
-		x = y
+// Forward runs the layers in order, each exactly as written (Fuse makes fused layers explicit).
+// A panic in a layer names its path, e.g. "nn: 2 (Linear): input [64 785], weight [784 10]".
+func (s *Sequential) Forward(x *tensor.Tensor) (y *tensor.Tensor) {
+	defer s.Done(s, x, &y)
+	for _, c := range s.layers {
+		x = c.Forward(x)
 	}
 	return x
-}
-
-// convReLUPool runs layers[:3] as one tensor.Conv2DReLUMaxPool if they are a Conv2D, a ReLU and a
-// MaxPool2D. ok is false if they are not, or if the fused op rejects x (a tensor error): the
-// layers then run one by one, so that the error names the layer at fault.
-func convReLUPool(layers []Named, x *tensor.Tensor) (y *tensor.Tensor, ok bool) {
-	if len(layers) < 3 {
-		return nil, false
-	}
-	conv, isConv := layers[0].Layer.(*Conv2D)
-	pool, isPool := layers[2].Layer.(*MaxPool2D)
-	switch r := layers[1].Layer.(type) {
-	case ReLU:
-	case *ReLU:
-		if r == nil {
-			return nil, false
-		}
-	default:
-		return nil, false
-	}
-	if !isConv || !isPool || conv == nil || pool == nil {
-		return nil, false
-	}
-	defer func() {
-		if r := recover(); r != nil {
-			var te *tensor.Error
-			if err, isErr := r.(error); !isErr || !errors.As(err, &te) {
-				panic(r)
-			}
-			y, ok = nil, false
-		}
-	}()
-	return x.Conv2DReLUMaxPool(conv.Weight, conv.Bias, conv.Options, pool.Options), true
 }
 
 // Params returns the layers' parameters, prefixed with their names.
@@ -134,7 +85,10 @@ func (s *Sequential) Sublayers() []Named { return append([]Named(nil), s.layers.
 
 // LayerList holds layers for a parent layer that runs them itself, as paddle.nn.LayerList: it
 // names them by index and collects their parameters, but has no Forward of its own.
-type LayerList struct{ layers []Named }
+type LayerList struct {
+	Hooks
+	layers []Named
+}
 
 // NewLayerList returns a LayerList of layers.
 func NewLayerList(layers ...Layer) *LayerList {
@@ -169,8 +123,10 @@ func (l *LayerList) Len() int { return len(l.layers) }
 func (l *LayerList) At(i int) Layer { return at("LayerList", l.layers, i) }
 
 // Forward panics: a LayerList is run by its parent, layer by layer.
-func (l *LayerList) Forward(*tensor.Tensor) *tensor.Tensor {
-	panic(&Error{Layer: "LayerList", Msg: "a LayerList has no Forward; run its layers with At(i)"})
+func (l *LayerList) Forward(x *tensor.Tensor) (y *tensor.Tensor) {
+	defer l.Done(l, x, &y)
+	panicf(l, "a LayerList has no Forward; run its layers with At(i)")
+	return nil
 }
 
 // Params returns the layers' parameters, prefixed with their indices.
@@ -178,24 +134,3 @@ func (l *LayerList) Params() []Param { return CollectParams(l.layers) }
 
 // Sublayers returns the named layers.
 func (l *LayerList) Sublayers() []Named { return append([]Named(nil), l.layers...) }
-
-// Observe calls fn after every layer that a Sequential inside root (or root itself) runs, with
-// the layer's dotted path from root, its input and its output, until the returned function is
-// called. It is
-// how Summary records output shapes (Paddle's forward post-hooks). It is not safe to use while root
-// runs on another goroutine.
-func Observe(root Layer, fn func(path string, l Layer, in, out *tensor.Tensor)) (stop func()) {
-	var seqs []*Sequential
-	Walk(root, func(path string, l Layer) {
-		if s, ok := l.(*Sequential); ok {
-			prefix := path
-			s.observer = func(name string, l Layer, in, out *tensor.Tensor) { fn(joinPath(prefix, name), l, in, out) }
-			seqs = append(seqs, s)
-		}
-	})
-	return func() {
-		for _, s := range seqs {
-			s.observer = nil
-		}
-	}
-}

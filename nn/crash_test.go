@@ -19,7 +19,7 @@ import (
 // crashNet is a 16 MB checkpoint whose values are a function of version, so that a file read
 // back can be recognised as one version or the other.
 func crashNet(version int) *nn.Linear {
-	l := nn.NewLinear(2048, 2048, nn.WithRand(rand.New(rand.NewPCG(uint64(version), 9))))
+	l := nn.NewLinear(2048, 2048, nn.LinearOptions{Rand: rand.New(rand.NewPCG(uint64(version), 9))})
 	return l
 }
 

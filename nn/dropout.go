@@ -23,6 +23,7 @@ const (
 // Eval turns it off. Its random generator is seeded from the shared source (Seed) when created by
 // NewDropout, or at its first use when the struct is built directly.
 type Dropout struct {
+	Hooks
 	P    float32
 	Mode DropoutMode
 	eval bool
@@ -81,7 +82,8 @@ func (d *Dropout) Training() bool { return !d.eval }
 
 // Forward applies dropout to x (any shape). Calls from several goroutines at once must not share
 // one Dropout in training mode: it draws from its own generator.
-func (d *Dropout) Forward(x *tensor.Tensor) *tensor.Tensor {
+func (d *Dropout) Forward(x *tensor.Tensor) (y *tensor.Tensor) {
+	defer d.Done(d, x, &y)
 	if d.eval {
 		if d.Mode == DownscaleInInfer {
 			return x.Scale(1 - d.P)
@@ -96,7 +98,7 @@ func (d *Dropout) Forward(x *tensor.Tensor) *tensor.Tensor {
 		keep = 1 / (1 - d.P)
 	}
 	if !(d.P >= 0 && d.P < 1) {
-		panic(&Error{Layer: "Dropout", Msg: fmt.Sprintf("p %v outside [0, 1)", d.P)})
+		panicf(d, "p %v outside [0, 1)", d.P)
 	}
 	rng := d.generator()
 	mask := make([]float32, x.Len())

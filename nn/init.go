@@ -1,6 +1,7 @@
 package nn
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 
@@ -71,45 +72,51 @@ func KaimingNormal() Init {
 	}
 }
 
-// Option changes how a layer creates its parameters.
-type Option func(*paramConfig)
-
-type paramConfig struct {
-	weightInit, biasInit Init
-	noBias               bool
-	rng                  *rand.Rand
-	kernel               [2]int // Conv2D's (kh, kw) when not square
+// LinearOptions are NewLinear's optional settings, Paddle's weight_attr and bias_attr. The zero
+// value is Paddle's default.
+type LinearOptions struct {
+	WeightInit Init       // nil: XavierUniform()
+	BiasInit   Init       // nil: Constant(0)
+	NoBias     bool       // no bias (Paddle's bias_attr=False)
+	Rand       *rand.Rand // draw the initial values from Rand; nil: the shared source that Seed sets
 }
 
-// KernelSize gives Conv2D a kh×kw window instead of the square one of its kernel argument.
-func KernelSize(kh, kw int) Option { return func(c *paramConfig) { c.kernel = [2]int{kh, kw} } }
+// Conv2DOptions are NewConv2D's optional settings: Paddle's Conv2D arguments after kernel_size.
+// The zero value is Paddle's default (stride 1, no padding, dilation 1, one group, weight
+// N(0, 2/(in*kh*kw)), bias zero).
+type Conv2DOptions struct {
+	Stride   []int          // 1 value (both axes) or 2 (h, w); nil means 1
+	Padding  []int          // 1 value (all sides), 2 (h, w) or 4 (top, bottom, left, right)
+	PadMode  tensor.PadMode // tensor.PadSame or tensor.PadValid instead of Padding
+	Dilation []int          // 1 or 2 values; nil means 1
+	Groups   int            // 0 means 1
 
-// WeightInit sets the weight initializer (Paddle's weight_attr initializer).
-func WeightInit(i Init) Option { return func(c *paramConfig) { c.weightInit = i } }
+	KernelSize [2]int // (kh, kw) for a rectangular window instead of NewConv2D's square one
 
-// BiasInit sets the bias initializer (Paddle's bias_attr initializer).
-func BiasInit(i Init) Option { return func(c *paramConfig) { c.biasInit = i } }
+	WeightInit Init       // nil: Normal(0, sqrt(2/(in*kh*kw)))
+	BiasInit   Init       // nil: Constant(0)
+	NoBias     bool       // no bias (Paddle's bias_attr=False)
+	Rand       *rand.Rand // draw the initial values from Rand; nil: the shared source that Seed sets
+}
 
-// NoBias creates the layer without a bias (Paddle's bias_attr=False).
-func NoBias() Option { return func(c *paramConfig) { c.noBias = true } }
-
-// WithRand draws the initial values from rng instead of the shared source that Seed sets.
-func WithRand(rng *rand.Rand) Option { return func(c *paramConfig) { c.rng = rng } }
-
-// newConfig applies opts over the defaults.
-func newConfig(weight Init, opts []Option) paramConfig {
-	c := paramConfig{weightInit: weight, biasInit: Constant(0)}
-	for _, o := range opts {
-		o(&c)
+// oneOptions returns the options struct a constructor was given, or the zero value if none. It
+// panics if more than one was given.
+func oneOptions[T any](layer string, opts []T) (o T) {
+	switch len(opts) {
+	case 0:
+		return o
+	case 1:
+		return opts[0]
 	}
-	return c
+	panic(&Error{Layer: layer, Msg: fmt.Sprintf("%d options structs given, want at most one", len(opts))})
 }
 
-// param creates a parameter of shape filled by init, from the configured source.
-func (c paramConfig) param(init Init, fanIn, fanOut int, shape ...int) *tensor.Tensor {
+// newParam returns a parameter of shape filled by init, drawn from rng or, if nil, from the
+// shared source.
+func newParam(rng *rand.Rand, init Init, fanIn, fanOut int, shape ...int) *tensor.Tensor {
 	w := tensor.Zeros(shape...)
-	if c.rng != nil {
-		init(w, fanIn, fanOut, c.rng)
+	if rng != nil {
+		init(w, fanIn, fanOut, rng)
 	} else {
 		withRand(func(rng *rand.Rand) { init(w, fanIn, fanOut, rng) })
 	}

@@ -30,7 +30,7 @@ func checkLayer(t *testing.T, l nn.Layer, x *tensor.Tensor, opt tensortest.GradC
 
 func TestLinear(t *testing.T) {
 	rng := newRNG()
-	l := nn.NewLinear(4, 3, nn.WithRand(rng))
+	l := nn.NewLinear(4, 3, nn.LinearOptions{Rand: rng})
 	require.Equal(t, []int{4, 3}, l.Weight.Shape(), "Paddle's [in, out] layout")
 	require.Equal(t, []float32{0, 0, 0}, l.Bias.Data())
 	limit := float32(math.Sqrt(6.0 / 7))
@@ -41,8 +41,8 @@ func TestLinear(t *testing.T) {
 	want := x.MatMul(l.Weight.Detach()).Add(l.Bias.Detach())
 	tensortest.AllClose(t, l.Forward(x), want, 0, 0)
 	checkLayer(t, l, x, tensortest.GradCheckOptions{})
-	checkLayer(t, nn.NewLinear(3, 2, nn.NoBias(), nn.WithRand(rng)), tensor.Randn(rng, 2, 5, 3), tensortest.GradCheckOptions{})
-	require.Len(t, nn.NewLinear(3, 2, nn.NoBias()).Params(), 1)
+	checkLayer(t, nn.NewLinear(3, 2, nn.LinearOptions{NoBias: true, Rand: rng}), tensor.Randn(rng, 2, 5, 3), tensortest.GradCheckOptions{})
+	require.Len(t, nn.NewLinear(3, 2, nn.LinearOptions{NoBias: true}).Params(), 1)
 	requireLayerPanic(t, "nn: Linear: input [64 785], weight [4 3]", func() { l.Forward(tensor.Zeros(64, 785)) })
 	requireLayerPanic(t, "nn: Linear: in and out features must be at least 1, got 0 and 3", func() { nn.NewLinear(0, 3) })
 }
@@ -52,33 +52,33 @@ func TestConv2DLayer(t *testing.T) {
 	cases := []struct {
 		name       string
 		in, out, k int
-		conv       tensor.ConvOptions
-		opts       []nn.Option
+		opts       nn.Conv2DOptions
 		x          []int
 	}{
-		{"3x3 pad 1", 2, 3, 3, tensor.ConvOptions{Padding: []int{1}}, nil, []int{2, 2, 5, 5}},
-		{"5x5 stride 2", 1, 2, 5, tensor.ConvOptions{Stride: []int{2}}, nil, []int{1, 1, 9, 9}},
-		{"groups 2 dilation 2 no bias", 4, 2, 3, tensor.ConvOptions{Groups: 2, Dilation: []int{2}}, []nn.Option{nn.NoBias()}, []int{1, 4, 7, 7}},
-		{"2x3 kernel SAME", 2, 2, 0, tensor.ConvOptions{PadMode: tensor.PadSame}, []nn.Option{nn.KernelSize(2, 3)}, []int{1, 2, 4, 5}},
+		{"3x3 pad 1", 2, 3, 3, nn.Conv2DOptions{Padding: []int{1}}, []int{2, 2, 5, 5}},
+		{"5x5 stride 2", 1, 2, 5, nn.Conv2DOptions{Stride: []int{2}}, []int{1, 1, 9, 9}},
+		{"groups 2 dilation 2 no bias", 4, 2, 3, nn.Conv2DOptions{Groups: 2, Dilation: []int{2}, NoBias: true}, []int{1, 4, 7, 7}},
+		{"2x3 kernel SAME", 2, 2, 0, nn.Conv2DOptions{PadMode: tensor.PadSame, KernelSize: [2]int{2, 3}}, []int{1, 2, 4, 5}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			l := nn.NewConv2D(c.in, c.out, c.k, c.conv, append(c.opts, nn.WithRand(rng))...)
+			c.opts.Rand = rng
+			l := nn.NewConv2D(c.in, c.out, c.k, c.opts)
 			checkLayer(t, l, tensor.Randn(rng, c.x...), tensortest.GradCheckOptions{Atol: 2e-2})
 		})
 	}
-	l := nn.NewConv2D(1, 6, 3, tensor.ConvOptions{Padding: []int{1}})
+	l := nn.NewConv2D(1, 6, 3, nn.Conv2DOptions{Padding: []int{1}})
 	require.Equal(t, []int{6, 1, 3, 3}, l.Weight.Shape())
 	requireLayerPanic(t, "nn: Conv2D: input [2 3 8 8], weight [6 1 3 3]: want [N, 1, H, W]", func() { l.Forward(tensor.Zeros(2, 3, 8, 8)) })
 	requireLayerPanic(t, "nn: Conv2D: tensor: Conv2D: kernel 3x3 (dilated 3x3) larger than padded input 2x2 (input [1 1 2 2])",
-		func() { nn.NewConv2D(1, 1, 3, tensor.ConvOptions{}).Forward(tensor.Zeros(1, 1, 2, 2)) })
+		func() { nn.NewConv2D(1, 1, 3).Forward(tensor.Zeros(1, 1, 2, 2)) })
 	requireLayerPanic(t, "nn: Conv2D: in 3, out 4, kernel 3x3, groups 2: sizes must be at least 1 and channels divisible by groups",
-		func() { nn.NewConv2D(3, 4, 3, tensor.ConvOptions{Groups: 2}) })
+		func() { nn.NewConv2D(3, 4, 3, nn.Conv2DOptions{Groups: 2}) })
 }
 
 func TestConvDefaultInitScale(t *testing.T) {
 	// Paddle's default conv weight is N(0, 2/(in*kh*kw)): check the sample std on a big layer.
-	l := nn.NewConv2D(16, 64, 3, tensor.ConvOptions{}, nn.WithRand(newRNG()))
+	l := nn.NewConv2D(16, 64, 3, nn.Conv2DOptions{Rand: newRNG()})
 	var ss float64
 	for _, v := range l.Weight.Data() {
 		ss += float64(v) * float64(v)
@@ -97,7 +97,7 @@ func TestPoolingAndSimpleLayers(t *testing.T) {
 	ap.Options.Padding = []int{1}
 	checkLayer(t, ap, x, tensortest.GradCheckOptions{})
 	require.Equal(t, []int{2, 108}, nn.NewFlatten().Forward(x).Shape())
-	for _, l := range []nn.Layer{nn.ReLU{}, nn.NewLeakyReLU(), nn.Sigmoid{}, nn.Tanh{}, nn.NewSoftmax(-1), nn.NewFlatten()} {
+	for _, l := range []nn.Layer{nn.NewReLU(), nn.NewLeakyReLU(), nn.NewSigmoid(), nn.NewTanh(), nn.NewSoftmax(-1), nn.NewFlatten()} {
 		t.Run(nn.TypeName(l), func(t *testing.T) {
 			y := tensor.Randn(rng, 2, 5)
 			for i, v := range y.Data() { // keep away from ReLU's kink
@@ -170,7 +170,7 @@ func TestBatchNorm2D(t *testing.T) {
 }
 
 func TestSequentialNamesAndErrorPaths(t *testing.T) {
-	fc := nn.NewSequential(nn.NewLinear(784, 10), nn.ReLU{}, nn.NewLinear(784, 10))
+	fc := nn.NewSequential(nn.NewLinear(784, 10), nn.NewReLU(), nn.NewLinear(784, 10))
 	net := nn.NewSequentialNamed(nn.Named{Name: "fc", Layer: fc})
 	names := []string{}
 	for _, p := range net.Params() {
@@ -178,16 +178,16 @@ func TestSequentialNamesAndErrorPaths(t *testing.T) {
 	}
 	require.Equal(t, []string{"fc.0.weight", "fc.0.bias", "fc.2.weight", "fc.2.bias"}, names)
 	require.Equal(t, 3, fc.Len())
-	require.IsType(t, nn.ReLU{}, fc.At(1))
+	require.IsType(t, &nn.ReLU{}, fc.At(1))
 	require.IsType(t, &nn.Linear{}, fc.At(-1))
 	requireLayerPanic(t, "nn: fc.2 (Linear): input [64 10], weight [784 10]", func() { net.Forward(tensor.Zeros(64, 784)) })
 	requireLayerPanic(t, "nn: Sequential: index 3 out of range for 3 layers", func() { fc.At(3) })
 	requireLayerPanic(t, `nn: Sequential: name "a" repeated`, func() {
-		nn.NewSequentialNamed(nn.Named{Name: "a", Layer: nn.ReLU{}}, nn.Named{Name: "a", Layer: nn.ReLU{}})
+		nn.NewSequentialNamed(nn.Named{Name: "a", Layer: nn.NewReLU()}, nn.Named{Name: "a", Layer: nn.NewReLU()})
 	})
-	fc.Append(nn.Tanh{})
+	fc.Append(nn.NewTanh())
 	require.Equal(t, 4, fc.Len())
-	checkLayer(t, nn.NewSequential(nn.NewLinear(3, 4), nn.Tanh{}, nn.NewLinear(4, 2)), tensor.Randn(newRNG(), 2, 3), tensortest.GradCheckOptions{})
+	checkLayer(t, nn.NewSequential(nn.NewLinear(3, 4), nn.NewTanh(), nn.NewLinear(4, 2)), tensor.Randn(newRNG(), 2, 3), tensortest.GradCheckOptions{})
 }
 
 func TestLayerList(t *testing.T) {
@@ -293,53 +293,4 @@ func TestSetRandomStatesIsAtomic(t *testing.T) {
 	other["rng.1"] = "00ff" // decodes, but is no PCG state
 	require.ErrorContains(t, nn.SetRandomStates(net, other), "rng.1: Dropout random state")
 	require.Equal(t, before, nn.RandomStates(net), "a failed restore leaves every generator as it was")
-}
-
-// A Conv2D, ReLU, MaxPool2D run inside a Sequential is fused into one op with the three layers'
-// values and gradients bit for bit; Observe and bad input make the layers run one by one.
-func TestSequentialFusesConvReLUPool(t *testing.T) {
-	rng := newRNG()
-	conv := nn.NewConv2D(2, 3, 3, tensor.ConvOptions{Padding: []int{1}})
-	pool := nn.NewMaxPool2D(2, 2)
-	net := nn.NewSequential(conv, nn.ReLU{}, pool, nn.NewFlatten(), nn.NewLinear(3*4*4, 5))
-	x := tensor.Randn(rng, 4, 2, 8, 8)
-	dy := tensor.Randn(rng, 4, 5)
-
-	run := func(forward func(x *tensor.Tensor) *tensor.Tensor) [][]float32 {
-		for _, p := range net.Params() {
-			p.Tensor.ClearGrad()
-		}
-		y := forward(x)
-		y.BackwardWith(dy)
-		out := [][]float32{append([]float32(nil), y.Data()...)}
-		for _, p := range net.Params() {
-			out = append(out, append([]float32(nil), p.Tensor.Grad().Data()...))
-		}
-		return out
-	}
-	oneByOne := func(x *tensor.Tensor) *tensor.Tensor {
-		for i := range net.Len() {
-			x = net.At(i).Forward(x)
-		}
-		return x
-	}
-	require.Equal(t, run(oneByOne), run(net.Forward))
-	require.Equal(t, "Conv2DReLUMaxPool", nn.NewSequential(conv, nn.ReLU{}, pool).Forward(x).Op())
-
-	var ops []string
-	h := net.Forward(x)
-	require.Equal(t, "Linear", h.Op())
-	stop := nn.Observe(net, func(path string, _ nn.Layer, _, out *tensor.Tensor) { ops = append(ops, path+" "+out.Op()) })
-	net.Forward(x)
-	stop()
-	require.Equal(t, []string{"0 Conv2D", "1 ReLU", "2 MaxPool2D", "3 Reshape", "4 Linear"}, ops)
-
-	// Errors name the layer at fault, as without fusion.
-	requireLayerPanic(t, "nn: 0 (Conv2D): input [4 3 8 8], weight [3 2 3 3]: want [N, 2, H, W]", func() {
-		net.Forward(tensor.Zeros(4, 3, 8, 8))
-	})
-	small := nn.NewSequential(conv, &nn.ReLU{}, nn.NewMaxPool2D(3, 3))
-	requireLayerPanic(t, "nn: 2 (MaxPool2D): tensor: MaxPool2D: kernel 3x3 larger than padded input 2x2 (input [1 3 2 2])", func() {
-		small.Forward(tensor.Zeros(1, 2, 2, 2))
-	})
 }

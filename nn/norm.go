@@ -14,6 +14,7 @@ import (
 // updated with the biased batch variance (PyTorch uses the unbiased one). In evaluation it uses
 // the running statistics. Its state-dict keys are Paddle's: weight, bias, _mean, _variance.
 type BatchNorm2D struct {
+	Hooks
 	Weight, Bias            *tensor.Tensor // [C], trained; ones and zeros at first
 	RunningMean, RunningVar *tensor.Tensor // [C], buffers; zeros and ones at first
 	Momentum, Epsilon       float32
@@ -43,7 +44,8 @@ func (b *BatchNorm2D) SetTraining(training bool) { b.eval = !training }
 func (b *BatchNorm2D) Training() bool { return !b.eval }
 
 // Forward normalises x [N, C, H, W]. It panics if x is not 4-D with C channels.
-func (b *BatchNorm2D) Forward(x *tensor.Tensor) *tensor.Tensor {
+func (b *BatchNorm2D) Forward(x *tensor.Tensor) (y *tensor.Tensor) {
+	defer b.Done(b, x, &y)
 	c := b.Weight.Len()
 	if x.Rank() != 4 || x.Dim(1) != c {
 		panicf(b, "input %v, want [N, %d, H, W]", x.Shape(), c)
@@ -57,7 +59,7 @@ func (b *BatchNorm2D) Forward(x *tensor.Tensor) *tensor.Tensor {
 	mean := x.MeanKeepDim(0, 2, 3)
 	xc := x.Sub(mean)
 	variance := xc.Mul(xc).MeanKeepDim(0, 2, 3)
-	y := xc.Div(variance.AddScalar(b.Epsilon).Sqrt()).Mul(gamma).Add(beta)
+	y = xc.Div(variance.AddScalar(b.Epsilon).Sqrt()).Mul(gamma).Add(beta)
 	m := b.Momentum
 	for i := range c {
 		b.RunningMean.Data()[i] = b.RunningMean.Data()[i]*m + mean.Data()[i]*(1-m)

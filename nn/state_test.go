@@ -20,9 +20,9 @@ import (
 
 func smallNet() *nn.Sequential {
 	return nn.NewSequential(
-		nn.NewConv2D(1, 2, 3, tensor.ConvOptions{Padding: []int{1}}),
+		nn.NewConv2D(1, 2, 3, nn.Conv2DOptions{Padding: []int{1}}),
 		nn.NewBatchNorm2D(2),
-		nn.ReLU{},
+		nn.NewReLU(),
 		nn.NewFlatten(),
 		nn.NewLinear(2*4*4, 3),
 	)

@@ -14,11 +14,11 @@ import (
 // MatMul+Add, SoftmaxCrossEntropy for the cross entropy), without the nn wrappers: what the step
 // would cost if nn.Linear and losses.CrossEntropy used them.
 func lenetFused(net *models.LeNetModel, x, y *tensor.Tensor) *tensor.Tensor {
-	conv := func(i int) *nn.Conv2D { return net.Features.At(i).(*nn.Conv2D) }
+	conv := func(i int) *nn.Conv2D { return net.Features.At(i).(*nn.ConvReLUPool).Conv } // build fuses
 	lin := func(i int) *nn.Linear { return net.FC.At(i).(*nn.Linear) }
 	pool := tensor.PoolOptions{Kernel: []int{2}, Stride: []int{2}}
 	h := x.Conv2D(conv(0).Weight, conv(0).Bias, conv(0).Options).ReLU().MaxPool2D(pool)
-	h = h.Conv2D(conv(3).Weight, conv(3).Bias, conv(3).Options).ReLU().MaxPool2D(pool)
+	h = h.Conv2D(conv(1).Weight, conv(1).Bias, conv(1).Options).ReLU().MaxPool2D(pool)
 	h = h.Reshape(h.Dim(0), -1)
 	for i := range 3 {
 		h = h.Linear(lin(i).Weight, lin(i).Bias)

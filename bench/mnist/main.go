@@ -12,7 +12,8 @@
 //	cnn    the tutorial's CNN: Conv(1,20,5,p2) ReLU MaxPool(2) Conv(20,20,5,p2) ReLU MaxPool(2)
 //	       Linear(980,10); SGD 0.01, batch 100.
 //
-// The layers are initialised as PyTorch's are (U(-1/sqrt(fan_in), 1/sqrt(fan_in)) for weights and
+// Both models are fused with nn.Fuse (each Conv2D, ReLU, MaxPool2D run is one nn.ConvReLUPool,
+// bit for bit the same values). The layers are initialised as PyTorch's are (U(-1/sqrt(fan_in), 1/sqrt(fan_in)) for weights and
 // biases), so that both programs start from the same distribution; -paddle-init keeps oar's
 // (Paddle's) defaults. Pixels are (x-127.5)/127.5. The data sets are read before timing and stay in memory as bytes
 // (784 per image); each batch becomes float32 when it is built. Each epoch reshuffles. A training
@@ -86,25 +87,31 @@ type setup struct {
 // PyTorch's default initialisation (torchInit) unless paddleInit, which keeps oar's (Paddle's).
 func build(model string, seed uint64, paddleInit bool) (setup, error) {
 	oar.Seed(seed)
-	var opts []nn.Option
+	var lin nn.LinearOptions
+	var conv1, conv2 nn.Conv2DOptions
 	if !paddleInit {
-		opts = []nn.Option{nn.WeightInit(torchInit), nn.BiasInit(torchInit)}
+		lin = nn.LinearOptions{WeightInit: torchInit, BiasInit: torchInit}
+		conv1 = nn.Conv2DOptions{WeightInit: torchInit, BiasInit: torchInit}
+		conv2 = conv1
 	}
 	switch model {
 	case "lenet":
+		conv1.Padding = []int{1}
 		net := &models.LeNetModel{
 			Features: nn.NewSequential(
-				nn.NewConv2D(1, 6, 3, tensor.ConvOptions{Padding: []int{1}}, opts...), nn.ReLU{}, nn.NewMaxPool2D(2, 2),
-				nn.NewConv2D(6, 16, 5, tensor.ConvOptions{}, opts...), nn.ReLU{}, nn.NewMaxPool2D(2, 2)),
-			FC: nn.NewSequential(nn.NewLinear(400, 120, opts...), nn.NewLinear(120, 84, opts...), nn.NewLinear(84, 10, opts...)),
+				nn.NewConv2D(1, 6, 3, conv1), nn.NewReLU(), nn.NewMaxPool2D(2, 2),
+				nn.NewConv2D(6, 16, 5, conv2), nn.NewReLU(), nn.NewMaxPool2D(2, 2)),
+			FC: nn.NewSequential(nn.NewLinear(400, 120, lin), nn.NewLinear(120, 84, lin), nn.NewLinear(84, 10, lin)),
 		}
+		nn.Fuse(net) // each Conv2D, ReLU, MaxPool2D runs as one nn.ConvReLUPool
 		return setup{net, optim.NewAdam(net.Params(), 1e-3), 64}, nil
 	case "cnn":
-		conv := tensor.ConvOptions{Padding: []int{2}}
+		conv1.Padding, conv2.Padding = []int{2}, []int{2}
 		net := nn.NewSequential(
-			nn.NewConv2D(1, 20, 5, conv, opts...), nn.ReLU{}, nn.NewMaxPool2D(2, 2),
-			nn.NewConv2D(20, 20, 5, conv, opts...), nn.ReLU{}, nn.NewMaxPool2D(2, 2),
-			nn.NewFlatten(), nn.NewLinear(980, 10, opts...))
+			nn.NewConv2D(1, 20, 5, conv1), nn.NewReLU(), nn.NewMaxPool2D(2, 2),
+			nn.NewConv2D(20, 20, 5, conv2), nn.NewReLU(), nn.NewMaxPool2D(2, 2),
+			nn.NewFlatten(), nn.NewLinear(980, 10, lin))
+		nn.Fuse(net)
 		return setup{net, optim.NewSGD(net.Params(), 0.01), 100}, nil
 	}
 	return setup{}, fmt.Errorf("unknown model %q: want lenet or cnn", model)

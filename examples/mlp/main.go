@@ -45,5 +45,5 @@ func main() {
 // newNet returns the network of the tutorial's section 3.2:
 // Linear(784,10) sigmoid Linear(10,10) sigmoid Linear(10,1).
 func newNet() nn.Layer {
-	return models.MLP([]int{784, 10, 10, 1}, func() nn.Layer { return nn.Sigmoid{} })
+	return models.MLP([]int{784, 10, 10, 1}, func() nn.Layer { return nn.NewSigmoid() })
 }
