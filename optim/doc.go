@@ -29,13 +29,14 @@
 //
 // # State
 //
-// State, Save/Load and SaveFile/LoadFile store moments as tensors named after their parameter
-// ("fc.weight.moment1", "fc.weight.moment2", "fc.weight.velocity") and scalars in the metadata
-// ("optimizer", "lr", "fc.weight.step", "scheduler.last_epoch", ...) of a safetensors file, which
-// SaveFile writes atomically. Loading checks the optimizer type, every name and shape, the numbers
-// and the scheduler type, and returns all mismatches at once; it never panics on a bad file and
-// changes nothing unless everything fits. A run saved after k steps and resumed into a fresh
-// optimizer (with the parameters restored) continues bit for bit as the uninterrupted run.
+// State, Save/Load (files) and Write/Read (streams) store moments as tensors named after their
+// parameter ("fc.weight.moment1", "fc.weight.moment2", "fc.weight.velocity") and scalars in the
+// metadata ("optimizer", "lr", "fc.weight.step", "scheduler.last_epoch", ...) of a safetensors
+// file, which Save writes atomically. Loading checks the optimizer type, every name and shape,
+// the numbers and the scheduler type, and returns all mismatches at once; it never panics on a
+// bad file and changes nothing unless everything fits. A run saved after k steps and resumed
+// into a fresh optimizer (with the parameters restored) continues bit for bit as the
+// uninterrupted run.
 //
 // # Errors
 //

@@ -235,7 +235,7 @@ func TestPanics(t *testing.T) {
 			"optim: PiecewiseDecay: 1 boundaries and 1 values: want at least one boundary and one more value"},
 		{"cosine", func() { NewCosineAnnealingDecay(0.1, 0, 0) }, "optim: CosineAnnealingDecay: T_max 0 must be positive"},
 		{"exp lr", func() { NewExponentialDecay(-1, 0.5) }, "optim: ExponentialDecay: learning rate -1 must be finite and >= 0"},
-		{"warmup order", func() { NewLinearWarmup(Constant(0.1), 5, 0.1, 0.1) },
+		{"warmup order", func() { NewLinearWarmup(ConstantLR(0.1), 5, 0.1, 0.1) },
 			"optim: LinearWarmup: end_lr 0.1 must be finite and greater than start_lr 0.1"},
 		{"warmup plateau", func() { NewLinearWarmup(NewReduceOnPlateau(0.1), 5, 0, 0.1) },
 			"optim: LinearWarmup: cannot wrap *optim.ReduceOnPlateau, which is stepped with a metric"},

@@ -188,26 +188,26 @@ func parseCount(meta map[string]string, key string) (int, error) {
 	return n, nil
 }
 
-// Save writes o's state to w in the safetensors format: the tensors of State plus its metadata.
-func Save(w io.Writer, o Optimizer) error {
+// Write writes o's state to w in the safetensors format: the tensors of State plus its metadata.
+func Write(w io.Writer, o Optimizer) error {
 	st := o.State()
 	if err := nn.WriteSafetensors(w, st.Tensors, st.Meta); err != nil {
-		return fmt.Errorf("optim: save: %w", err)
+		return fmt.Errorf("optim: write: %w", err)
 	}
 	return nil
 }
 
-// Load reads a state written by Save from r into o. It returns an error, never a panic, for a
+// Read reads a state written by Write from r into o. It returns an error, never a panic, for a
 // truncated or corrupt stream or a state that does not fit o (see Optimizer.SetState); o is then
 // unchanged.
-func Load(r io.Reader, o Optimizer) error {
-	if err := load(r, o); err != nil {
-		return fmt.Errorf("optim: load: %w", err)
+func Read(r io.Reader, o Optimizer) error {
+	if err := read(r, o); err != nil {
+		return fmt.Errorf("optim: read: %w", err)
 	}
 	return nil
 }
 
-func load(r io.Reader, o Optimizer) error {
+func read(r io.Reader, o Optimizer) error {
 	ts, meta, err := nn.ReadSafetensors(r)
 	if err != nil {
 		return err
@@ -215,9 +215,9 @@ func load(r io.Reader, o Optimizer) error {
 	return o.SetState(State{Tensors: ts, Meta: meta})
 }
 
-// SaveFile writes o's state to the file path atomically (temporary file, sync, rename), so that
-// a crash leaves the old file or the new one.
-func SaveFile(path string, o Optimizer) error {
+// Save writes o's state to the file path atomically (temporary file, sync, rename), so that a
+// crash leaves the old file or the new one.
+func Save(path string, o Optimizer) error {
 	st := o.State()
 	err := nn.WriteFileAtomic(path, func(w io.Writer) error { return nn.WriteSafetensors(w, st.Tensors, st.Meta) })
 	if err != nil {
@@ -226,16 +226,16 @@ func SaveFile(path string, o Optimizer) error {
 	return nil
 }
 
-// LoadFile reads a state written by SaveFile into o. Its errors name the file and the problem,
-// e.g. "optim: load out/opt.safetensors: Adam state: missing tensor "fc.weight.moment1"".
-// o is unchanged on error.
-func LoadFile(path string, o Optimizer) error {
+// Load reads a state written by Save into o. Its errors name the file and the problem, e.g.
+// "optim: load out/opt.safetensors: Adam state: missing tensor "fc.weight.moment1"". o is
+// unchanged on error.
+func Load(path string, o Optimizer) error {
 	f, err := os.Open(path)
 	if err != nil {
 		return fmt.Errorf("optim: load: %w", err)
 	}
 	defer f.Close()
-	if err := load(bufio.NewReader(f), o); err != nil {
+	if err := read(bufio.NewReader(f), o); err != nil {
 		return fmt.Errorf("optim: load %s: %w", path, err)
 	}
 	return nil
