@@ -27,15 +27,23 @@
 // the program calls Step (ReduceOnPlateau: StepMetric) and the attached optimizer reads LR at each
 // of its Steps.
 //
+// # Writing an optimizer
+//
+// Every optimizer embeds a Base, which holds the parameters, the learning rate or Scheduler,
+// WeightDecay, GradClip and the per-parameter buffers, and implements Optimizer and Scheduled
+// with them. What differs is a Rule: the buffers it keeps (Slots), the checks of its
+// hyper-parameters at each Step (Prepare) and the update of one parameter (Update). Base's
+// documentation has a minimal one.
+//
 // # State
 //
-// State, Save/Load (files) and Write/Read (streams) store moments as tensors named after their
-// parameter ("fc.weight.moment1", "fc.weight.moment2", "fc.weight.velocity") and scalars in the
-// metadata ("optimizer", "lr", "fc.weight.step", "scheduler.last_epoch", ...) of a safetensors
-// file, which Save writes atomically. Loading checks the optimizer type, every name and shape,
-// the numbers and the scheduler type, and returns all mismatches at once; it never panics on a
-// bad file and changes nothing unless everything fits. A run saved after k steps and resumed
-// into a fresh optimizer (with the parameters restored) continues bit for bit as the
+// State, Save/Load (files) and Write/Read (streams) store the rule's buffers as tensors named
+// after their parameter ("fc.weight.moment1", "fc.weight.moment2", "fc.weight.velocity") and
+// scalars in the metadata ("optimizer", "lr", "fc.weight.step", "scheduler.last_epoch", ...) of a
+// safetensors file, which Save writes atomically. Loading checks the optimizer type, every name
+// and shape, the numbers and the scheduler type, and returns all mismatches at once; it never
+// panics on a bad file and changes nothing unless everything fits. A run saved after k steps and
+// resumed into a fresh optimizer (with the parameters restored) continues bit for bit as the
 // uninterrupted run.
 //
 // # Errors

@@ -289,9 +289,15 @@ func benchParams() []nn.Param {
 	return ps
 }
 
-func BenchmarkStepSGD(b *testing.B)   { benchStep(b, NewSGD(benchParams(), 1e-6)) }
-func BenchmarkStepAdam(b *testing.B)  { benchStep(b, NewAdam(benchParams(), 1e-6)) }
-func BenchmarkStepAdamW(b *testing.B) { benchStep(b, NewAdamW(benchParams(), 1e-6, 0.01)) }
+func BenchmarkStepSGD(b *testing.B)      { benchStep(b, NewSGD(benchParams(), 1e-6)) }
+func BenchmarkStepAdam(b *testing.B)     { benchStep(b, NewAdam(benchParams(), 1e-6)) }
+func BenchmarkStepAdamW(b *testing.B)    { benchStep(b, NewAdamW(benchParams(), 1e-6, 0.01)) }
+func BenchmarkStepMomentum(b *testing.B) { benchStep(b, NewMomentum(benchParams(), 1e-6, 0.9)) }
+func BenchmarkStepSGDClip(b *testing.B) {
+	o := NewSGD(benchParams(), 1e-6)
+	o.GradClip = ClipGradByValue{Min: -1, Max: 1}
+	benchStep(b, o)
+}
 
 func benchStep(b *testing.B, o Optimizer) {
 	b.ReportAllocs()
