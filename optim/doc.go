@@ -17,10 +17,10 @@
 //		opt.Scheduler.Step()
 //	}
 //
-// SGD, Momentum (optionally Nesterov), Adam and AdamW implement Optimizer. A float WeightDecay
-// is Paddle's L2 regularization, added to the gradient (after clipping) for SGD, Momentum and
-// Adam; AdamW's is decoupled. Parameters whose Grad is nil are skipped. Step is a fused loop per
-// parameter over the tensors' data, allocation-free after the first call.
+// SGD, Momentum (optionally Nesterov), Adam, AdamW and RMSProp implement Optimizer. A float
+// WeightDecay is Paddle's L2 regularization, added to the gradient (after clipping) for SGD,
+// Momentum, Adam and RMSProp; AdamW's is decoupled. Parameters whose Grad is nil are skipped. Step
+// is a fused loop per parameter over the tensors' data, allocation-free after the first call.
 //
 // Schedulers (StepDecay, MultiStepDecay, PiecewiseDecay, ExponentialDecay, CosineAnnealingDecay,
 // LinearWarmup, ReduceOnPlateau) follow Paddle's lr.py: they start at epoch 0 with the base rate,
@@ -32,8 +32,8 @@
 // Every optimizer embeds a Base, which holds the parameters, the learning rate or Scheduler,
 // WeightDecay, GradClip and the per-parameter buffers, and implements Optimizer and Scheduled
 // with them. What differs is a Rule: the buffers it keeps (Slots), the checks of its
-// hyper-parameters at each Step (Prepare) and the update of one parameter (Update). Base's
-// documentation has a minimal one.
+// hyper-parameters at each Step (Prepare) and the update of one parameter (Update). RMSProp, in
+// one short file, is the model to copy; Base's documentation has a minimal one.
 //
 // # State
 //

@@ -59,6 +59,7 @@ var (
 	_ Optimizer = (*Momentum)(nil)
 	_ Optimizer = (*Adam)(nil)
 	_ Optimizer = (*AdamW)(nil)
+	_ Optimizer = (*RMSProp)(nil)
 )
 
 // Error is the value of every panic raised by this package for a programmer error: a learning
@@ -127,7 +128,7 @@ func (d *dec) of(x float32) float64 {
 // weight decay, gradient clipping, the per-parameter buffers of the update rule and their state.
 // An optimizer embeds a Base made by NewBase and supplies a Rule; Base's methods then implement
 // Optimizer and Scheduled. A new optimizer is a type holding its hyper-parameters as fields, a
-// constructor and the three methods of Rule:
+// constructor and the three methods of Rule (see RMSProp for a short one):
 //
 //	type Sign struct{ optim.Base }
 //
@@ -147,8 +148,9 @@ func (d *dec) of(x float32) float64 {
 //	}
 type Base struct {
 	// WeightDecay is Paddle's float weight_decay, given to the rule as Update.WeightDecay. For
-	// SGD, Momentum and Adam it is the L2 regularization coefficient, coupled: the gradient
-	// becomes g + WeightDecay·p after clipping (Update.Grad). AdamW decouples it. 0 means none; a Step panics if it is negative or not finite.
+	// SGD, Momentum, Adam and RMSProp it is the L2 regularization coefficient, coupled: the
+	// gradient becomes g + WeightDecay·p after clipping (Update.Grad). AdamW decouples it. 0
+	// means none; a Step panics if it is negative or not finite.
 	WeightDecay float32
 	// GradClip clips the gradients before the update (Paddle's grad_clip); nil means none.
 	GradClip GradClip

@@ -271,7 +271,9 @@ func TestStepAllocs(t *testing.T) {
 	adam.GradClip, adam.WeightDecay = clip, 1e-4
 	adamw := NewAdamW(params, 0.001, 0.01)
 	adamw.GradClip, adamw.Scheduler = ClipGradByValue{Min: -1, Max: 1}, NewLinearWarmup(NewCosineAnnealingDecay(0.001, 10, 0), 3, 0, 0.001)
-	for _, o := range []Optimizer{sgd, mom, adam, adamw} {
+	rms := NewRMSProp(params, 0.001)
+	rms.Centered, rms.GradClip = true, clip
+	for _, o := range []Optimizer{sgd, mom, adam, adamw, rms} {
 		o.Step() // first-call setup, if any
 		require.Zero(t, testing.AllocsPerRun(20, o.Step), "%T", o)
 	}
@@ -293,6 +295,7 @@ func BenchmarkStepSGD(b *testing.B)      { benchStep(b, NewSGD(benchParams(), 1e
 func BenchmarkStepAdam(b *testing.B)     { benchStep(b, NewAdam(benchParams(), 1e-6)) }
 func BenchmarkStepAdamW(b *testing.B)    { benchStep(b, NewAdamW(benchParams(), 1e-6, 0.01)) }
 func BenchmarkStepMomentum(b *testing.B) { benchStep(b, NewMomentum(benchParams(), 1e-6, 0.9)) }
+func BenchmarkStepRMSProp(b *testing.B)  { benchStep(b, NewRMSProp(benchParams(), 1e-6)) }
 func BenchmarkStepSGDClip(b *testing.B) {
 	o := NewSGD(benchParams(), 1e-6)
 	o.GradClip = ClipGradByValue{Min: -1, Max: 1}

@@ -95,6 +95,13 @@ var setups = []setup{
 		o.Scheduler, o.GradClip = s, ClipGradByValue{Min: -0.5, Max: 0.5}
 		return o, s
 	}},
+	{"RMSProp centered momentum", func(ps []nn.Param) (Optimizer, Scheduler) {
+		o := NewRMSProp(ps, 0.01)
+		o.Centered, o.Momentum, o.WeightDecay = true, 0.9, 0.01
+		o.GradClip = ClipGradByGlobalNorm{ClipNorm: 1}
+		o.Scheduler = NewMultiStepDecay(0.01, []int{2, 5}, 0.5)
+		return o, o.Scheduler
+	}},
 }
 
 // TestResumeBitwise saves after k steps, loads into a fresh optimizer over restored parameters,
