@@ -101,7 +101,8 @@ func (u *Update) Grad(i int) float32 {
 // NewBase returns the Base of an optimizer named name (its errors and saved state carry the
 // name) over params with the constant learning rate lr, updating with rule. It allocates the
 // rule's buffers. It panics if lr is not positive and finite, a parameter is nil or given twice
-// (the same tensor or the same name), or two of the rule's buffers share a name.
+// (the same tensor or the same name), or a buffer name is empty, "step" or repeated. The Base
+// refers to rule: embed it in the rule's own value, as the example above, and do not copy it.
 func NewBase(name string, params []nn.Param, lr float32, rule Rule) Base {
 	checkLR(name, lr)
 	tensors := make(map[*tensor.Tensor]int, len(params))
