@@ -355,8 +355,9 @@ func (e *EarlyStopping) OnEvalEnd(logs Logs) {
 // LRScheduler steps the optimizer's learning-rate scheduler, as Paddle's LRScheduler callback:
 // after every training batch, or with ByEpoch after every epoch. A scheduler stepped with a
 // metric (optim.MetricScheduler, such as ReduceOnPlateau) is stepped after each evaluation with
-// the monitored value instead. Fit adds one when none is given; it does nothing when the optimizer
-// has no scheduler.
+// the monitored value instead. Fit adds one when none is given. It finds the scheduler through
+// optim.Scheduled, which every optimizer built on optim.Base implements; it does nothing when the
+// optimizer has no scheduler or does not implement optim.Scheduled.
 type LRScheduler struct {
 	BaseCallback
 	ByEpoch bool
@@ -374,16 +375,7 @@ func (c *LRScheduler) scheduler() optim.Scheduler {
 	if c.Model == nil {
 		return nil
 	}
-	switch o := c.Model.Optimizer().(type) {
-	case *optim.SGD:
-		return o.Scheduler
-	case *optim.Momentum:
-		return o.Scheduler
-	case *optim.Adam:
-		return o.Scheduler
-	case *optim.AdamW:
-		return o.Scheduler
-	case interface{ LRScheduler() optim.Scheduler }:
+	if o, ok := c.Model.Optimizer().(optim.Scheduled); ok {
 		return o.LRScheduler()
 	}
 	return nil

@@ -19,20 +19,15 @@ import (
 // sqrt(1-β2^t), which is the form above.) Each parameter counts its own steps, as Paddle's
 // per-parameter β^t accumulators do, so a parameter skipped for lack of a gradient keeps its
 // bias correction. The bias corrections and 1-β are computed in float64, as PyTorch does (Paddle's
-// kernel computes 1-β in float32: 1-0.999 is then 1.3e-5 off). The state is "<name>.moment1",
-// "<name>.moment2" and the step count "<name>.step" in the metadata.
+// kernel computes 1-β in float32: 1-0.999 is then 1.3e-5 off). WeightDecay is coupled L2
+// regularization: it passes through the moments; for decoupled decay use AdamW. The state is
+// "<name>.moment1", "<name>.moment2" and the step count "<name>.step" in the metadata.
 type Adam struct {
 	Beta1   float32 // β1 in [0, 1), default 0.9
 	Beta2   float32 // β2 in [0, 1), default 0.999
 	Epsilon float32 // ε >= 0, default 1e-8
-	// WeightDecay is the L2 regularization coefficient (Paddle's float weight_decay), coupled:
-	// it is added to the gradient, so it passes through the moments. For decoupled decay use AdamW.
-	WeightDecay float32
-	// GradClip clips the gradients before the update; nil means none.
-	GradClip GradClip
-	// Scheduler, if set, gives the learning rate of each Step.
-	Scheduler Scheduler
 
+	Base
 	adam
 }
 
@@ -40,48 +35,33 @@ type Adam struct {
 // β1 = 0.9, β2 = 0.999, ε = 1e-8 (Paddle's default lr is 0.001). It panics if lr is not positive
 // and finite, or a parameter is nil or given twice.
 func NewAdam(params []nn.Param, lr float32) *Adam {
-	return &Adam{Beta1: 0.9, Beta2: 0.999, Epsilon: 1e-8, adam: newAdam("Adam", params, lr)}
+	o := &Adam{Beta1: 0.9, Beta2: 0.999, Epsilon: 1e-8}
+	o.Base = NewBase("Adam", params, lr, o)
+	return o
 }
 
-// Step updates every parameter with a gradient. It panics if a β is outside [0, 1), Epsilon or
-// WeightDecay is negative or not finite, or the Scheduler's learning rate is negative.
-func (o *Adam) Step() {
-	o.step(o.Beta1, o.Beta2, o.Epsilon, o.WeightDecay, 0, nil, o.GradClip, o.Scheduler)
-}
+// Slots is Adam's Rule: the moments and the step counts.
+func (o *Adam) Slots() Slots { return adamSlots }
 
-// ClearGrad zeroes the parameters' gradients.
-func (o *Adam) ClearGrad() { o.clearGrad() }
+// Prepare is Adam's Rule: it panics if a β is outside [0, 1) or Epsilon is negative or not finite.
+func (o *Adam) Prepare() { o.prepare(o.op, o.Beta1, o.Beta2, o.Epsilon) }
 
-// LR returns the learning rate of the next Step.
-func (o *Adam) LR() float32 { return o.lrNow(o.Scheduler) }
-
-// SetLR sets a constant learning rate. It panics if lr is not positive and finite or a Scheduler
-// is attached.
-func (o *Adam) SetLR(lr float32) { o.setLR(lr, o.Scheduler) }
-
-// State returns the moments, step counts, learning rate and scheduler state.
-func (o *Adam) State() State { return o.state(o.slots(), o.steps, o.Scheduler) }
-
-// SetState restores a state saved from an Adam with the same parameters and kind of scheduler.
-func (o *Adam) SetState(st State) error { return o.setState(st, o.slots(), o.steps, o.Scheduler) }
+// Update is Adam's Rule.
+func (o *Adam) Update(u *Update) { o.update(u, o.Beta1, o.Beta2, o.Epsilon, u.WeightDecay, 0) }
 
 // AdamW is paddle.optimizer.AdamW: Adam with decoupled weight decay. Paddle's kernel first
-// shrinks the parameter with the plain learning rate, p -= lr·λ·p, then takes Adam's step (see
-// Adam) with the gradient alone, as PyTorch's AdamW. The state is Adam's.
+// shrinks the parameter with the plain learning rate, p -= lr·λ·p, where λ is WeightDecay
+// (Paddle's default 0.01), then takes Adam's step (see Adam) with the gradient alone, as
+// PyTorch's AdamW. The state is Adam's.
 type AdamW struct {
 	Beta1   float32 // β1 in [0, 1), default 0.9
 	Beta2   float32 // β2 in [0, 1), default 0.999
 	Epsilon float32 // ε >= 0, default 1e-8
-	// WeightDecay is λ, the decoupled decay coefficient (Paddle's default is 0.01).
-	WeightDecay float32
 	// ApplyDecay, if set, says which parameters decay, by name (Paddle's apply_decay_param_fun);
 	// nil decays every parameter.
 	ApplyDecay func(name string) bool
-	// GradClip clips the gradients before the update; nil means none.
-	GradClip GradClip
-	// Scheduler, if set, gives the learning rate of each Step.
-	Scheduler Scheduler
 
+	Base
 	adam
 }
 
@@ -90,78 +70,51 @@ type AdamW struct {
 // negative or not finite, or a parameter is nil or given twice.
 func NewAdamW(params []nn.Param, lr, weightDecay float32) *AdamW {
 	checkNonNeg("AdamW", "weight decay", weightDecay)
-	return &AdamW{Beta1: 0.9, Beta2: 0.999, Epsilon: 1e-8, WeightDecay: weightDecay, adam: newAdam("AdamW", params, lr)}
+	o := &AdamW{Beta1: 0.9, Beta2: 0.999, Epsilon: 1e-8}
+	o.Base = NewBase("AdamW", params, lr, o)
+	o.WeightDecay = weightDecay
+	return o
 }
 
-// Step updates every parameter with a gradient. It panics as Adam's Step does.
-func (o *AdamW) Step() {
-	o.step(o.Beta1, o.Beta2, o.Epsilon, 0, o.WeightDecay, o.ApplyDecay, o.GradClip, o.Scheduler)
+// Slots is AdamW's Rule: Adam's.
+func (o *AdamW) Slots() Slots { return adamSlots }
+
+// Prepare is AdamW's Rule: Adam's checks.
+func (o *AdamW) Prepare() { o.prepare(o.op, o.Beta1, o.Beta2, o.Epsilon) }
+
+// Update is AdamW's Rule.
+func (o *AdamW) Update(u *Update) {
+	var decay float32
+	if u.WeightDecay != 0 && (o.ApplyDecay == nil || o.ApplyDecay(u.Name)) {
+		decay = u.LR * u.WeightDecay
+	}
+	o.update(u, o.Beta1, o.Beta2, o.Epsilon, 0, decay)
 }
 
-// ClearGrad zeroes the parameters' gradients.
-func (o *AdamW) ClearGrad() { o.clearGrad() }
+var adamSlots = Slots{Buffers: []string{"moment1", "moment2"}, Steps: true}
 
-// LR returns the learning rate of the next Step.
-func (o *AdamW) LR() float32 { return o.lrNow(o.Scheduler) }
-
-// SetLR sets a constant learning rate. It panics if lr is not positive and finite or a Scheduler
-// is attached.
-func (o *AdamW) SetLR(lr float32) { o.setLR(lr, o.Scheduler) }
-
-// State returns the moments, step counts, learning rate and scheduler state.
-func (o *AdamW) State() State { return o.state(o.slots(), o.steps, o.Scheduler) }
-
-// SetState restores a state saved from an AdamW with the same parameters and kind of scheduler.
-func (o *AdamW) SetState(st State) error { return o.setState(st, o.slots(), o.steps, o.Scheduler) }
-
-// adam is the machinery Adam and AdamW share.
+// adam is what Adam and AdamW compute once per Step and cache between Steps.
 type adam struct {
-	core
-	m, v         [][]float32
-	steps        []int64
 	lr64, b1, b2 dec
-	slotsCache   []slot
+	c1, c2       float32 // 1-β1, 1-β2
 }
 
-func newAdam(op string, params []nn.Param, lr float32) adam {
-	a := adam{core: newCore(op, params, lr)}
-	a.m, a.v = buffers(a.params), buffers(a.params)
-	a.steps = make([]int64, len(a.params))
-	a.slotsCache = []slot{{"moment1", a.m}, {"moment2", a.v}}
-	return a
-}
-
-func (a *adam) slots() []slot { return a.slotsCache }
-
-// step is one update: coupled is the L2 coefficient added to the gradient (Adam), decoupled the
-// AdamW decay applied to the parameters that apply says decay.
-func (a *adam) step(beta1, beta2, eps, coupled, decoupled float32, apply func(string) bool, clip GradClip, s Scheduler) {
-	checkUnit(a.op, "Beta1", beta1)
-	checkUnit(a.op, "Beta2", beta2)
-	checkNonNeg(a.op, "Epsilon", eps)
-	checkNonNeg(a.op, "WeightDecay", coupled)
-	checkNonNeg(a.op, "WeightDecay", decoupled)
-	lr := a.lrNow(s)
-	lr64, b1, b2 := a.lr64.of(lr), a.b1.of(beta1), a.b2.of(beta2)
+func (a *adam) prepare(op string, beta1, beta2, eps float32) {
+	checkUnit(op, "Beta1", beta1)
+	checkUnit(op, "Beta2", beta2)
+	checkNonNeg(op, "Epsilon", eps)
 	// 1-β in float64, as PyTorch's Python does: 1 - 0.999 in float32 is 0.000999987 (Paddle's
 	// kernel computes that), 1.3e-5 off, which shows in the third significant digit of an update.
-	c1, c2 := float32(1-b1), float32(1-b2)
-	bd := a.clip(clip)
-	for i, p := range a.params {
-		g := p.Grad()
-		if g == nil {
-			continue
-		}
-		a.steps[i]++
-		t := float64(a.steps[i])
-		stepSize := float32(lr64 / (1 - math.Pow(b1, t)))
-		invSqrtBC2 := float32(1 / math.Sqrt(1-math.Pow(b2, t)))
-		var decay float32
-		if decoupled != 0 && (apply == nil || apply(p.Name)) {
-			decay = lr * decoupled
-		}
-		adamUpdate(p.Data(), g.Data(), a.m[i], a.v[i], beta1, beta2, c1, c2, eps, coupled, decay, stepSize, invSqrtBC2, a.scale[i], bd)
-	}
+	a.c1, a.c2 = float32(1-a.b1.of(beta1)), float32(1-a.b2.of(beta2))
+}
+
+// update is one parameter's step: coupled is the L2 coefficient added to the gradient (Adam),
+// decay the AdamW shrink factor lr·λ.
+func (a *adam) update(u *Update, beta1, beta2, eps, coupled, decay float32) {
+	t := float64(u.Step)
+	stepSize := float32(a.lr64.of(u.LR) / (1 - math.Pow(a.b1.v, t)))
+	invSqrtBC2 := float32(1 / math.Sqrt(1-math.Pow(a.b2.v, t)))
+	adamUpdate(u.P, u.G, u.Slots[0], u.Slots[1], beta1, beta2, a.c1, a.c2, eps, coupled, decay, stepSize, invSqrtBC2, u.scale, u.b)
 }
 
 func adamUpdate(p, g, m, v []float32, b1, b2, c1, c2, eps, wd, decay, stepSize, invSqrtBC2, s float32, b bounds) {

@@ -17,25 +17,34 @@
 //		opt.Scheduler.Step()
 //	}
 //
-// SGD, Momentum (optionally Nesterov), Adam and AdamW implement Optimizer. A float WeightDecay
-// is Paddle's L2 regularization, added to the gradient (after clipping) for SGD, Momentum and
-// Adam; AdamW's is decoupled. Parameters whose Grad is nil are skipped. Step is a fused loop per
-// parameter over the tensors' data, allocation-free after the first call.
+// SGD, Momentum (optionally Nesterov), Adam, AdamW and RMSProp implement Optimizer. A float
+// WeightDecay is Paddle's L2 regularization, added to the gradient (after clipping) for SGD,
+// Momentum, Adam and RMSProp; AdamW's is decoupled. Parameters whose Grad is nil are skipped. Step
+// is a fused loop per parameter over the tensors' data, allocation-free after the first call.
 //
 // Schedulers (StepDecay, MultiStepDecay, PiecewiseDecay, ExponentialDecay, CosineAnnealingDecay,
 // LinearWarmup, ReduceOnPlateau) follow Paddle's lr.py: they start at epoch 0 with the base rate,
 // the program calls Step (ReduceOnPlateau: StepMetric) and the attached optimizer reads LR at each
 // of its Steps.
 //
+// # Writing an optimizer
+//
+// Every optimizer embeds a Base, which holds the parameters, the learning rate or Scheduler,
+// WeightDecay, GradClip and the per-parameter buffers, and implements Optimizer and Scheduled
+// with them. What differs is a Rule: the buffers it keeps (Slots), the checks of its
+// hyper-parameters at each Step (Prepare) and the update of one parameter (Update). RMSProp, in
+// one short file, is the model to copy; Base's documentation has a minimal one.
+//
 // # State
 //
-// State, Save/Load and SaveFile/LoadFile store moments as tensors named after their parameter
-// ("fc.weight.moment1", "fc.weight.moment2", "fc.weight.velocity") and scalars in the metadata
-// ("optimizer", "lr", "fc.weight.step", "scheduler.last_epoch", ...) of a safetensors file, which
-// SaveFile writes atomically. Loading checks the optimizer type, every name and shape, the numbers
-// and the scheduler type, and returns all mismatches at once; it never panics on a bad file and
-// changes nothing unless everything fits. A run saved after k steps and resumed into a fresh
-// optimizer (with the parameters restored) continues bit for bit as the uninterrupted run.
+// State, Save/Load (files) and Write/Read (streams) store the rule's buffers as tensors named
+// after their parameter ("fc.weight.moment1", "fc.weight.moment2", "fc.weight.velocity") and
+// scalars in the metadata ("optimizer", "lr", "fc.weight.step", "scheduler.last_epoch", ...) of a
+// safetensors file, which Save writes atomically. Loading checks the optimizer type, every name
+// and shape, the numbers and the scheduler type, and returns all mismatches at once; it never
+// panics on a bad file and changes nothing unless everything fits. A run saved after k steps and
+// resumed into a fresh optimizer (with the parameters restored) continues bit for bit as the
+// uninterrupted run.
 //
 // # Errors
 //

@@ -31,12 +31,12 @@ func ExampleAdam() {
 
 	// The state (moments, step counts, schedule) saves and loads to resume training exactly.
 	var buf bytes.Buffer
-	if err := optim.Save(&buf, opt); err != nil {
+	if err := optim.Write(&buf, opt); err != nil {
 		fmt.Println(err)
 	}
 	resumed := optim.NewAdam(params, 0.1)
 	resumed.Scheduler = optim.NewStepDecay(0.1, 100, 0.5)
-	fmt.Println(optim.Load(&buf, resumed), resumed.LR())
+	fmt.Println(optim.Read(&buf, resumed), resumed.LR())
 	// Output:
 	// w 2.000, b -1.000, loss < 1e-5: true, lr 0.00625
 	// <nil> 0.00625

@@ -18,7 +18,7 @@ func FuzzLoadState(f *testing.F) {
 	f.Fuzz(func(t *testing.T, raw []byte) {
 		o, _ := freshAdam()
 		before := o.State()
-		if err := Load(bytes.NewReader(raw), o); err != nil {
+		if err := Read(bytes.NewReader(raw), o); err != nil {
 			require.Equal(t, before.Meta, o.State().Meta, "a failed load must change nothing")
 		}
 	})

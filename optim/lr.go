@@ -36,7 +36,7 @@ type MetricScheduler interface {
 }
 
 var (
-	_ Scheduler       = Constant(0)
+	_ Scheduler       = ConstantLR(0)
 	_ Scheduler       = (*StepDecay)(nil)
 	_ Scheduler       = (*MultiStepDecay)(nil)
 	_ Scheduler       = (*PiecewiseDecay)(nil)
@@ -103,21 +103,22 @@ func checkGamma(op string, gamma float32) {
 	}
 }
 
-// Constant is a fixed learning rate as a Scheduler, for LinearWarmup after a float (Paddle's
-// LinearWarmup(learning_rate=0.1, ...)).
-type Constant float32
+// ConstantLR is a fixed learning rate as a Scheduler, for LinearWarmup after a float (Paddle's
+// LinearWarmup(learning_rate=0.1, ...)). Its saved state's type is "Constant", the name it had
+// before, so that states saved then still load.
+type ConstantLR float32
 
 // LR returns c.
-func (c Constant) LR() float32 { return float32(c) }
+func (c ConstantLR) LR() float32 { return float32(c) }
 
 // Step does nothing.
-func (c Constant) Step() {}
+func (c ConstantLR) Step() {}
 
 // State returns {"type": "Constant"}.
-func (c Constant) State() map[string]string { return map[string]string{"type": "Constant"} }
+func (c ConstantLR) State() map[string]string { return map[string]string{"type": "Constant"} }
 
-// SetState checks that m is a Constant's state.
-func (c Constant) SetState(m map[string]string) error {
+// SetState checks that m is a ConstantLR's state.
+func (c ConstantLR) SetState(m map[string]string) error {
 	if got := m["type"]; got != "Constant" {
 		return fmt.Errorf("Constant state: type %q, want %q", got, "Constant")
 	}
@@ -348,7 +349,7 @@ func (s *CosineAnnealingDecay) SetState(m map[string]string) error {
 
 // LinearWarmup is paddle.optimizer.lr.LinearWarmup: for the first warmupSteps epochs lr rises
 // linearly, start + (end-start)·epoch/warmupSteps; from then on it is the wrapped scheduler's
-// (a Constant for Paddle's float learning_rate), which LinearWarmup steps itself, starting at
+// (a ConstantLR for Paddle's float learning_rate), which LinearWarmup steps itself, starting at
 // its epoch 0 when the warm-up ends, as Paddle does.
 type LinearWarmup struct {
 	after      Scheduler
@@ -359,7 +360,7 @@ type LinearWarmup struct {
 
 // NewLinearWarmup returns LinearWarmup(learning_rate=after, warmup_steps=warmupSteps,
 // start_lr=startLR, end_lr=endLR). after must be freshly made (at its epoch 0); pass
-// Constant(lr) for a float. It panics if after is nil or a MetricScheduler, warmupSteps < 1,
+// ConstantLR(lr) for a float. It panics if after is nil or a MetricScheduler, warmupSteps < 1,
 // startLR is negative or not finite, or endLR is not above startLR (Paddle's check).
 func NewLinearWarmup(after Scheduler, warmupSteps int, startLR, endLR float32) *LinearWarmup {
 	const op = "LinearWarmup"

@@ -76,7 +76,7 @@ func TestSchedulers(t *testing.T) {
 		{"CosineAnnealingDecay eta_min", NewCosineAnnealingDecay(0.5, 7, 0.1), cosine(0.5, 0.1, 7), false},
 		// LinearWarmup.get_lr: (end_lr - start_lr) * last_epoch / warmup_steps + start_lr while
 		// last_epoch < warmup_steps, then the float learning_rate
-		{"LinearWarmup float", NewLinearWarmup(Constant(0.5), 20, 0, 0.5), func(e int) float64 {
+		{"LinearWarmup float", NewLinearWarmup(ConstantLR(0.5), 20, 0, 0.5), func(e int) float64 {
 			if e < 20 {
 				return 0.5 * float64(e) / 20
 			}
@@ -95,7 +95,7 @@ func TestSchedulers(t *testing.T) {
 			}
 			return cosine(0.5, 0, 8)(e - 5)
 		}, false},
-		{"Constant", Constant(0.25), func(int) float64 { return 0.25 }, true},
+		{"Constant", ConstantLR(0.25), func(int) float64 { return 0.25 }, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got, want := lrs(tc.s, n), closed(n, tc.want)
@@ -161,7 +161,7 @@ func TestSchedulerStateRoundTrip(t *testing.T) {
 		{"CosineAnnealingDecay", func() Scheduler { return NewCosineAnnealingDecay(0.5, 6, 0.01) }},
 		{"LinearWarmup", func() Scheduler { return NewLinearWarmup(NewCosineAnnealingDecay(0.5, 6, 0), 3, 0, 0.5) }},
 		{"ReduceOnPlateau", func() Scheduler { s := NewReduceOnPlateau(1); s.Patience, s.Cooldown = 1, 1; return s }},
-		{"Constant", func() Scheduler { return Constant(0.5) }},
+		{"Constant", func() Scheduler { return ConstantLR(0.5) }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			step := func(s Scheduler, i int) {
@@ -212,5 +212,5 @@ func TestSchedulerStateErrors(t *testing.T) {
 	r := NewReduceOnPlateau(1)
 	require.ErrorContains(t, r.SetState(map[string]string{"type": "ReduceOnPlateau", "last_epoch": "1", "last_lr": "1"}),
 		`missing "cooldown_counter"`)
-	require.ErrorContains(t, Constant(1).SetState(map[string]string{}), `Constant state: type "", want "Constant"`)
+	require.ErrorContains(t, ConstantLR(1).SetState(map[string]string{}), `Constant state: type "", want "Constant"`)
 }

@@ -3,11 +3,9 @@ package optim
 import (
 	"fmt"
 	"math"
-	"slices"
 	"strconv"
 
 	"github.com/oarlab/oar/nn"
-	"github.com/oarlab/oar/tensor"
 )
 
 // Optimizer updates parameters from their gradients, as paddle.optimizer.Optimizer. A training
@@ -42,11 +40,24 @@ type State struct {
 	Meta    map[string]string
 }
 
+// Scheduled is an optimizer whose learning rate may come from a Scheduler. Base implements it,
+// so every optimizer of this package and every optimizer built on Base does. A training loop that
+// steps schedulers, such as the root package's LRScheduler callback, finds the optimizer's
+// scheduler through it: an optimizer not built on Base implements it to have its scheduler
+// stepped.
+type Scheduled interface {
+	// LRScheduler returns the attached Scheduler, or nil if the learning rate is constant.
+	LRScheduler() Scheduler
+}
+
 var (
+	_ Optimizer = (*Base)(nil)
+	_ Scheduled = (*Base)(nil)
 	_ Optimizer = (*SGD)(nil)
 	_ Optimizer = (*Momentum)(nil)
 	_ Optimizer = (*Adam)(nil)
 	_ Optimizer = (*AdamW)(nil)
+	_ Optimizer = (*RMSProp)(nil)
 )
 
 // Error is the value of every panic raised by this package for a programmer error: a learning
@@ -111,74 +122,11 @@ func (d *dec) of(x float32) float64 {
 	return d.v
 }
 
-// core is what every optimizer shares: its parameters, constant learning rate and scratch space.
-type core struct {
-	op     string
-	params []nn.Param
-	lr     float32
-	scale  []float32 // per-parameter gradient scale from clipping
-}
-
-func newCore(op string, params []nn.Param, lr float32) core {
-	checkLR(op, lr)
-	tensors := make(map[*tensor.Tensor]int, len(params))
-	names := make(map[string]int, len(params))
-	for i, p := range params {
-		if p.Tensor == nil {
-			panicf(op, "parameter %d (%q) has no tensor", i, p.Name)
-		}
-		if j, dup := tensors[p.Tensor]; dup {
-			panicf(op, "parameters %d (%q) and %d (%q) are the same tensor", j, params[j].Name, i, p.Name)
-		}
-		if j, dup := names[p.Name]; dup {
-			panicf(op, "parameters %d and %d share the name %q (names key the saved state)", j, i, p.Name)
-		}
-		tensors[p.Tensor], names[p.Name] = i, i
-	}
-	return core{op: op, params: slices.Clone(params), lr: lr, scale: make([]float32, len(params))}
-}
-
-func (c *core) clearGrad() {
-	for _, p := range c.params {
-		p.ClearGrad()
-	}
-}
-
-func (c *core) setLR(lr float32, s Scheduler) {
-	checkLR(c.op, lr)
-	if s != nil {
-		panicf(c.op, "SetLR(%v) with a %T attached: the scheduler sets the learning rate", lr, s)
-	}
-	c.lr = lr
-}
-
-func (c *core) lrNow(s Scheduler) float32 {
-	if s == nil {
-		return c.lr
-	}
-	lr := s.LR()
-	if !(lr >= 0) || !finite(lr) {
-		panicf(c.op, "scheduler %T gave learning rate %v", s, lr)
-	}
-	return lr
-}
-
 // bounds clamp gradient elements after scaling; on is false when there are none, so that the
 // update loops can skip the comparisons (they would double the cost of SGD's loop).
 type bounds struct {
 	lo, hi float32
 	on     bool
-}
-
-// clip fills c.scale and returns the element bounds for this step's gradients.
-func (c *core) clip(g GradClip) bounds {
-	if g == nil {
-		for i := range c.scale {
-			c.scale[i] = 1
-		}
-		return bounds{}
-	}
-	return g.clip(c.op, c.params, c.scale)
 }
 
 // clamp limits x to [lo, hi]; NaN passes through.

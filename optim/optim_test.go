@@ -235,7 +235,7 @@ func TestPanics(t *testing.T) {
 			"optim: PiecewiseDecay: 1 boundaries and 1 values: want at least one boundary and one more value"},
 		{"cosine", func() { NewCosineAnnealingDecay(0.1, 0, 0) }, "optim: CosineAnnealingDecay: T_max 0 must be positive"},
 		{"exp lr", func() { NewExponentialDecay(-1, 0.5) }, "optim: ExponentialDecay: learning rate -1 must be finite and >= 0"},
-		{"warmup order", func() { NewLinearWarmup(Constant(0.1), 5, 0.1, 0.1) },
+		{"warmup order", func() { NewLinearWarmup(ConstantLR(0.1), 5, 0.1, 0.1) },
 			"optim: LinearWarmup: end_lr 0.1 must be finite and greater than start_lr 0.1"},
 		{"warmup plateau", func() { NewLinearWarmup(NewReduceOnPlateau(0.1), 5, 0, 0.1) },
 			"optim: LinearWarmup: cannot wrap *optim.ReduceOnPlateau, which is stepped with a metric"},
@@ -271,7 +271,9 @@ func TestStepAllocs(t *testing.T) {
 	adam.GradClip, adam.WeightDecay = clip, 1e-4
 	adamw := NewAdamW(params, 0.001, 0.01)
 	adamw.GradClip, adamw.Scheduler = ClipGradByValue{Min: -1, Max: 1}, NewLinearWarmup(NewCosineAnnealingDecay(0.001, 10, 0), 3, 0, 0.001)
-	for _, o := range []Optimizer{sgd, mom, adam, adamw} {
+	rms := NewRMSProp(params, 0.001)
+	rms.Centered, rms.GradClip = true, clip
+	for _, o := range []Optimizer{sgd, mom, adam, adamw, rms} {
 		o.Step() // first-call setup, if any
 		require.Zero(t, testing.AllocsPerRun(20, o.Step), "%T", o)
 	}
@@ -289,9 +291,16 @@ func benchParams() []nn.Param {
 	return ps
 }
 
-func BenchmarkStepSGD(b *testing.B)   { benchStep(b, NewSGD(benchParams(), 1e-6)) }
-func BenchmarkStepAdam(b *testing.B)  { benchStep(b, NewAdam(benchParams(), 1e-6)) }
-func BenchmarkStepAdamW(b *testing.B) { benchStep(b, NewAdamW(benchParams(), 1e-6, 0.01)) }
+func BenchmarkStepSGD(b *testing.B)      { benchStep(b, NewSGD(benchParams(), 1e-6)) }
+func BenchmarkStepAdam(b *testing.B)     { benchStep(b, NewAdam(benchParams(), 1e-6)) }
+func BenchmarkStepAdamW(b *testing.B)    { benchStep(b, NewAdamW(benchParams(), 1e-6, 0.01)) }
+func BenchmarkStepMomentum(b *testing.B) { benchStep(b, NewMomentum(benchParams(), 1e-6, 0.9)) }
+func BenchmarkStepRMSProp(b *testing.B)  { benchStep(b, NewRMSProp(benchParams(), 1e-6)) }
+func BenchmarkStepSGDClip(b *testing.B) {
+	o := NewSGD(benchParams(), 1e-6)
+	o.GradClip = ClipGradByValue{Min: -1, Max: 1}
+	benchStep(b, o)
+}
 
 func benchStep(b *testing.B, o Optimizer) {
 	b.ReportAllocs()

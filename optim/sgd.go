@@ -7,38 +7,26 @@ import (
 // SGD is paddle.optimizer.SGD: p -= lr·g, where g is the (clipped) gradient plus
 // WeightDecay·p. It has no state besides the learning rate, so its saved state holds no tensors.
 type SGD struct {
-	// WeightDecay is the L2 regularization coefficient, Paddle's float weight_decay: the
-	// gradient becomes g + WeightDecay·p (after clipping, as Paddle). 0 means none.
-	WeightDecay float32
-	// GradClip clips the gradients before the update (Paddle's grad_clip); nil means none.
-	GradClip GradClip
-	// Scheduler, if set, gives the learning rate of each Step (Paddle's learning_rate=LRScheduler).
-	Scheduler Scheduler
-
-	core
+	Base
 }
 
 // NewSGD returns Paddle's SGD(learning_rate=lr, parameters=params). The parameters' names key the
 // saved state. It panics if lr is not positive and finite, or a parameter is nil or given twice
 // (the same tensor or the same name).
 func NewSGD(params []nn.Param, lr float32) *SGD {
-	return &SGD{core: newCore("SGD", params, lr)}
+	o := &SGD{}
+	o.Base = NewBase("SGD", params, lr, o)
+	return o
 }
 
-// Step updates every parameter with a gradient: p -= lr·(g + WeightDecay·p). It panics if
-// WeightDecay is negative or not finite, or the Scheduler's learning rate is negative.
-func (o *SGD) Step() {
-	checkNonNeg(o.op, "WeightDecay", o.WeightDecay)
-	lr := o.lrNow(o.Scheduler)
-	b := o.clip(o.GradClip)
-	for i, p := range o.params {
-		g := p.Grad()
-		if g == nil {
-			continue
-		}
-		sgdUpdate(p.Data(), g.Data(), lr, o.WeightDecay, o.scale[i], b)
-	}
-}
+// Slots is SGD's Rule: no buffers.
+func (o *SGD) Slots() Slots { return Slots{} }
+
+// Prepare is SGD's Rule: nothing to check.
+func (o *SGD) Prepare() {}
+
+// Update is SGD's Rule: p -= lr·(g + WeightDecay·p).
+func (o *SGD) Update(u *Update) { sgdUpdate(u.P, u.G, u.LR, u.WeightDecay, u.scale, u.b) }
 
 func sgdUpdate(p, g []float32, lr, wd, s float32, b bounds) {
 	g = g[:len(p)]
@@ -53,22 +41,6 @@ func sgdUpdate(p, g []float32, lr, wd, s float32, b bounds) {
 	}
 }
 
-// ClearGrad zeroes the parameters' gradients.
-func (o *SGD) ClearGrad() { o.clearGrad() }
-
-// LR returns the learning rate of the next Step.
-func (o *SGD) LR() float32 { return o.lrNow(o.Scheduler) }
-
-// SetLR sets a constant learning rate. It panics if lr is not positive and finite or a Scheduler
-// is attached.
-func (o *SGD) SetLR(lr float32) { o.setLR(lr, o.Scheduler) }
-
-// State returns the learning rate and the scheduler's state.
-func (o *SGD) State() State { return o.state(nil, nil, o.Scheduler) }
-
-// SetState restores a state saved from an SGD with the same parameters and kind of scheduler.
-func (o *SGD) SetState(st State) error { return o.setState(st, nil, nil, o.Scheduler) }
-
 // Momentum is paddle.optimizer.Momentum: with g the (clipped) gradient plus WeightDecay·p,
 //
 //	v = μ·v + g
@@ -80,15 +52,8 @@ type Momentum struct {
 	Momentum float32
 	// Nesterov uses Nesterov's update (Paddle's use_nesterov).
 	Nesterov bool
-	// WeightDecay is the L2 regularization coefficient (Paddle's float weight_decay).
-	WeightDecay float32
-	// GradClip clips the gradients before the update; nil means none.
-	GradClip GradClip
-	// Scheduler, if set, gives the learning rate of each Step.
-	Scheduler Scheduler
 
-	core
-	velocity [][]float32
+	Base
 }
 
 // NewMomentum returns Paddle's Momentum(learning_rate=lr, momentum=momentum, parameters=params)
@@ -96,25 +61,20 @@ type Momentum struct {
 // outside [0, 1), or a parameter is nil or given twice.
 func NewMomentum(params []nn.Param, lr, momentum float32) *Momentum {
 	checkUnit("Momentum", "momentum", momentum)
-	o := &Momentum{Momentum: momentum, core: newCore("Momentum", params, lr)}
-	o.velocity = buffers(o.params)
+	o := &Momentum{Momentum: momentum}
+	o.Base = NewBase("Momentum", params, lr, o)
 	return o
 }
 
-// Step updates every parameter with a gradient. It panics if Momentum is outside [0, 1),
-// WeightDecay is negative or not finite, or the Scheduler's learning rate is negative.
-func (o *Momentum) Step() {
-	checkUnit(o.op, "Momentum", o.Momentum)
-	checkNonNeg(o.op, "WeightDecay", o.WeightDecay)
-	lr := o.lrNow(o.Scheduler)
-	b := o.clip(o.GradClip)
-	for i, p := range o.params {
-		g := p.Grad()
-		if g == nil {
-			continue
-		}
-		momentumUpdate(p.Data(), g.Data(), o.velocity[i], lr, o.Momentum, o.WeightDecay, o.scale[i], b, o.Nesterov)
-	}
+// Slots is Momentum's Rule: the velocity.
+func (o *Momentum) Slots() Slots { return Slots{Buffers: []string{"velocity"}} }
+
+// Prepare is Momentum's Rule: it panics if Momentum is outside [0, 1).
+func (o *Momentum) Prepare() { checkUnit(o.op, "Momentum", o.Momentum) }
+
+// Update is Momentum's Rule.
+func (o *Momentum) Update(u *Update) {
+	momentumUpdate(u.P, u.G, u.Slots[0], u.LR, o.Momentum, u.WeightDecay, u.scale, u.b, o.Nesterov)
 }
 
 func momentumUpdate(p, g, v []float32, lr, mu, wd, s float32, b bounds, nesterov bool) {
@@ -133,32 +93,4 @@ func momentumUpdate(p, g, v []float32, lr, mu, wd, s float32, b bounds, nesterov
 			p[i] = pi - lr*vi
 		}
 	}
-}
-
-// ClearGrad zeroes the parameters' gradients.
-func (o *Momentum) ClearGrad() { o.clearGrad() }
-
-// LR returns the learning rate of the next Step.
-func (o *Momentum) LR() float32 { return o.lrNow(o.Scheduler) }
-
-// SetLR sets a constant learning rate. It panics if lr is not positive and finite or a Scheduler
-// is attached.
-func (o *Momentum) SetLR(lr float32) { o.setLR(lr, o.Scheduler) }
-
-// State returns the velocities ("<name>.velocity"), the learning rate and the scheduler's state.
-func (o *Momentum) State() State {
-	return o.state([]slot{{"velocity", o.velocity}}, nil, o.Scheduler)
-}
-
-// SetState restores a state saved from a Momentum with the same parameters and kind of scheduler.
-func (o *Momentum) SetState(st State) error {
-	return o.setState(st, []slot{{"velocity", o.velocity}}, nil, o.Scheduler)
-}
-
-func buffers(params []nn.Param) [][]float32 {
-	b := make([][]float32, len(params))
-	for i, p := range params {
-		b[i] = make([]float32, p.Len())
-	}
-	return b
 }

@@ -16,34 +16,31 @@ import (
 	"github.com/oarlab/oar/tensor"
 )
 
-// Metadata keys of a saved state. Tensors are "<param name>.<slot>" (moment1, moment2,
-// velocity); per-parameter step counts are "<param name>.step"; the scheduler's keys are its own
+// Metadata keys of a saved state. Tensors are "<param name>.<buffer>" (moment1, moment2,
+// velocity, ...: the rule's Slots.Buffers); per-parameter step counts are "<param name>.step"; the scheduler's keys are its own
 // State keys prefixed with "scheduler.".
 const (
-	metaOptimizer = "optimizer" // the optimizer type: "SGD", "Momentum", "Adam", "AdamW"
+	metaOptimizer = "optimizer" // the optimizer's name given to NewBase: "SGD", "Adam", ...
 	metaLR        = "lr"        // the constant learning rate (SetLR's)
 	metaScheduler = "scheduler."
 )
 
-// slot is one per-parameter buffer of an optimizer, saved as "<param name>.<suffix>".
-type slot struct {
-	suffix string
-	bufs   [][]float32
-}
-
-func (c *core) state(slots []slot, steps []int64, s Scheduler) State {
-	meta := map[string]string{metaOptimizer: c.op, metaLR: fmtF32(c.lr)}
+// State returns what a resumed run needs to continue exactly: the rule's buffers as tensors
+// "<param name>.<buffer>" sharing the optimizer's memory, the step counts "<param name>.step", the
+// learning rate and the scheduler's state.
+func (b *Base) State() State {
+	meta := map[string]string{metaOptimizer: b.op, metaLR: fmtF32(b.lr)}
 	var ts []nn.Param
-	for i, p := range c.params {
-		for _, sl := range slots {
-			ts = append(ts, nn.Param{Name: p.Name + "." + sl.suffix, Tensor: view(sl.bufs[i], p.Shape())})
+	for i, p := range b.params {
+		for k, name := range b.slots {
+			ts = append(ts, nn.Param{Name: p.Name + "." + name, Tensor: view(b.bufs[i][k], p.Shape())})
 		}
-		if steps != nil {
-			meta[p.Name+".step"] = strconv.FormatInt(steps[i], 10)
+		if b.steps != nil {
+			meta[p.Name+".step"] = strconv.FormatInt(b.steps[i], 10)
 		}
 	}
-	if s != nil {
-		for k, v := range s.State() {
+	if b.Scheduler != nil {
+		for k, v := range b.Scheduler.State() {
 			meta[metaScheduler+k] = v
 		}
 	}
@@ -55,14 +52,16 @@ func view(buf []float32, shape []int) *tensor.Tensor {
 	return tensor.New(buf).Reshape(shape...)
 }
 
-// setState checks st against the optimizer and, if everything fits, copies it in.
-func (c *core) setState(st State, slots []slot, steps []int64, s Scheduler) error {
+// SetState restores a State saved from an optimizer of the same type, parameters and kind of
+// scheduler. It checks everything first and changes nothing on error (see Optimizer.SetState).
+func (b *Base) SetState(st State) error {
+	s, steps := b.Scheduler, b.steps
 	var errs []error
 	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
 	if got, ok := st.Meta[metaOptimizer]; !ok {
 		bad("no %q entry in the metadata", metaOptimizer)
-	} else if got != c.op {
-		bad("optimizer %q, want %q", got, c.op)
+	} else if got != b.op {
+		bad("optimizer %q, want %q", got, b.op)
 	}
 	lr, err := parseF32(st.Meta, metaLR)
 	if err != nil {
@@ -80,9 +79,9 @@ func (c *core) setState(st State, slots []slot, steps []int64, s Scheduler) erro
 	}
 	used := make(map[string]bool, len(byName))
 	newSteps := make([]int64, len(steps))
-	for i, p := range c.params {
-		for _, sl := range slots {
-			name := p.Name + "." + sl.suffix
+	for i, p := range b.params {
+		for _, slot := range b.slots {
+			name := p.Name + "." + slot
 			t, ok := byName[name]
 			if !ok {
 				bad("missing tensor %q", name)
@@ -137,15 +136,15 @@ func (c *core) setState(st State, slots []slot, steps []int64, s Scheduler) erro
 		if restore != nil {
 			s.SetState(restore) //nolint:errcheck // its own state always fits
 		}
-		return fmt.Errorf("%s state: %w", c.op, errors.Join(errs...))
+		return fmt.Errorf("%s state: %w", b.op, errors.Join(errs...))
 	}
-	for i, p := range c.params {
-		for _, sl := range slots {
-			copy(sl.bufs[i], byName[p.Name+"."+sl.suffix].Data())
+	for i, p := range b.params {
+		for k, slot := range b.slots {
+			copy(b.bufs[i][k], byName[p.Name+"."+slot].Data())
 		}
 	}
 	copy(steps, newSteps)
-	c.lr = lr
+	b.lr = lr
 	return nil
 }
 
@@ -188,26 +187,26 @@ func parseCount(meta map[string]string, key string) (int, error) {
 	return n, nil
 }
 
-// Save writes o's state to w in the safetensors format: the tensors of State plus its metadata.
-func Save(w io.Writer, o Optimizer) error {
+// Write writes o's state to w in the safetensors format: the tensors of State plus its metadata.
+func Write(w io.Writer, o Optimizer) error {
 	st := o.State()
 	if err := nn.WriteSafetensors(w, st.Tensors, st.Meta); err != nil {
-		return fmt.Errorf("optim: save: %w", err)
+		return fmt.Errorf("optim: write: %w", err)
 	}
 	return nil
 }
 
-// Load reads a state written by Save from r into o. It returns an error, never a panic, for a
+// Read reads a state written by Write from r into o. It returns an error, never a panic, for a
 // truncated or corrupt stream or a state that does not fit o (see Optimizer.SetState); o is then
 // unchanged.
-func Load(r io.Reader, o Optimizer) error {
-	if err := load(r, o); err != nil {
-		return fmt.Errorf("optim: load: %w", err)
+func Read(r io.Reader, o Optimizer) error {
+	if err := read(r, o); err != nil {
+		return fmt.Errorf("optim: read: %w", err)
 	}
 	return nil
 }
 
-func load(r io.Reader, o Optimizer) error {
+func read(r io.Reader, o Optimizer) error {
 	ts, meta, err := nn.ReadSafetensors(r)
 	if err != nil {
 		return err
@@ -215,9 +214,9 @@ func load(r io.Reader, o Optimizer) error {
 	return o.SetState(State{Tensors: ts, Meta: meta})
 }
 
-// SaveFile writes o's state to the file path atomically (temporary file, sync, rename), so that
-// a crash leaves the old file or the new one.
-func SaveFile(path string, o Optimizer) error {
+// Save writes o's state to the file path atomically (temporary file, sync, rename), so that a
+// crash leaves the old file or the new one.
+func Save(path string, o Optimizer) error {
 	st := o.State()
 	err := nn.WriteFileAtomic(path, func(w io.Writer) error { return nn.WriteSafetensors(w, st.Tensors, st.Meta) })
 	if err != nil {
@@ -226,16 +225,16 @@ func SaveFile(path string, o Optimizer) error {
 	return nil
 }
 
-// LoadFile reads a state written by SaveFile into o. Its errors name the file and the problem,
-// e.g. "optim: load out/opt.safetensors: Adam state: missing tensor "fc.weight.moment1"".
-// o is unchanged on error.
-func LoadFile(path string, o Optimizer) error {
+// Load reads a state written by Save into o. Its errors name the file and the problem, e.g.
+// "optim: load out/opt.safetensors: Adam state: missing tensor "fc.weight.moment1"". o is
+// unchanged on error.
+func Load(path string, o Optimizer) error {
 	f, err := os.Open(path)
 	if err != nil {
 		return fmt.Errorf("optim: load: %w", err)
 	}
 	defer f.Close()
-	if err := load(bufio.NewReader(f), o); err != nil {
+	if err := read(bufio.NewReader(f), o); err != nil {
 		return fmt.Errorf("optim: load %s: %w", path, err)
 	}
 	return nil

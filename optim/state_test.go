@@ -95,6 +95,13 @@ var setups = []setup{
 		o.Scheduler, o.GradClip = s, ClipGradByValue{Min: -0.5, Max: 0.5}
 		return o, s
 	}},
+	{"RMSProp centered momentum", func(ps []nn.Param) (Optimizer, Scheduler) {
+		o := NewRMSProp(ps, 0.01)
+		o.Centered, o.Momentum, o.WeightDecay = true, 0.9, 0.01
+		o.GradClip = ClipGradByGlobalNorm{ClipNorm: 1}
+		o.Scheduler = NewMultiStepDecay(0.01, []int{2, 5}, 0.5)
+		return o, o.Scheduler
+	}},
 }
 
 // TestResumeBitwise saves after k steps, loads into a fresh optimizer over restored parameters,
@@ -114,11 +121,11 @@ func TestResumeBitwise(t *testing.T) {
 			o1, s1 := su.make(first.params)
 			first.train(o1, s1, k)
 			path := filepath.Join(dir, strings.ReplaceAll(su.name, " ", "_")+".safetensors")
-			require.NoError(t, SaveFile(path, o1))
+			require.NoError(t, Save(path, o1))
 
 			resumed := first.clone() // as if the parameters came back from their own checkpoint
 			o2, s2 := su.make(resumed.params)
-			require.NoError(t, LoadFile(path, o2))
+			require.NoError(t, Load(path, o2))
 			require.Equal(t, o1.LR(), o2.LR())
 			resumed.train(o2, s2, n)
 
@@ -148,7 +155,7 @@ func TestStateContents(t *testing.T) {
 	}, st.Meta)
 
 	var buf bytes.Buffer
-	require.NoError(t, Save(&buf, NewSGD(pr.params, 0.5)))
+	require.NoError(t, Write(&buf, NewSGD(pr.params, 0.5)))
 	ts, meta, err := nn.ReadSafetensors(&buf)
 	require.NoError(t, err)
 	require.Empty(t, ts)
@@ -169,7 +176,7 @@ func adamFile(t testing.TB) []byte {
 	o.Scheduler = NewStepDecay(0.01, 2, 0.5)
 	pr.train(o, o.Scheduler, 2)
 	var buf bytes.Buffer
-	require.NoError(t, Save(&buf, o))
+	require.NoError(t, Write(&buf, o))
 	return buf.Bytes()
 }
 
@@ -255,7 +262,7 @@ func TestLoadErrors(t *testing.T) {
 				o, _ = freshAdam()
 			}
 			before := o.State()
-			err := LoadFile(path, o)
+			err := Load(path, o)
 			require.Error(t, err)
 			require.True(t, strings.HasPrefix(err.Error(), "optim: load "+path+": "), err.Error())
 			for _, w := range tc.want {
@@ -267,7 +274,7 @@ func TestLoadErrors(t *testing.T) {
 			}
 		})
 	}
-	err := LoadFile(filepath.Join(dir, "absent"), NewSGD(newProblem().params, 1))
+	err := Load(filepath.Join(dir, "absent"), NewSGD(newProblem().params, 1))
 	require.ErrorContains(t, err, "optim: load: open ")
 	require.ErrorContains(t, err, "absent: no such file or directory")
 }
@@ -277,7 +284,7 @@ func TestLoadNeverPanics(t *testing.T) {
 	good := adamFile(t)
 	o, _ := freshAdam()
 	for n := range len(good) {
-		require.Error(t, Load(bytes.NewReader(good[:n]), o), "truncated to %d bytes", n)
+		require.Error(t, Read(bytes.NewReader(good[:n]), o), "truncated to %d bytes", n)
 	}
 	rng := rand.New(rand.NewPCG(1, 2))
 	for range 2000 {
@@ -285,13 +292,13 @@ func TestLoadNeverPanics(t *testing.T) {
 		for range 1 + rng.IntN(3) {
 			b[rng.IntN(len(b))] ^= byte(1 + rng.IntN(255))
 		}
-		require.NotPanics(t, func() { Load(bytes.NewReader(b), o) }) //nolint:errcheck // some flips still load
+		require.NotPanics(t, func() { Read(bytes.NewReader(b), o) }) //nolint:errcheck // some flips still load
 	}
-	require.NoError(t, Load(bytes.NewReader(good), o))
+	require.NoError(t, Read(bytes.NewReader(good), o))
 }
 
-func TestSaveFileAtomicError(t *testing.T) {
-	err := SaveFile(filepath.Join(t.TempDir(), "missing-dir", "opt.safetensors"), NewSGD(newProblem().params, 1))
+func TestSaveAtomicError(t *testing.T) {
+	err := Save(filepath.Join(t.TempDir(), "missing-dir", "opt.safetensors"), NewSGD(newProblem().params, 1))
 	require.ErrorContains(t, err, "optim: save ")
 	require.ErrorContains(t, err, "missing-dir")
 }
