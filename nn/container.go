@@ -34,8 +34,17 @@ func NewSequentialNamed(layers ...Named) *Sequential {
 	return s
 }
 
-// Append adds l at the end, named by its index.
-func (s *Sequential) Append(l Layer) { s.add(Named{strconv.Itoa(len(s.layers)), l}) }
+// Append adds l at the end, named by one more than the largest numeric name: its index, unless
+// Fuse merged earlier layers (then "0", "3" are followed by "4").
+func (s *Sequential) Append(l Layer) {
+	next := 0
+	for _, c := range s.layers {
+		if i, err := strconv.Atoi(c.Name); err == nil && i >= next {
+			next = i + 1
+		}
+	}
+	s.add(Named{strconv.Itoa(next), l})
+}
 
 func (s *Sequential) add(n Named) {
 	if n.Name == "" || n.Layer == nil {

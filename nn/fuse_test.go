@@ -96,3 +96,19 @@ func TestFuse(t *testing.T) {
 	require.Equal(t, 1, nn.Fuse(hooked))
 	require.IsType(t, &nn.Conv2D{}, hooked.At(0))
 }
+
+// Append after Fuse names the new layer past the largest name, not by its index, which Fuse
+// left taken.
+func TestAppendAfterFuse(t *testing.T) {
+	net := nn.NewSequential(
+		nn.NewConv2D(1, 2, 3), nn.NewReLU(), nn.NewMaxPool2D(2, 2),
+		nn.NewConv2D(2, 2, 3), nn.NewReLU(), nn.NewMaxPool2D(2, 2))
+	require.Equal(t, 2, nn.Fuse(net))
+	net.Append(nn.NewFlatten())
+	net.Append(nn.NewLinear(2, 3))
+	var names []string
+	for _, c := range net.Sublayers() {
+		names = append(names, c.Name)
+	}
+	require.Equal(t, []string{"0", "3", "4", "5"}, names)
+}
