@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/oarlab/oar/data"
+	"github.com/oarlab/oar/internal/atomicfile"
 	"github.com/oarlab/oar/losses"
 	"github.com/oarlab/oar/metrics"
 	"github.com/oarlab/oar/nn"
@@ -470,7 +471,7 @@ func (m *Model) Save(path string) error {
 		st := m.opt.State()
 		meta := maps.Clone(st.Meta)
 		meta[metaSaveID] = saveID
-		err := nn.WriteFileAtomic(path+optExt, func(w io.Writer) error { return nn.WriteSafetensors(w, st.Tensors, meta) })
+		err := atomicfile.Write(path+optExt, func(w io.Writer) error { return nn.WriteSafetensors(w, st.Tensors, meta) })
 		if err != nil {
 			return fmt.Errorf("oar: save %s: %w", path+optExt, err)
 		}

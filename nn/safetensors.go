@@ -11,7 +11,6 @@ import (
 	"math"
 	"sort"
 
-	"github.com/oarlab/oar/internal/atomicfile"
 	"github.com/oarlab/oar/tensor"
 )
 
@@ -184,12 +183,4 @@ func noEOF(err error) error {
 		return io.ErrUnexpectedEOF
 	}
 	return err
-}
-
-// WriteFileAtomic writes a file so that a crash at any moment leaves either the old file or the
-// new one, never a mix: write calls into a temporary file in the same directory, which is synced,
-// closed and renamed over path, and the directory is synced. On error the temporary file is
-// removed and path is untouched.
-func WriteFileAtomic(path string, write func(io.Writer) error) error {
-	return atomicfile.Write(path, write)
 }

@@ -8,6 +8,8 @@ import (
 	"maps"
 	"os"
 	"slices"
+
+	"github.com/oarlab/oar/internal/atomicfile"
 )
 
 // StateDict returns what a checkpoint of l holds: its parameters (l.Params) followed by the
@@ -166,7 +168,7 @@ func Read(r io.Reader, l Layer) (map[string]string, error) {
 // path in the safetensors format, readable by PyTorch's and NumPy's safetensors libraries. The
 // write is atomic: a crash leaves the old file or the new one.
 func Save(path string, l Layer, extra ...map[string]string) error {
-	if err := WriteFileAtomic(path, func(w io.Writer) error { return Write(w, l, extra...) }); err != nil {
+	if err := atomicfile.Write(path, func(w io.Writer) error { return Write(w, l, extra...) }); err != nil {
 		return fmt.Errorf("nn: save %s: %w", path, err)
 	}
 	return nil

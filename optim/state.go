@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/oarlab/oar/internal/atomicfile"
 	"github.com/oarlab/oar/nn"
 	"github.com/oarlab/oar/tensor"
 )
@@ -218,7 +219,7 @@ func read(r io.Reader, o Optimizer) error {
 // crash leaves the old file or the new one.
 func Save(path string, o Optimizer) error {
 	st := o.State()
-	err := nn.WriteFileAtomic(path, func(w io.Writer) error { return nn.WriteSafetensors(w, st.Tensors, st.Meta) })
+	err := atomicfile.Write(path, func(w io.Writer) error { return nn.WriteSafetensors(w, st.Tensors, st.Meta) })
 	if err != nil {
 		return fmt.Errorf("optim: save %s: %w", path, err)
 	}

@@ -39,12 +39,12 @@
 //
 // # The tutorial's mnist.json.gz
 //
-// ReadMNISTJSON reads the file of the Paddle tutorial, a gzip-compressed JSON list [train, valid,
+// LoadMNISTJSON reads the file of the Paddle tutorial, a gzip-compressed JSON list [train, valid,
 // eval] of [images, labels] with flat 784-value images (50,000, 10,000 and 10,000 items), into
-// three JSONSplits. WriteMNISTJSON and CreateMNISTJSON write that format from the IDX data, so
+// three JSONSplits. WriteMNISTJSON and SaveMNISTJSON write that format from the IDX data, so
 // that tutorial-style programs run on the real data set:
 //
-//	err := datasets.CreateMNISTJSON("mnist.json.gz", train.Slice(0, 50000), train.Slice(50000, 60000), test)
+//	err := datasets.SaveMNISTJSON("mnist.json.gz", train.Slice(0, 50000), train.Slice(50000, 60000), test)
 //
 // # Memory and speed
 //

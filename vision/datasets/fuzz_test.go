@@ -57,7 +57,7 @@ func FuzzMNISTJSON(f *testing.F) {
 		f.Add(gz([]byte(seed)))
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
-		splits, err := DecodeMNISTJSON(bytes.NewReader(b))
+		splits, err := ReadMNISTJSON(bytes.NewReader(b))
 		if err != nil {
 			for _, s := range splits {
 				if s != nil {

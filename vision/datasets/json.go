@@ -72,29 +72,29 @@ func (s *JSONSplit) check(op string, i int) {
 	}
 }
 
-// ReadMNISTJSON reads the tutorial's mnist.json.gz (gzip-compressed, or plain JSON) and returns
+// LoadMNISTJSON reads the tutorial's mnist.json.gz (gzip-compressed, or plain JSON) and returns
 // its three splits. It rejects any file that is not exactly that format: not three splits of
 // [images, labels], an image of other than 784 numbers, a number that is not a finite float32, a
 // label that is not an integer 0..9, different numbers of images and labels, more than 131,072
 // items in a split, or anything after the list. The error names the file, the problem and where
 // it is, e.g. "mnist: read work/mnist.json.gz: valid: images[17]: 783 numbers, want 784 (at byte
 // 1234 of the JSON)".
-func ReadMNISTJSON(path string) (train, valid, eval *JSONSplit, err error) {
+func LoadMNISTJSON(path string) (train, valid, eval *JSONSplit, err error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("mnist: %w", err)
 	}
 	defer f.Close()
-	splits, err := DecodeMNISTJSON(f)
+	splits, err := ReadMNISTJSON(f)
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("mnist: read %s: %w", path, err)
 	}
 	return splits[0], splits[1], splits[2], nil
 }
 
-// DecodeMNISTJSON reads the tutorial's format from r, as ReadMNISTJSON does, and returns the
+// ReadMNISTJSON reads the tutorial's format from r, as LoadMNISTJSON does, and returns the
 // splits train, valid and eval. Its errors do not name a file.
-func DecodeMNISTJSON(r io.Reader) ([3]*JSONSplit, error) {
+func ReadMNISTJSON(r io.Reader) ([3]*JSONSplit, error) {
 	var out [3]*JSONSplit
 	br := bufio.NewReaderSize(r, 1<<16)
 	head, err := br.Peek(2)
@@ -566,9 +566,9 @@ func WriteMNISTJSON(w io.Writer, train, valid, eval *MNIST) error {
 	return zw.Close()
 }
 
-// CreateMNISTJSON writes the splits to the file path as WriteMNISTJSON does, atomically: to a
+// SaveMNISTJSON writes the splits to the file path as WriteMNISTJSON does, atomically: to a
 // temporary file in the same directory, synced, then renamed to path.
-func CreateMNISTJSON(path string, train, valid, eval *MNIST) error {
+func SaveMNISTJSON(path string, train, valid, eval *MNIST) error {
 	err := atomicfile.Write(path, func(w io.Writer) error { return WriteMNISTJSON(w, train, valid, eval) })
 	if err != nil {
 		return fmt.Errorf("mnist: write %s: %w", path, err)

@@ -20,8 +20,8 @@ func TestMNISTJSONRoundTrip(t *testing.T) {
 	m, err := NewMNIST(MNISTOptions{Dir: dir, Transform: quickStart})
 	require.NoError(t, err)
 	path := filepath.Join(t.TempDir(), "mnist.json.gz")
-	require.NoError(t, CreateMNISTJSON(path, m.Slice(0, 15), m.Slice(15, 20), m.Slice(20, 25)))
-	train, valid, eval, err := ReadMNISTJSON(path)
+	require.NoError(t, SaveMNISTJSON(path, m.Slice(0, 15), m.Slice(15, 20), m.Slice(20, 25)))
+	train, valid, eval, err := LoadMNISTJSON(path)
 	require.NoError(t, err)
 	require.Equal(t, []int{15, 5, 5}, []int{train.Len(), valid.Len(), eval.Len()})
 	for k, s := range []*JSONSplit{train, valid, eval} {
@@ -46,7 +46,7 @@ func TestMNISTJSONRoundTrip(t *testing.T) {
 	// Empty splits are allowed.
 	var buf bytes.Buffer
 	require.NoError(t, WriteMNISTJSON(&buf, m.Slice(0, 0), m.Slice(0, 1), m.Slice(0, 0)))
-	splits, err := DecodeMNISTJSON(&buf)
+	splits, err := ReadMNISTJSON(&buf)
 	require.NoError(t, err)
 	require.Equal(t, 0, splits[0].Len())
 	require.Equal(t, 1, splits[1].Len())
@@ -61,8 +61,8 @@ func TestMNISTJSONReal(t *testing.T) {
 		n, v, e = 500, 100, 100
 	}
 	path := filepath.Join(t.TempDir(), "mnist.json.gz")
-	require.NoError(t, CreateMNISTJSON(path, train.Slice(0, n), train.Slice(50000, 50000+v), test.Slice(0, e)))
-	a, b, c, err := ReadMNISTJSON(path)
+	require.NoError(t, SaveMNISTJSON(path, train.Slice(0, n), train.Slice(50000, 50000+v), test.Slice(0, e)))
+	a, b, c, err := LoadMNISTJSON(path)
 	require.NoError(t, err)
 	require.Equal(t, []int{n, v, e}, []int{a.Len(), b.Len(), c.Len()})
 	require.Equal(t, 5, a.Label(0))
@@ -126,7 +126,7 @@ func TestMNISTJSONCorrupt(t *testing.T) {
 				}
 				path := filepath.Join(t.TempDir(), "mnist.json.gz")
 				require.NoError(t, os.WriteFile(path, b, 0o644))
-				_, _, _, err := ReadMNISTJSON(path)
+				_, _, _, err := LoadMNISTJSON(path)
 				require.Error(t, err)
 				require.Contains(t, err.Error(), "mnist: read "+path+": ")
 				require.Contains(t, err.Error(), tc.want)
@@ -136,7 +136,7 @@ func TestMNISTJSONCorrupt(t *testing.T) {
 
 	// A valid file with equivalent spellings.
 	ok := jsonOf("[ [" + image("2.5e1") + ",\n" + image("-0.5") + " ] , [ 3.0 , 9 ] ]")
-	splits, err := DecodeMNISTJSON(strings.NewReader(ok))
+	splits, err := ReadMNISTJSON(strings.NewReader(ok))
 	require.NoError(t, err)
 	require.Equal(t, 2, splits[2].Len())
 	require.Equal(t, float32(25), splits[0].Get(0)[0].Data()[783])
@@ -154,11 +154,11 @@ func TestMNISTJSONCorrupt(t *testing.T) {
 	} {
 		path := filepath.Join(t.TempDir(), "mnist.json.gz")
 		require.NoError(t, os.WriteFile(path, tc.b, 0o644))
-		_, _, _, err := ReadMNISTJSON(path)
+		_, _, _, err := LoadMNISTJSON(path)
 		require.ErrorContains(t, err, "mnist: read "+path+": ", tc.name)
 		require.ErrorContains(t, err, tc.want, tc.name)
 	}
-	_, _, _, err = ReadMNISTJSON(filepath.Join(t.TempDir(), "none.json.gz"))
+	_, _, _, err = LoadMNISTJSON(filepath.Join(t.TempDir(), "none.json.gz"))
 	require.ErrorContains(t, err, "none.json.gz: no such file or directory")
 }
 
@@ -168,10 +168,10 @@ func TestMNISTJSONTooManyItems(t *testing.T) {
 	maxJSONItems = 3
 	img := image("0")
 	imgs := img + "," + img + "," + img
-	_, err := DecodeMNISTJSON(strings.NewReader(jsonOf("[[" + imgs + "],[1,2,3]]")))
+	_, err := ReadMNISTJSON(strings.NewReader(jsonOf("[[" + imgs + "],[1,2,3]]")))
 	require.NoError(t, err)
-	_, err = DecodeMNISTJSON(strings.NewReader(jsonOf("[[" + imgs + "," + img + "],[1,2,3]]")))
+	_, err = ReadMNISTJSON(strings.NewReader(jsonOf("[[" + imgs + "," + img + "],[1,2,3]]")))
 	require.ErrorContains(t, err, "train: more than 3 images")
-	_, err = DecodeMNISTJSON(strings.NewReader(jsonOf("[[" + imgs + "],[1,2,3,4]]")))
+	_, err = ReadMNISTJSON(strings.NewReader(jsonOf("[[" + imgs + "],[1,2,3,4]]")))
 	require.ErrorContains(t, err, "train: more than 3 labels")
 }

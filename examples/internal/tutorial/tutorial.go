@@ -74,18 +74,18 @@ func JSONFile(path, dataDir string) (string, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return "", err
 	}
-	if err := datasets.CreateMNISTJSON(path, train.Slice(0, 50000), train.Slice(50000, 60000), test); err != nil {
+	if err := datasets.SaveMNISTJSON(path, train.Slice(0, 50000), train.Slice(50000, 60000), test); err != nil {
 		return "", err
 	}
 	return path, nil
 }
 
 // ReadData prints "loading mnist dataset from <path> ......" and reads the tutorial's
-// mnist.json.gz at path: the splits train, valid and eval. ReadMNISTJSON checks the file as it
+// mnist.json.gz at path: the splits train, valid and eval. LoadMNISTJSON checks the file as it
 // reads it, the tutorial's assert included (as many images as labels in each split).
 func ReadData(path string) ([3]*datasets.JSONSplit, error) {
 	fmt.Printf("loading mnist dataset from %s ......\n", path)
-	train, valid, eval, err := datasets.ReadMNISTJSON(path)
+	train, valid, eval, err := datasets.LoadMNISTJSON(path)
 	if err != nil {
 		return [3]*datasets.JSONSplit{}, err
 	}

@@ -42,7 +42,7 @@ func tinyJSON(n int) string {
 
 // tinySplits decodes tinyJSON(n).
 func tinySplits(t *testing.T, n int) [3]*datasets.JSONSplit {
-	splits, err := datasets.DecodeMNISTJSON(strings.NewReader(tinyJSON(n)))
+	splits, err := datasets.ReadMNISTJSON(strings.NewReader(tinyJSON(n)))
 	require.NoError(t, err)
 	return splits
 }
