@@ -65,14 +65,13 @@ type AdamW struct {
 	adam
 }
 
-// NewAdamW returns Paddle's AdamW(learning_rate=lr, parameters=params, weight_decay=weightDecay)
-// with β1 = 0.9, β2 = 0.999, ε = 1e-8. It panics if lr is not positive and finite, weightDecay is
-// negative or not finite, or a parameter is nil or given twice.
-func NewAdamW(params []nn.Param, lr, weightDecay float32) *AdamW {
-	checkNonNeg("AdamW", "weight decay", weightDecay)
+// NewAdamW returns Paddle's AdamW(learning_rate=lr, parameters=params) with its defaults β1 = 0.9,
+// β2 = 0.999, ε = 1e-8 and weight_decay 0.01 (the WeightDecay field). It panics if lr is not
+// positive and finite, or a parameter is nil or given twice.
+func NewAdamW(params []nn.Param, lr float32) *AdamW {
 	o := &AdamW{Beta1: 0.9, Beta2: 0.999, Epsilon: 1e-8}
 	o.Base = NewBase("AdamW", params, lr, o)
-	o.WeightDecay = weightDecay
+	o.WeightDecay = 0.01
 	return o
 }
 

@@ -40,17 +40,17 @@ func TestHandValues(t *testing.T) {
 			[3][2]float64{{0.94, -1.99}, {0.9106, -1.9401}, {0.941494, -1.970699}}},
 		// Paddle's Momentum: v = μv + g, p -= lr·v. μ 0.9: v = 0.5, p = 0.95; v = 0.45 + 0.2 =
 		// 0.65, p = 0.885; v = 0.585 - 0.4 = 0.185, p = 0.8665
-		{"Momentum", func(p []nn.Param) Optimizer { return NewMomentum(p, 0.1, 0.9) },
+		{"Momentum", func(p []nn.Param) Optimizer { return NewMomentum(p, 0.1) },
 			[3][2]float64{{0.95, -2.01}, {0.885, -1.989}, {0.8665, -2.0201}}},
 		// Nesterov: p -= lr·(g + μv): 1 - 0.1·(0.5 + 0.45) = 0.905; 0.905 - 0.1·(0.2 + 0.585) =
 		// 0.8265; 0.8265 - 0.1·(-0.4 + 0.1665) = 0.84985
-		{"Nesterov", func(p []nn.Param) Optimizer { o := NewMomentum(p, 0.1, 0.9); o.Nesterov = true; return o },
+		{"Nesterov", func(p []nn.Param) Optimizer { o := NewMomentum(p, 0.1); o.Nesterov = true; return o },
 			[3][2]float64{{0.905, -2.019}, {0.8265, -1.9701}, {0.84985, -2.04809}}},
 		// Nesterov with L2 decay 0.1: g = 0.6, v = 0.6, p = 1 - 0.1·(0.6 + 0.54) = 0.886;
 		// g = 0.2886, v = 0.8286, p = 0.886 - 0.1·(0.2886 + 0.74574) = 0.782566; g = -0.3217434,
 		// v = 0.4239966, p = 0.782566 - 0.1·(-0.3217434 + 0.38159694) = 0.776580646
 		{"Nesterov weight decay", func(p []nn.Param) Optimizer {
-			o := NewMomentum(p, 0.1, 0.9)
+			o := NewMomentum(p, 0.1)
 			o.Nesterov, o.WeightDecay = true, 0.1
 			return o
 		}, [3][2]float64{{0.886, -1.981}, {0.782566, -1.878261}, {0.776580646, -1.889937941}}},
@@ -69,7 +69,7 @@ func TestHandValues(t *testing.T) {
 		// AdamW, λ 0.1: first p -= lr·λ·p (1 → 0.99), then Adam's step on the bare gradient, whose
 		// moments equal plain Adam's: 0.99 - 0.1 = 0.890000002; 0.890000002·0.99 - 0.0898575 =
 		// 0.7912425; 0.7912425·0.99 - 0.0176278 = 0.7657022
-		{"AdamW", func(p []nn.Param) Optimizer { return NewAdamW(p, 0.1, 0.1) },
+		{"AdamW", func(p []nn.Param) Optimizer { return withDecay(NewAdamW(p, 0.1), 0.1) },
 			[3][2]float64{{0.890000002, -2.07999999}, {0.7912424839, -2.0097810090}, {0.7657021733, -2.0232700089}}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -104,7 +104,7 @@ func TestSkipsParamsWithoutGrad(t *testing.T) {
 func TestClearGrad(t *testing.T) {
 	a := param("a", 1, 2)
 	setGrad(a.Tensor, 3, 4)
-	for _, o := range []Optimizer{NewSGD([]nn.Param{a}, 1), NewMomentum([]nn.Param{a}, 1, 0), NewAdam([]nn.Param{a}, 1), NewAdamW([]nn.Param{a}, 1, 0)} {
+	for _, o := range []Optimizer{NewSGD([]nn.Param{a}, 1), withMomentum(NewMomentum([]nn.Param{a}, 1), 0), NewAdam([]nn.Param{a}, 1), withDecay(NewAdamW([]nn.Param{a}, 1), 0)} {
 		setGrad(a.Tensor, 3, 4)
 		o.ClearGrad()
 		require.Equal(t, []float32{0, 0}, a.Grad().Data())
@@ -113,7 +113,7 @@ func TestClearGrad(t *testing.T) {
 
 func TestLR(t *testing.T) {
 	p := []nn.Param{param("p", 1)}
-	for _, o := range []Optimizer{NewSGD(p, 0.5), NewMomentum(p, 0.5, 0.9), NewAdam(p, 0.5), NewAdamW(p, 0.5, 0.01)} {
+	for _, o := range []Optimizer{NewSGD(p, 0.5), NewMomentum(p, 0.5), NewAdam(p, 0.5), NewAdamW(p, 0.5)} {
 		require.Equal(t, float32(0.5), o.LR())
 		o.SetLR(0.25)
 		require.Equal(t, float32(0.25), o.LR())
@@ -187,7 +187,7 @@ func TestClipBeforeWeightDecay(t *testing.T) {
 
 func TestAdamWApplyDecay(t *testing.T) {
 	w, b := param("fc.weight", 1), param("fc.bias", 1)
-	opt := NewAdamW([]nn.Param{w, b}, 0.1, 0.5)
+	opt := withDecay(NewAdamW([]nn.Param{w, b}, 0.1), 0.5)
 	opt.ApplyDecay = func(name string) bool { return name == "fc.weight" }
 	setGrad(w.Tensor, 1)
 	setGrad(b.Tensor, 1)
@@ -207,16 +207,16 @@ func TestPanics(t *testing.T) {
 	}{
 		{"lr zero", func() { NewSGD(p, 0) }, "optim: SGD: learning rate 0 must be positive and finite"},
 		{"lr negative", func() { NewAdam(p, -0.1) }, "optim: Adam: learning rate -0.1 must be positive and finite"},
-		{"lr NaN", func() { NewMomentum(p, nan, 0.9) }, "optim: Momentum: learning rate NaN must be positive and finite"},
-		{"momentum", func() { NewMomentum(p, 0.1, 1) }, "optim: Momentum: momentum 1 outside [0, 1)"},
-		{"weight decay", func() { NewAdamW(p, 0.1, -1) }, "optim: AdamW: weight decay -1 must be finite and >= 0"},
+		{"lr NaN", func() { NewMomentum(p, nan) }, "optim: Momentum: learning rate NaN must be positive and finite"},
+		{"momentum", func() { o := NewMomentum(p, 0.1); o.Momentum = 1; o.Step() }, "optim: Momentum: Momentum 1 outside [0, 1)"},
+		{"weight decay", func() { o := NewAdamW(p, 0.1); o.WeightDecay = -1; o.Step() }, "optim: AdamW: WeightDecay -1 must be finite and >= 0"},
 		{"nil tensor", func() { NewSGD([]nn.Param{{Name: "x"}}, 0.1) }, `optim: SGD: parameter 0 ("x") has no tensor`},
 		{"same tensor", func() { NewSGD([]nn.Param{p[0], {Name: "y", Tensor: p[0].Tensor}}, 0.1) },
 			`optim: SGD: parameters 0 ("w") and 1 ("y") are the same tensor`},
 		{"same name", func() { NewSGD([]nn.Param{p[0], param("w", 2)}, 0.1) },
 			`optim: SGD: parameters 0 and 1 share the name "w" (names key the saved state)`},
 		{"beta1 at step", func() { o := NewAdam(p, 0.1); o.Beta1 = 1.5; o.Step() }, "optim: Adam: Beta1 1.5 outside [0, 1)"},
-		{"beta2 at step", func() { o := NewAdamW(p, 0.1, 0); o.Beta2 = -0.1; o.Step() }, "optim: AdamW: Beta2 -0.1 outside [0, 1)"},
+		{"beta2 at step", func() { o := withDecay(NewAdamW(p, 0.1), 0); o.Beta2 = -0.1; o.Step() }, "optim: AdamW: Beta2 -0.1 outside [0, 1)"},
 		{"epsilon", func() { o := NewAdam(p, 0.1); o.Epsilon = nan; o.Step() }, "optim: Adam: Epsilon NaN must be finite and >= 0"},
 		{"sgd decay", func() { o := NewSGD(p, 0.1); o.WeightDecay = -1; o.Step() }, "optim: SGD: WeightDecay -1 must be finite and >= 0"},
 		{"SetLR", func() { NewSGD(p, 0.1).SetLR(0) }, "optim: SGD: learning rate 0 must be positive and finite"},
@@ -265,11 +265,11 @@ func TestStepAllocs(t *testing.T) {
 	clip := ClipGradByGlobalNorm{ClipNorm: 1}
 	sgd := NewSGD(params, 0.01)
 	sgd.GradClip = clip
-	mom := NewMomentum(params, 0.01, 0.9)
+	mom := NewMomentum(params, 0.01)
 	mom.GradClip, mom.Scheduler = ClipGradByNorm{ClipNorm: 1}, NewStepDecay(0.01, 3, 0.5)
 	adam := NewAdam(params, 0.001)
 	adam.GradClip, adam.WeightDecay = clip, 1e-4
-	adamw := NewAdamW(params, 0.001, 0.01)
+	adamw := NewAdamW(params, 0.001)
 	adamw.GradClip, adamw.Scheduler = ClipGradByValue{Min: -1, Max: 1}, NewLinearWarmup(NewCosineAnnealingDecay(0.001, 10, 0), 3, 0, 0.001)
 	rms := NewRMSProp(params, 0.001)
 	rms.Centered, rms.GradClip = true, clip
@@ -293,8 +293,8 @@ func benchParams() []nn.Param {
 
 func BenchmarkStepSGD(b *testing.B)      { benchStep(b, NewSGD(benchParams(), 1e-6)) }
 func BenchmarkStepAdam(b *testing.B)     { benchStep(b, NewAdam(benchParams(), 1e-6)) }
-func BenchmarkStepAdamW(b *testing.B)    { benchStep(b, NewAdamW(benchParams(), 1e-6, 0.01)) }
-func BenchmarkStepMomentum(b *testing.B) { benchStep(b, NewMomentum(benchParams(), 1e-6, 0.9)) }
+func BenchmarkStepAdamW(b *testing.B)    { benchStep(b, NewAdamW(benchParams(), 1e-6)) }
+func BenchmarkStepMomentum(b *testing.B) { benchStep(b, NewMomentum(benchParams(), 1e-6)) }
 func BenchmarkStepRMSProp(b *testing.B)  { benchStep(b, NewRMSProp(benchParams(), 1e-6)) }
 func BenchmarkStepSGDClip(b *testing.B) {
 	o := NewSGD(benchParams(), 1e-6)
@@ -308,3 +308,9 @@ func benchStep(b *testing.B, o Optimizer) {
 		o.Step()
 	}
 }
+
+// withMomentum sets o's μ: the tests' values other than Paddle's default 0.9.
+func withMomentum(o *Momentum, mu float32) *Momentum { o.Momentum = mu; return o }
+
+// withDecay sets o's decoupled weight decay: the tests' values other than Paddle's default 0.01.
+func withDecay(o *AdamW, wd float32) *AdamW { o.WeightDecay = wd; return o }

@@ -48,7 +48,7 @@ func sgdUpdate(p, g []float32, lr, wd, s float32, b bounds) {
 //
 // Its state is the velocity v of each parameter, saved as "<name>.velocity".
 type Momentum struct {
-	// Momentum is μ, in [0, 1); NewMomentum sets it.
+	// Momentum is μ, in [0, 1); NewMomentum sets Paddle's default, 0.9.
 	Momentum float32
 	// Nesterov uses Nesterov's update (Paddle's use_nesterov).
 	Nesterov bool
@@ -56,12 +56,11 @@ type Momentum struct {
 	Base
 }
 
-// NewMomentum returns Paddle's Momentum(learning_rate=lr, momentum=momentum, parameters=params)
-// (Paddle's default momentum is 0.9). It panics if lr is not positive and finite, momentum is
-// outside [0, 1), or a parameter is nil or given twice.
-func NewMomentum(params []nn.Param, lr, momentum float32) *Momentum {
-	checkUnit("Momentum", "momentum", momentum)
-	o := &Momentum{Momentum: momentum}
+// NewMomentum returns Paddle's Momentum(learning_rate=lr, parameters=params), with Paddle's
+// momentum 0.9; set the Momentum field for another. It panics if lr is not positive and finite,
+// or a parameter is nil or given twice.
+func NewMomentum(params []nn.Param, lr float32) *Momentum {
+	o := &Momentum{Momentum: 0.9}
 	o.Base = NewBase("Momentum", params, lr, o)
 	return o
 }

@@ -77,7 +77,7 @@ var setups = []setup{
 		return o, nil
 	}},
 	{"Momentum Nesterov", func(ps []nn.Param) (Optimizer, Scheduler) {
-		o := NewMomentum(ps, 0.05, 0.9)
+		o := NewMomentum(ps, 0.05)
 		o.Nesterov, o.WeightDecay, o.GradClip = true, 0.01, ClipGradByNorm{ClipNorm: 0.5}
 		o.Scheduler = NewExponentialDecay(0.05, 0.9)
 		return o, o.Scheduler
@@ -89,7 +89,7 @@ var setups = []setup{
 		return o, o.Scheduler
 	}},
 	{"AdamW plateau", func(ps []nn.Param) (Optimizer, Scheduler) {
-		o := NewAdamW(ps, 0.1, 0.01)
+		o := NewAdamW(ps, 0.1)
 		s := NewReduceOnPlateau(0.1)
 		s.Patience, s.Threshold = 0, 0.5
 		o.Scheduler, o.GradClip = s, ClipGradByValue{Min: -0.5, Max: 0.5}
@@ -161,10 +161,10 @@ func TestStateContents(t *testing.T) {
 	require.Empty(t, ts)
 	require.Equal(t, map[string]string{"optimizer": "SGD", "lr": "0.5"}, meta)
 
-	m := NewMomentum(pr.params, 0.5, 0.9)
+	m := NewMomentum(pr.params, 0.5)
 	m.SetLR(0.25)
 	require.Equal(t, "fc.weight.velocity", m.State().Tensors[0].Name)
-	m2 := NewMomentum(pr.params, 0.5, 0.9)
+	m2 := NewMomentum(pr.params, 0.5)
 	require.NoError(t, m2.SetState(m.State()))
 	require.Equal(t, float32(0.25), m2.LR(), "a constant learning rate set by SetLR is restored")
 }
@@ -211,7 +211,7 @@ func TestLoadErrors(t *testing.T) {
 		{"truncated data", good[:len(good)-5], nil, []string{"safetensors: read", "unexpected EOF"}},
 		{"garbage", []byte("definitely not a safetensors file at all"), nil, []string{"safetensors: header length"}},
 		{"wrong optimizer", good, func() Optimizer {
-			o := NewMomentum(newProblem().params, 0.1, 0.9)
+			o := NewMomentum(newProblem().params, 0.1)
 			o.Scheduler = NewStepDecay(0.01, 2, 0.5)
 			return o
 		}, []string{`Momentum state: optimizer "Adam", want "Momentum"`, `missing tensor "fc.weight.velocity"`,
