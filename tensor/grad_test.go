@@ -1,6 +1,7 @@
 package tensor_test
 
 import (
+	"math"
 	"math/rand/v2"
 	"testing"
 
@@ -145,4 +146,24 @@ func TestAddRowBroadcast(t *testing.T) {
 		tensortest.AllClose(t, x.Add(b), x.Add(full), 0, 0)
 		tensortest.AllClose(t, b.Add(x), full.Add(x), 0, 0)
 	}
+}
+
+// TestBackwardSums checks the engine's summing: rules write, and Backward adds a tensor's
+// gradients from several uses (a fan-out, the same leaf twice in one op, an earlier Backward),
+// in a fixed order.
+func TestBackwardSums(t *testing.T) {
+	x := tensor.New([]float32{1, 2, 3}, 3).SetRequiresGrad(true)
+	h := x.Exp()
+	loss := h.Mul(h).Add(h.Scale(2)).Add(x.Mul(x)).Sum() // d/dx = 2e^2x + 2e^x + 2x
+	loss.Backward()
+	want := make([]float32, 3)
+	for i, v := range x.Data() {
+		e := float32(math.Exp(float64(v)))
+		want[i] = 2*e*e + 2*e + 2*v
+	}
+	tensortest.AllClose(t, x.Grad(), tensor.New(want, 3), 1e-5, 1e-6)
+	x.ClearGrad()
+	x.Grad().Data()[0] = 10 // written after ClearGrad: the next Backward adds to it
+	x.Sum().Backward()
+	tensortest.AllClose(t, x.Grad(), tensor.New([]float32{11, 1, 1}, 3), 0, 0)
 }

@@ -59,9 +59,9 @@ func matmul(a, b *Tensor, ta, tb []int) *Tensor {
 			if len(ad) != len(a.data) {
 				dst = make([]float32, len(ad))
 			}
-			batchedGemm(false, true, nb, m, k, n, g, bd, 1, dst)
+			batchedGemm(false, true, nb, m, k, n, g, bd, 0, dst)
 			if len(ad) != len(a.data) {
-				reduceInto(gin[0], dst, a.shape, aShape)
+				reduceTo(gin[0], dst, a.shape, aShape)
 			}
 		}
 		if gin[1] != nil { // dB = Aᵀ · g
@@ -69,9 +69,9 @@ func matmul(a, b *Tensor, ta, tb []int) *Tensor {
 			if len(bd) != len(b.data) {
 				dst = make([]float32, len(bd))
 			}
-			batchedGemm(true, false, nb, k, n, m, ad, g, 1, dst)
+			batchedGemm(true, false, nb, k, n, m, ad, g, 0, dst)
 			if len(bd) != len(b.data) {
-				reduceInto(gin[1], dst, b.shape, bShape)
+				reduceTo(gin[1], dst, b.shape, bShape)
 			}
 		}
 	}, a, b)
@@ -104,21 +104,12 @@ func matmul2(a, b *Tensor) *Tensor {
 	m, k, n := a.shape[0], a.shape[1], b.shape[1]
 	out := newTensor(make([]float32, m*n), []int{m, n})
 	kernel.Gemm(false, false, m, n, k, 1, a.data, k, b.data, n, 0, out.data, n)
-	return out.recordTo("MatMul", func(g []float32, gin [][]float32, fresh uint) {
+	return out.record("MatMul", func(g []float32, gin [][]float32) {
 		if gin[0] != nil { // dA = g · Bᵀ
-			kernel.Gemm(false, true, m, k, n, 1, g, n, b.data, n, betaFor(fresh, 0), gin[0], k)
+			kernel.Gemm(false, true, m, k, n, 1, g, n, b.data, n, 0, gin[0], k)
 		}
 		if gin[1] != nil { // dB = Aᵀ · g
-			kernel.Gemm(true, false, k, n, m, 1, a.data, k, g, n, betaFor(fresh, 1), gin[1], n)
+			kernel.Gemm(true, false, k, n, m, 1, a.data, k, g, n, 0, gin[1], n)
 		}
-	}, 3, a, b)
-}
-
-// betaFor is the GEMM beta that writes (0) input i's gradient when its buffer is fresh, and adds
-// to it (1) otherwise.
-func betaFor(fresh uint, i int) float32 {
-	if fresh&(1<<i) != 0 {
-		return 0
-	}
-	return 1
+	}, a, b)
 }

@@ -39,7 +39,7 @@ func (t *Tensor) sum(op string, axes []int, keepDim, mean bool) *Tensor {
 		// A full reduction: the kernel's sum is more accurate than a running float32 total.
 		data[0] = kernel.Sum(t.data)
 	} else {
-		reduceInto(data, t.data, kept, t.shape)
+		reduceTo(data, t.data, kept, t.shape)
 	}
 	if mean {
 		kernel.Scale(scale, data) // 0 * (1/0) makes the mean of nothing NaN
@@ -55,12 +55,10 @@ func (t *Tensor) sum(op string, axes []int, keepDim, mean bool) *Tensor {
 	}
 	out := newTensor(data, shape)
 	return out.record(op, func(g []float32, gin [][]float32) {
-		gx := expand(g, kept, t.shape)
+		expandTo(gin[0], g, kept, t.shape)
 		if scale != 1 {
-			kernel.Axpy(scale, gx, gin[0])
-			return
+			kernel.Scale(scale, gin[0])
 		}
-		addTo(gin[0], gx)
 	}, t)
 }
 
@@ -82,9 +80,10 @@ func (t *Tensor) max(op string, axis int, keepDim bool) *Tensor {
 		}
 	}
 	return out.record(op, func(g []float32, gin [][]float32) {
+		clear(gin[0])
 		for o := range outer {
 			for i := range inner {
-				gin[0][(o*mid+idx[o*inner+i])*inner+i] += g[o*inner+i]
+				gin[0][(o*mid+idx[o*inner+i])*inner+i] = g[o*inner+i]
 			}
 		}
 	}, t)

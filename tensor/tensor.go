@@ -21,7 +21,9 @@ type Tensor struct {
 	checkFinite  bool // CheckFinite mark: ops computed from this tensor panic on a non-finite output
 	released     bool // its node was freed by a Backward without RetainGraph
 	grad         *Tensor
-	node         *node // nil for leaves and for results that record no graph; else &nodeStore
+	gradZero     bool       // grad holds zeros no one has been handed since (see ClearGrad)
+	partial      *[]float32 // during Backward, the gradient summed so far of a non-leaf
+	node         *node      // nil for leaves and for results that record no graph; else &nodeStore
 
 	// Inline storage, so that a tensor of rank <= 4 that records a node is one allocation (plus
 	// its data).
@@ -168,8 +170,7 @@ func (t *Tensor) At(index ...int) float32 {
 
 // Clone returns a copy of t with its own data. It is differentiable: the gradient flows back to t.
 func (t *Tensor) Clone() *Tensor {
-	out := New(slices.Clone(t.data), t.shape...)
-	return out.record("Clone", func(g []float32, gin [][]float32) { addTo(gin[0], g) }, t)
+	return newTensor(slices.Clone(t.data), t.shape).record("Clone", identity, t)
 }
 
 // AllFinite reports whether no element is NaN or ±Inf.
