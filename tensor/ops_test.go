@@ -72,6 +72,16 @@ func TestReductions(t *testing.T) {
 	requirePanic(t, "tensor: Sum: axis 3 out of range for rank 3", func() { x.Sum(3) })
 	requirePanic(t, "tensor: Mean: axis -1 repeated in [2 -1]", func() { x.Mean(2, -1) })
 	requirePanic(t, "tensor: Max: axis 0 of shape [0 2] is empty", func() { tensor.Zeros(0, 2).Max(0) })
+	tensortest.AllClose(t, x.Max(0, 2), tensor.New([]float32{15, 19, 23}, 3), 0, 0)
+	tensortest.AllClose(t, x.Min(), tensor.Scalar(0), 0, 0)
+	require.Equal(t, []int{1, 3, 1}, x.MinKeepDim(0, -1).Shape())
+	tensortest.AllClose(t, x.ArgMax(), tensor.Scalar(23), 0, 0)                                 // the flat index
+	tensortest.AllClose(t, x.ArgMax(1, 2), tensor.New([]float32{11, 11}, 2), 0, 0)              // row-major in [3, 4]
+	tensortest.AllClose(t, x.ArgMax(0, 2), tensor.New([]float32{7, 7, 7}, 3), 0, 0)             // 1*4 + 3
+	tensortest.AllClose(t, x.ArgMin(0, 1), tensor.Zeros(4), 0, 0)                               // x[0, 0, k]
+	tensortest.AllClose(t, ties.ArgMaxKeepDim(), tensor.New([]float32{4}, 1, 1), 0, 0)          // the first 7
+	tensortest.AllClose(t, ties.ArgMinKeepDim(1), tensor.New([]float32{0, 0}, 2, 1), 0, 0)      // 1 and 2
+	tensortest.AllClose(t, tensor.New([]float32{1, nan, 3}, 3).Min(), tensor.Scalar(nan), 0, 0) // NaN counts as the minimum
 }
 
 func TestSoftmaxExtremes(t *testing.T) {
