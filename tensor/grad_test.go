@@ -155,6 +155,55 @@ func TestAddRowBroadcast(t *testing.T) {
 	}
 }
 
+// TestGradMatMulTranspose checks every combination of MatMul's transpose options, for matrices,
+// batches that broadcast and vectors (where Paddle ignores them), against GradCheck and against
+// multiplying explicitly transposed copies.
+func TestGradMatMulTranspose(t *testing.T) {
+	rng := newRNG()
+	swap := func(x *tensor.Tensor) *tensor.Tensor { // the last two axes swapped, as a copy
+		axes := make([]int, x.Rank())
+		for i := range axes {
+			axes[i] = i
+		}
+		axes[len(axes)-1], axes[len(axes)-2] = axes[len(axes)-2], axes[len(axes)-1]
+		return x.Permute(axes...)
+	}
+	for _, c := range []struct {
+		name   string
+		x, y   []int // shapes as stored
+		tx, ty bool
+	}{
+		{"2d/X", []int{4, 3}, []int{4, 5}, true, false},
+		{"2d/Y", []int{3, 4}, []int{5, 4}, false, true},
+		{"2d/XY", []int{4, 3}, []int{5, 4}, true, true},
+		{"batched/X", []int{2, 1, 4, 3}, []int{3, 4, 2}, true, false},
+		{"batched/Y", []int{2, 3, 4}, []int{2, 4}, false, true},
+		{"batched/XY", []int{2, 4, 3}, []int{2, 1, 5, 4}, true, true},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			x, y := tensor.Randn(rng, c.x...), tensor.Randn(rng, c.y...)
+			opt := tensor.MatMulOptions{TransposeX: c.tx, TransposeY: c.ty}
+			f := func(in ...*tensor.Tensor) *tensor.Tensor { return in[0].MatMul(in[1], opt) }
+			tensortest.GradCheck(t, f, []*tensor.Tensor{x, y}, tensortest.GradCheckOptions{})
+			a, b := x, y
+			if c.tx {
+				a = swap(a)
+			}
+			if c.ty {
+				b = swap(b)
+			}
+			tensortest.AllClose(t, x.MatMul(y, opt), a.MatMul(b), 1e-6, 1e-6)
+		})
+	}
+	v, m := tensor.Randn(rng, 4), tensor.Randn(rng, 4, 3)
+	both := tensor.MatMulOptions{TransposeX: true, TransposeY: true}
+	tensortest.AllClose(t, v.MatMul(m.T(), both), v.MatMul(m), 0, 0) // a vector is not transposed
+	requirePanic(t, "tensor: MatMul: got 2 options values, want at most one", func() {
+		v.MatMul(m, tensor.MatMulOptions{}, tensor.MatMulOptions{})
+	})
+	requirePanic(t, "tensor: MatMul: shape mismatch [4 3] x [4 3]", func() { m.MatMul(m, both) })
+}
+
 // TestBackwardSums checks the engine's summing: rules write, and Backward adds a tensor's
 // gradients from several uses (a fan-out, the same leaf twice in one op, an earlier Backward),
 // in a fixed order.
