@@ -46,10 +46,10 @@ func TestInputValidation(t *testing.T) {
 			tensor.Zeros(1, 1, 3, 3).MaxPool2D(tensor.PoolOptions{Kernel: []int{4}})
 		}, "tensor: MaxPool2D: kernel 4x4 larger than padded input 3x3 (input [1 1 3 3])"},
 		{"label outside the classes", func() {
-			losses.NewCrossEntropy().Forward(tensor.Zeros(3, 10), tensor.New([]float32{1, 10, 2}))
+			losses.NewCrossEntropy().Forward(tensor.Zeros(3, 10), tensor.New([]float32{1, 10, 2}, 3))
 		}, "losses: CrossEntropy: label 10 at index 1 outside [0, 10)"},
 		{"label outside the classes in a metric", func() {
-			metrics.Accuracy(tensor.Zeros(2, 10), tensor.New([]float32{3, 12}), 1)
+			metrics.Accuracy(tensor.Zeros(2, 10), tensor.New([]float32{3, 12}, 2), 1)
 		}, "metrics: Accuracy: label 12 at index 1 is not a class id in [0, 10)"},
 	}
 	for _, c := range cases {

@@ -52,7 +52,7 @@ func (c *core) state(slots []slot, steps []int64, s Scheduler) State {
 
 // view returns a tensor of the given shape over buf.
 func view(buf []float32, shape []int) *tensor.Tensor {
-	return tensor.New(buf).Reshape(shape...)
+	return tensor.New(buf, shape...)
 }
 
 // setState checks st against the optimizer and, if everything fits, copies it in.

@@ -43,12 +43,12 @@ func newTensor(data []float32, shape []int) *Tensor {
 	return t
 }
 
-// New returns a tensor of the given shape whose backing slice is data (not a copy).
-// With no shape it is 1-D of len(data). It panics if a dimension is negative or the shape's
-// element count differs from len(data).
+// New returns a tensor of the given shape whose backing slice is data (not a copy). With no
+// shape it is 0-d (shape []), like Scalar, and data must hold one element. It panics if a
+// dimension is negative or the shape's element count differs from len(data).
 func New(data []float32, shape ...int) *Tensor {
-	if len(shape) == 0 {
-		shape = []int{len(data)}
+	if len(shape) == 0 && len(data) != 1 {
+		panicf("New", "no shape given for %d elements: pass the shape (New(data, %d) for 1-D), or use Scalar for one value", len(data), len(data))
 	}
 	if n := numel("New", shape); n != len(data) {
 		panicf("New", "shape %v needs %d elements, data has %d", shape, n, len(data))
