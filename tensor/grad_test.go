@@ -117,7 +117,7 @@ func TestGradReductionsAndShapes(t *testing.T) {
 			[]*tensor.Tensor{tensor.Randn(rng, 2, 3, 2), tensor.Randn(rng, 2, 1, 2)}},
 		{"Stack/axis-1", func(x ...*tensor.Tensor) *tensor.Tensor { return tensor.Stack([]*tensor.Tensor{x[0], x[1]}, -1) },
 			[]*tensor.Tensor{tensor.Randn(rng, 2, 3), tensor.Randn(rng, 2, 3)}},
-		{"Gather/repeat", func(x ...*tensor.Tensor) *tensor.Tensor { return x[0].Gather(1, tensor.New([]float32{2, 0, 2}, 3)) }, x(2, 3, 2)},
+		{"Gather/repeat", func(x ...*tensor.Tensor) *tensor.Tensor { return x[0].Gather(tensor.New([]float32{2, 0, 2}, 3), 1) }, x(2, 3, 2)},
 		{"TakeAlongAxis", func(x ...*tensor.Tensor) *tensor.Tensor {
 			return x[0].TakeAlongAxis(tensor.New([]float32{3, 0, 1}, 3, 1), -1)
 		}, x(3, 4)},

@@ -288,18 +288,18 @@ func classID(op string, v float32, pos, n int) int {
 	return id
 }
 
-// Gather selects slices along axis by the integer ids in the 1-D tensor ids, as
-// paddle.gather(x, index, axis) (index_select): the result has len(ids) at axis. The gradient is
-// scattered back, adding where an id repeats. It panics if ids is not 1-D, an id is not an
+// Gather selects slices along axis by the integer ids in the 1-D tensor index, as
+// paddle.gather(x, index, axis) (index_select): the result has len(index) at axis. The gradient
+// is scattered back, adding where an id repeats. It panics if index is not 1-D, an id is not an
 // integer in range, or axis is out of range.
-func (t *Tensor) Gather(axis int, ids *Tensor) *Tensor {
+func (t *Tensor) Gather(index *Tensor, axis int) *Tensor {
 	ax := normAxis("Gather", axis, len(t.shape))
-	if len(ids.shape) != 1 {
-		panicf("Gather", "ids must be 1-D, got shape %v", ids.shape)
+	if len(index.shape) != 1 {
+		panicf("Gather", "index must be 1-D, got shape %v", index.shape)
 	}
 	outer, mid, inner := splitAt(t.shape, ax)
-	sel := make([]int, len(ids.data))
-	for k, v := range ids.data {
+	sel := make([]int, len(index.data))
+	for k, v := range index.data {
 		sel[k] = classID("Gather", v, k, mid)
 	}
 	shape := slices.Clone(t.shape)
@@ -318,7 +318,7 @@ func (t *Tensor) Gather(axis int, ids *Tensor) *Tensor {
 				addTo(gin[0][src:src+inner], g[(o*len(sel)+k)*inner:(o*len(sel)+k+1)*inner])
 			}
 		}
-	}, t, ids)
+	}, t, index)
 }
 
 // TakeAlongAxis picks, for every position of ids, the element of t at that id along axis, as

@@ -123,7 +123,7 @@ func TestShapeOps(t *testing.T) {
 	tensortest.AllClose(t, x.Slice(1, 1, 100), tensor.New([]float32{1, 2, 4, 5}, 2, 2), 0, 0)
 	require.Equal(t, []int{2, 0}, x.Slice(1, 2, 1).Shape())
 	tensortest.AllClose(t, x.Index(0, -1), tensor.New([]float32{3, 4, 5}, 3), 0, 0)
-	tensortest.AllClose(t, x.Gather(1, tensor.New([]float32{2, 2, 0}, 3)), tensor.New([]float32{2, 2, 0, 5, 5, 3}, 2, 3), 0, 0)
+	tensortest.AllClose(t, x.Gather(tensor.New([]float32{2, 2, 0}, 3), 1), tensor.New([]float32{2, 2, 0, 5, 5, 3}, 2, 3), 0, 0)
 	tensortest.AllClose(t, x.TakeAlongAxis(tensor.New([]float32{2, 0}, 2, 1), 1), tensor.New([]float32{2, 3}, 2, 1), 0, 0)
 
 	requirePanic(t, "tensor: Reshape: cannot reshape [2 3] (6 elements) into [4 2]", func() { x.Reshape(4, 2) })
@@ -133,7 +133,7 @@ func TestShapeOps(t *testing.T) {
 	requirePanic(t, "tensor: Concat: shapes [[2 3] [3 3]] differ outside axis 1", func() { tensor.Concat([]*tensor.Tensor{x, tensor.Zeros(3, 3)}, 1) })
 	requirePanic(t, "tensor: Stack: shapes differ: [[2 3] [3 2]]", func() { tensor.Stack([]*tensor.Tensor{x, x.T()}, 0) })
 	requirePanic(t, "tensor: Index: index 2 out of range for axis 0 of shape [2 3]", func() { x.Index(0, 2) })
-	requirePanic(t, "tensor: Gather: id 3 at index 1 is not an integer in [0, 3)", func() { x.Gather(1, tensor.New([]float32{0, 3}, 2)) })
+	requirePanic(t, "tensor: Gather: id 3 at index 1 is not an integer in [0, 3)", func() { x.Gather(tensor.New([]float32{0, 3}, 2), 1) })
 	requirePanic(t, "tensor: TakeAlongAxis: id 1.5 at index 1 is not an integer in [0, 3)", func() {
 		x.TakeAlongAxis(tensor.New([]float32{0, 1.5}, 2, 1), 1)
 	})
