@@ -89,8 +89,8 @@ func (t *Tensor) Conv2D(w, b *Tensor, opt ConvOptions) *Tensor {
 // (the bias gradient too): each chunk of images is convolved, rectified and pooled while it is
 // in cache, so the convolution's and the ReLU's outputs [N, out, H', W'] are never stored, and
 // the backward pass rebuilds the convolution's output gradient chunk by chunk from the pooled
-// one. It is the layer sequence of LeNet-style networks, and nn.Sequential uses it for a
-// Conv2D, ReLU, MaxPool2D run of layers. The output is MaxPool2D's: [N, out, pooled H', pooled W'].
+// one. It is the layer sequence of LeNet-style networks. The output is MaxPool2D's:
+// [N, out, pooled H', pooled W'].
 //
 // An input marked CheckFinite makes it run as the three ops, so that a non-finite value is caught
 // in the op that made it (a -Inf from the convolution, say, that ReLU would hide).

@@ -44,6 +44,19 @@ func (t *Tensor) AddScalar(s float32) *Tensor {
 	return out.record("AddScalar", identity, t)
 }
 
+// Square returns t*t element-wise (paddle.square); its gradient is 2t.
+func (t *Tensor) Square() *Tensor {
+	out := newTensor(make([]float32, len(t.data)), t.shape)
+	for i, x := range t.data {
+		out.data[i] = x * x
+	}
+	return out.record("Square", func(g []float32, gin [][]float32) {
+		for i, x := range t.data {
+			gin[0][i] = 2 * x * g[i]
+		}
+	}, t)
+}
+
 // Exp returns e^t element-wise.
 func (t *Tensor) Exp() *Tensor {
 	return t.unary("Exp", func(x float32) float32 { return float32(math.Exp(float64(x))) },
