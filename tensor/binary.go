@@ -39,10 +39,10 @@ func (t *Tensor) binary(op string, u *Tensor, f func(a, b float32) float32,
 				gb[i] = g[i] * db
 			}
 		}
-		if ga != nil {
+		if ga != nil && len(ga) != len(gin[0]) {
 			reduceTo(gin[0], ga, t.shape, shape)
 		}
-		if gb != nil {
+		if gb != nil && len(gb) != len(gin[1]) {
 			reduceTo(gin[1], gb, u.shape, shape)
 		}
 	}, t, u)
@@ -215,7 +215,9 @@ func Where(cond, a, b *Tensor) *Tensor {
 					gk[i] = g[i]
 				}
 			}
-			reduceTo(dst, gk, in.shape, shape)
+			if len(gk) != len(dst) {
+				reduceTo(dst, gk, in.shape, shape)
+			}
 		}
 	}, cond, a, b)
 }

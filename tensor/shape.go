@@ -160,7 +160,6 @@ func expandTo(dst, src []float32, in, out []int) {
 
 // reduceTo writes into dst (of shape in, which broadcasts to out) the sum of g (of shape out)
 // over the broadcast dimensions: the adjoint of expand, and the one unbroadcast of every gradient.
-// dst may be g itself when the shapes hold as many elements.
 func reduceTo(dst, g []float32, in, out []int) {
 	if len(dst) == len(g) {
 		copy(dst, g)
