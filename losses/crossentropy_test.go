@@ -28,11 +28,11 @@ func ints(v ...int) *tensor.Tensor {
 	for i, x := range v {
 		f[i] = float32(x)
 	}
-	return tensor.New(f)
+	return tensor.New(f, len(f))
 }
 
 func TestCrossEntropyHandValues(t *testing.T) {
-	w := tensor.New([]float32{1, 2, 3})
+	w := tensor.New([]float32{1, 2, 3}, 3)
 	labels := ints(2, 0, 1)
 	for _, tc := range []struct {
 		name  string
@@ -117,7 +117,7 @@ func TestCrossEntropyNoneShapes(t *testing.T) {
 		{"[N] labels", CrossEntropy{Reduction: ReduceNone}, ints(2, 0, 1), []int{3}, []float32{0.6931472, 0.5108256, 1.3862944}},
 		{"[N,1] labels", CrossEntropy{Reduction: ReduceNone}, ints(2, 0, 1).Reshape(3, 1), []int{3, 1}, []float32{0.6931472, 0.5108256, 1.3862944}},
 		{"ignored row is 0", CrossEntropy{Reduction: ReduceNone}, ints(2, -100, 1), []int{3}, []float32{0.6931472, 0, 1.3862944}},
-		{"weighted", CrossEntropy{Reduction: ReduceNone, Weight: tensor.New([]float32{1, 2, 3})}, ints(2, 0, 1), []int{3}, []float32{3 * 0.6931472, 0.5108256, 2 * 1.3862944}},
+		{"weighted", CrossEntropy{Reduction: ReduceNone, Weight: tensor.New([]float32{1, 2, 3}, 3)}, ints(2, 0, 1), []int{3}, []float32{3 * 0.6931472, 0.5108256, 2 * 1.3862944}},
 		{"soft keeps a trailing 1", CrossEntropy{Reduction: ReduceNone, SoftLabel: true}, softLabels(), []int{3, 1}, []float32{1.0397208, 1.6094379, 1.1014358}},
 		{"smoothing [N] gives [N,1]", CrossEntropy{Reduction: ReduceNone, LabelSmoothing: 0.3}, ints(2, 0, 1), []int{3, 1}, []float32{0.8317766, 0.7305481, 1.3639800}},
 	} {
@@ -198,9 +198,9 @@ func TestCrossEntropyPanics(t *testing.T) {
 			"tensor: SoftmaxCrossEntropy: id 10 at index 3 is not an integer in [0, 10)"},
 		{"negative label", func() { NewCrossEntropy().Forward(x, ints(1, -1, 3, 4)) },
 			"tensor: SoftmaxCrossEntropy: id -1 at index 1 is not an integer in [0, 10)"},
-		{"not an integer", func() { NewCrossEntropy().Forward(x, tensor.New([]float32{1, 2.5, 3, 4})) },
+		{"not an integer", func() { NewCrossEntropy().Forward(x, tensor.New([]float32{1, 2.5, 3, 4}, 4)) },
 			"tensor: SoftmaxCrossEntropy: id 2.5 at index 1 is not an integer in [0, 10)"},
-		{"NaN", func() { NewCrossEntropy().Forward(x, tensor.New([]float32{1, 2, float32(math.NaN()), 4})) },
+		{"NaN", func() { NewCrossEntropy().Forward(x, tensor.New([]float32{1, 2, float32(math.NaN()), 4}, 4)) },
 			"tensor: SoftmaxCrossEntropy: id NaN at index 2 is not an integer in [0, 10)"},
 		{"label out of range, weighted", func() { CrossEntropy{Weight: tensor.Ones(10)}.Forward(x, ints(1, 2, 3, 10)) },
 			"tensor: CrossEntropy: id 10 at index 3 is not an integer in [0, 10)"},

@@ -23,7 +23,7 @@ func TestAccuracyTopK(t *testing.T) {
 	require.Equal(t, []float32{1, 0, 0, 1, 0, 0, 0, 0}, mask.Data())
 	require.Equal(t, []float64{0.25, 0.5}, m.Update(mask))
 	// a second batch: accumulate averages over all samples
-	require.Equal(t, []float64{1, 1}, m.Update(m.Compute(tensor.FromRows([][]float32{{0, 1, 0}}), tensor.New([]float32{1}))))
+	require.Equal(t, []float64{1, 1}, m.Update(m.Compute(tensor.FromRows([][]float32{{0, 1, 0}}), tensor.New([]float32{1}, 1))))
 	require.Equal(t, []float64{0.4, 0.6}, m.Accumulate())
 	m.Reset()
 	require.Equal(t, []float64{0, 0}, m.Accumulate())
@@ -40,7 +40,7 @@ func TestAccuracyTopK(t *testing.T) {
 	})
 	require.PanicsWithError(t, "metrics: TopKAccuracy: k 0 < 1", func() { metrics.TopKAccuracy(pred, label, 0) })
 	require.PanicsWithError(t, "metrics: Accuracy: label shape [3], want [4] or [4 1]", func() {
-		m.Compute(pred, tensor.New([]float32{1, 2, 0}))
+		m.Compute(pred, tensor.New([]float32{1, 2, 0}, 3))
 	})
 	require.PanicsWithError(t, "metrics: Accuracy: prediction shape [4 3], want [N, C] with C >= 5", func() {
 		metrics.NewAccuracy(5).Compute(pred, label)
@@ -48,8 +48,8 @@ func TestAccuracyTopK(t *testing.T) {
 }
 
 func TestPrecisionRecall(t *testing.T) {
-	pred := tensor.New([]float32{0.9, 0.5, 0.2, 0.7, 0.4, 0.5})
-	label := tensor.New([]float32{1, 0, 1, 1, 0, 1})
+	pred := tensor.New([]float32{0.9, 0.5, 0.2, 0.7, 0.4, 0.5}, 6)
+	label := tensor.New([]float32{1, 0, 1, 1, 0, 1}, 6)
 	p := metrics.NewPrecision()
 	// floor(p+0.5): predicted positive are 0.9, 0.5, 0.7, 0.5 → tp 3 (0.9, 0.7, last 0.5), fp 1
 	require.Equal(t, []float64{0.75}, p.Update(p.Compute(pred, label)))
@@ -60,6 +60,6 @@ func TestPrecisionRecall(t *testing.T) {
 	p.Reset()
 	require.Equal(t, []float64{0}, p.Accumulate())
 	require.PanicsWithError(t, "metrics: Precision: label 2 at index 0 is not 0 or 1", func() {
-		p.Compute(tensor.New([]float32{1}), tensor.New([]float32{2}))
+		p.Compute(tensor.New([]float32{1}, 1), tensor.New([]float32{2}, 1))
 	})
 }

@@ -160,7 +160,7 @@ func ReadSafetensors(r io.Reader) ([]Param, map[string]string, error) {
 		for j := range vals {
 			vals[j] = math.Float32frombits(binary.LittleEndian.Uint32(b[4*j:]))
 		}
-		out[i] = Param{Name: e.name, Tensor: tensor.New(vals).Reshape(e.info.Shape...)}
+		out[i] = Param{Name: e.name, Tensor: tensor.New(vals, e.info.Shape...)}
 	}
 	return out, meta, nil
 }

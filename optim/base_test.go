@@ -68,8 +68,8 @@ func grad(p *tensor.Tensor, g ...float32) {
 }
 
 func TestCustomOptimizer(t *testing.T) {
-	w := tensor.New([]float32{1, 2}).SetRequiresGrad(true)
-	b := tensor.New([]float32{0}).SetRequiresGrad(true)
+	w := tensor.New([]float32{1, 2}, 2).SetRequiresGrad(true)
+	b := tensor.New([]float32{0}, 1).SetRequiresGrad(true)
 	params := []nn.Param{{Name: "w", Tensor: w}, {Name: "b", Tensor: b}}
 	var o optim.Optimizer = newDecayed(params, 0.5)
 	_, scheduled := o.(optim.Scheduled)
@@ -109,7 +109,7 @@ func TestCustomOptimizer(t *testing.T) {
 }
 
 func TestBaseScheduler(t *testing.T) {
-	p := []nn.Param{{Name: "p", Tensor: tensor.New([]float32{1}).SetRequiresGrad(true)}}
+	p := []nn.Param{{Name: "p", Tensor: tensor.New([]float32{1}, 1).SetRequiresGrad(true)}}
 	s := NewSign(p, 0.1)
 	require.Nil(t, s.LRScheduler())
 	s.Scheduler = optim.NewStepDecay(0.1, 1, 0.5)
@@ -129,9 +129,9 @@ func (repeated) Update(u *optim.Update) {}
 
 // Example_customOptimizer builds the Sign optimizer of Base's documentation.
 func Example_customOptimizer() {
-	w := tensor.New([]float32{1, -1, 0.5}).SetRequiresGrad(true)
+	w := tensor.New([]float32{1, -1, 0.5}, 3).SetRequiresGrad(true)
 	opt := NewSign([]nn.Param{{Name: "w", Tensor: w}}, 0.25)
-	w.Mul(tensor.New([]float32{3, -0.1, 0})).Sum().Backward() // gradient [3, -0.1, 0]
+	w.Mul(tensor.New([]float32{3, -0.1, 0}, 3)).Sum().Backward() // gradient [3, -0.1, 0]
 	opt.Step()
 	fmt.Println(w.Data())
 	// Output:

@@ -18,7 +18,7 @@ func setGrad(p *tensor.Tensor, g ...float32) {
 }
 
 func param(name string, data ...float32) nn.Param {
-	return nn.Param{Name: name, Tensor: tensor.New(data).SetRequiresGrad(true)}
+	return nn.Param{Name: name, Tensor: tensor.New(data, len(data)).SetRequiresGrad(true)}
 }
 
 // handGrads are the gradients of the three steps in TestHandValues, independent of p so that

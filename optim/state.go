@@ -50,7 +50,7 @@ func (b *Base) State() State {
 
 // view returns a tensor of the given shape over buf.
 func view(buf []float32, shape []int) *tensor.Tensor {
-	return tensor.New(buf).Reshape(shape...)
+	return tensor.New(buf, shape...)
 }
 
 // SetState restores a State saved from an optimizer of the same type, parameters and kind of

@@ -13,7 +13,7 @@ import (
 )
 
 func TestNewTensorsRequireNoGrad(t *testing.T) {
-	x := tensor.New([]float32{1, 2})
+	x := tensor.New([]float32{1, 2}, 2)
 	require.False(t, x.RequiresGrad(), "Paddle's default: stop_gradient=True")
 	y := x.Mul(x)
 	require.False(t, y.RequiresGrad())
@@ -23,33 +23,33 @@ func TestNewTensorsRequireNoGrad(t *testing.T) {
 }
 
 func TestBackwardAccumulatesUntilClearGrad(t *testing.T) {
-	x := tensor.New([]float32{1, 2, 3}).SetRequiresGrad(true)
+	x := tensor.New([]float32{1, 2, 3}, 3).SetRequiresGrad(true)
 	loss := func() *tensor.Tensor { return x.Mul(x).Sum() } // d/dx = 2x
 	loss().Backward()
-	tensortest.AllClose(t, x.Grad(), tensor.New([]float32{2, 4, 6}), 0, 0)
+	tensortest.AllClose(t, x.Grad(), tensor.New([]float32{2, 4, 6}, 3), 0, 0)
 	loss().Backward()
-	tensortest.AllClose(t, x.Grad(), tensor.New([]float32{4, 8, 12}), 0, 0)
+	tensortest.AllClose(t, x.Grad(), tensor.New([]float32{4, 8, 12}, 3), 0, 0)
 	x.ClearGrad()
-	tensortest.AllClose(t, x.Grad(), tensor.New([]float32{0, 0, 0}), 0, 0)
+	tensortest.AllClose(t, x.Grad(), tensor.New([]float32{0, 0, 0}, 3), 0, 0)
 	loss().Backward()
-	tensortest.AllClose(t, x.Grad(), tensor.New([]float32{2, 4, 6}), 0, 0)
+	tensortest.AllClose(t, x.Grad(), tensor.New([]float32{2, 4, 6}, 3), 0, 0)
 }
 
 func TestBackwardWith(t *testing.T) {
-	x := tensor.New([]float32{1, 2, 3}).SetRequiresGrad(true)
+	x := tensor.New([]float32{1, 2, 3}, 3).SetRequiresGrad(true)
 	y := x.Scale(3)
-	y.BackwardWith(tensor.New([]float32{1, 10, 100}))
-	tensortest.AllClose(t, x.Grad(), tensor.New([]float32{3, 30, 300}), 0, 0)
+	y.BackwardWith(tensor.New([]float32{1, 10, 100}, 3))
+	tensortest.AllClose(t, x.Grad(), tensor.New([]float32{3, 30, 300}, 3), 0, 0)
 	requirePanic(t, "tensor: BackwardWith: grad shape [2] differs from output shape [3]", func() {
-		x.Scale(2).BackwardWith(tensor.New([]float32{1, 2}))
+		x.Scale(2).BackwardWith(tensor.New([]float32{1, 2}, 2))
 	})
 	x.ClearGrad()
 	x.Scale(2).BackwardWith(nil) // nil means ones
-	tensortest.AllClose(t, x.Grad(), tensor.New([]float32{2, 2, 2}), 0, 0)
+	tensortest.AllClose(t, x.Grad(), tensor.New([]float32{2, 2, 2}, 3), 0, 0)
 }
 
 func TestGraphReleasedAfterBackward(t *testing.T) {
-	x := tensor.New([]float32{1, 2}).SetRequiresGrad(true)
+	x := tensor.New([]float32{1, 2}, 2).SetRequiresGrad(true)
 	h := x.Exp()
 	loss := h.Sum()
 	loss.Backward()
@@ -65,11 +65,11 @@ func TestGraphReleasedAfterBackward(t *testing.T) {
 	loss.Backward(tensor.RetainGraph)
 	loss.Backward()
 	e := h.Data()
-	tensortest.AllClose(t, x.Grad(), tensor.New([]float32{2 * e[0], 2 * e[1]}), 1e-6, 1e-6)
+	tensortest.AllClose(t, x.Grad(), tensor.New([]float32{2 * e[0], 2 * e[1]}, 2), 1e-6, 1e-6)
 }
 
 func TestDetachAndSetRequiresGrad(t *testing.T) {
-	x := tensor.New([]float32{1, 2}).SetRequiresGrad(true)
+	x := tensor.New([]float32{1, 2}, 2).SetRequiresGrad(true)
 	y := x.Scale(2)
 	d := y.Detach()
 	require.False(t, d.RequiresGrad())
@@ -81,7 +81,7 @@ func TestDetachAndSetRequiresGrad(t *testing.T) {
 		func() { y.SetRequiresGrad(false) })
 	// only the path through x gets a gradient
 	x.Mul(d).Sum().Backward()
-	tensortest.AllClose(t, x.Grad(), tensor.New([]float32{7, 4}), 0, 0)
+	tensortest.AllClose(t, x.Grad(), tensor.New([]float32{7, 4}, 2), 0, 0)
 }
 
 func TestLongChainBackward(t *testing.T) {
@@ -159,20 +159,20 @@ func TestCheckGradCatchesWrongGradient(t *testing.T) {
 		}
 		return in[0].Scale(0).Add(tensor.New(sq, in[0].Shape()...))
 	}
-	err := tensortest.CheckGrad(wrong, []*tensor.Tensor{tensor.New([]float32{1, 2})}, tensortest.GradCheckOptions{})
+	err := tensortest.CheckGrad(wrong, []*tensor.Tensor{tensor.New([]float32{1, 2}, 2)}, tensortest.GradCheckOptions{})
 	require.ErrorContains(t, err, "input 0 [2], element 0 (at [0]): analytic gradient 0, numeric")
 }
 
 func TestAllCloseReportsWorst(t *testing.T) {
-	err := tensortest.Close(tensor.New([]float32{1, 2, 3}), tensor.New([]float32{1, 2.5, 3.1}), 0.01, 0)
+	err := tensortest.Close(tensor.New([]float32{1, 2, 3}, 3), tensor.New([]float32{1, 2.5, 3.1}, 3), 0.01, 0)
 	require.EqualError(t, err, "shape [3]: worst element 1 (at [1]): got 2, want 2.5 (|diff| 0.5, allowed 0.01)")
-	err = tensortest.Close(tensor.New([]float32{1, 2}), tensor.New([]float32{1, 2}, 2, 1), 0, 0)
+	err = tensortest.Close(tensor.New([]float32{1, 2}, 2), tensor.New([]float32{1, 2}, 2, 1), 0, 0)
 	require.EqualError(t, err, "shape [2], want [2 1]")
 }
 
 func TestCheckFiniteNamesFirstOp(t *testing.T) {
-	w := tensor.New([]float32{1, -1}).SetRequiresGrad(true)
-	x := tensor.New([]float32{4, 0}).CheckFinite()
+	w := tensor.New([]float32{1, -1}, 2).SetRequiresGrad(true)
+	x := tensor.New([]float32{4, 0}, 2).CheckFinite()
 	defer func() {
 		r := recover()
 		var nf *tensor.NonFiniteError
@@ -190,9 +190,9 @@ func TestCheckFiniteNamesFirstOp(t *testing.T) {
 }
 
 func TestCheckFiniteOffByDefault(t *testing.T) {
-	y := tensor.New([]float32{0}).Log()
+	y := tensor.New([]float32{0}, 1).Log()
 	require.False(t, y.AllFinite())
-	x := tensor.New([]float32{1, 2}).SetRequiresGrad(true)
+	x := tensor.New([]float32{1, 2}, 2).SetRequiresGrad(true)
 	x.CheckFinite().Scale(2).Sum().Backward() // the mark passes gradients through
-	tensortest.AllClose(t, x.Grad(), tensor.New([]float32{2, 2}), 0, 0)
+	tensortest.AllClose(t, x.Grad(), tensor.New([]float32{2, 2}, 2), 0, 0)
 }

@@ -23,11 +23,11 @@ func (t *Tensor) binary(op string, u *Tensor, f func(a, b float32) float32,
 		return out
 	}
 	return out.record(op, func(g []float32, gin [][]float32) {
-		var ga, gb []float32
-		if gin[0] != nil {
+		ga, gb := gin[0], gin[1] // written in place when not broadcast
+		if ga != nil && len(ga) != len(g) {
 			ga = make([]float32, len(g))
 		}
-		if gin[1] != nil {
+		if gb != nil && len(gb) != len(g) {
 			gb = make([]float32, len(g))
 		}
 		for i := range g {
@@ -39,11 +39,11 @@ func (t *Tensor) binary(op string, u *Tensor, f func(a, b float32) float32,
 				gb[i] = g[i] * db
 			}
 		}
-		if ga != nil {
-			reduceInto(gin[0], ga, t.shape, shape)
+		if ga != nil && len(ga) != len(gin[0]) {
+			reduceTo(gin[0], ga, t.shape, shape)
 		}
-		if gb != nil {
-			reduceInto(gin[1], gb, u.shape, shape)
+		if gb != nil && len(gb) != len(gin[1]) {
+			reduceTo(gin[1], gb, u.shape, shape)
 		}
 	}, t, u)
 }
@@ -53,17 +53,11 @@ func (t *Tensor) Add(u *Tensor) *Tensor {
 	if slices.Equal(t.shape, u.shape) { // the common case, without the per-element closure
 		out := newTensor(make([]float32, len(t.data)), t.shape)
 		kernel.Add(out.data, t.data, u.data)
-		return out.recordTo("Add", func(g []float32, gin [][]float32, fresh uint) {
-			for i, d := range gin {
-				switch {
-				case d == nil:
-				case fresh&(1<<i) != 0:
-					copy(d, g)
-				default:
-					addTo(d, g)
-				}
+		return out.record("Add", func(g []float32, gin [][]float32) {
+			for _, d := range gin {
+				copy(d, g) // a no-op for nil
 			}
-		}, 3, t, u)
+		}, t, u)
 	}
 	if rowBroadcast(t.shape, u.shape) { // [..., M] + [M], as a bias: no expanded copy of u
 		return t.addRows("Add", u, 1)
@@ -77,10 +71,10 @@ func (t *Tensor) Add(u *Tensor) *Tensor {
 	kernel.Add(out.data, a, b)
 	return out.record("Add", func(g []float32, gin [][]float32) {
 		if gin[0] != nil {
-			reduceInto(gin[0], g, t.shape, shape)
+			reduceTo(gin[0], g, t.shape, shape)
 		}
 		if gin[1] != nil {
-			reduceInto(gin[1], g, u.shape, shape)
+			reduceTo(gin[1], g, u.shape, shape)
 		}
 	}, t, u)
 }
@@ -112,20 +106,12 @@ func (t *Tensor) addRows(op string, row *Tensor, rowIdx int) *Tensor {
 	ti := 1 - rowIdx
 	inputs := [2]*Tensor{}
 	inputs[ti], inputs[rowIdx] = t, row
-	return out.recordTo(op, func(g []float32, gin [][]float32, fresh uint) {
-		if d := gin[ti]; d != nil {
-			if fresh&(1<<ti) != 0 {
-				copy(d, g)
-			} else {
-				addTo(d, g)
-			}
+	return out.record(op, func(g []float32, gin [][]float32) {
+		copy(gin[ti], g)
+		if gin[rowIdx] != nil {
+			sumRows(gin[rowIdx], g)
 		}
-		if d := gin[rowIdx]; d != nil {
-			for r := 0; r < len(g); r += m {
-				addTo(d, g[r:r+m])
-			}
-		}
-	}, 1<<ti, inputs[0], inputs[1])
+	}, inputs[0], inputs[1])
 }
 
 // Sub returns t-u, broadcasting. It panics if the shapes do not broadcast.
@@ -215,16 +201,23 @@ func Where(cond, a, b *Tensor) *Tensor {
 	// cond is recorded as an input only so that its NoGrad mark carries over; it gets no gradient.
 	return out.record("Where", func(g []float32, gin [][]float32) {
 		for k, in := range []*Tensor{a, b} {
-			if gin[k+1] == nil {
+			dst := gin[k+1]
+			if dst == nil {
 				continue
 			}
-			gk := make([]float32, len(g))
+			gk := dst
+			if len(gk) != len(g) {
+				gk = make([]float32, len(g))
+			}
 			for i := range g {
+				gk[i] = 0
 				if (c[i] != 0) == (k == 0) {
 					gk[i] = g[i]
 				}
 			}
-			reduceInto(gin[k+1], gk, in.shape, shape)
+			if len(gk) != len(dst) {
+				reduceTo(dst, gk, in.shape, shape)
+			}
 		}
 	}, cond, a, b)
 }

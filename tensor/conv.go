@@ -79,21 +79,18 @@ func (t *Tensor) Conv2D(w, b *Tensor, opt ConvOptions) *Tensor {
 		bias = b.data
 	}
 	kernel.ConvForward(kc, t.data, w.data, bias, out.data)
-	return out.recordTo("Conv2D", func(g []float32, gin [][]float32, fresh uint) {
-		var gb []float32
-		if len(gin) > 2 {
-			gb = gin[2]
-		}
-		kernel.ConvBackwardTo(kc, t.data, w.data, g, gin[0], gin[1], gb, fresh&1 != 0)
-	}, 1, t, w, b)
+	return out.record("Conv2D", func(g []float32, gin [][]float32) {
+		dw, db := convParamGrads(gin)
+		kernel.ConvBackwardTo(kc, t.data, w.data, g, gin[0], dw, db, true)
+	}, t, w, b)
 }
 
 // Conv2DReLUMaxPool returns t.Conv2D(w, b, conv).ReLU().MaxPool2D(pool) as one op, bit for bit
 // (the bias gradient too): each chunk of images is convolved, rectified and pooled while it is
 // in cache, so the convolution's and the ReLU's outputs [N, out, H', W'] are never stored, and
 // the backward pass rebuilds the convolution's output gradient chunk by chunk from the pooled
-// one. It is the layer sequence of LeNet-style networks, and nn.Sequential uses it for a
-// Conv2D, ReLU, MaxPool2D run of layers. The output is MaxPool2D's: [N, out, pooled H', pooled W'].
+// one. It is the layer sequence of LeNet-style networks. The output is MaxPool2D's:
+// [N, out, pooled H', pooled W'].
 //
 // An input marked CheckFinite makes it run as the three ops, so that a non-finite value is caught
 // in the op that made it (a -Inf from the convolution, say, that ReLU would hide).
@@ -118,27 +115,20 @@ func (t *Tensor) Conv2DReLUMaxPool(w, b *Tensor, conv ConvOptions, pool PoolOpti
 		arg, argBuf = kernel.GetInt32Buf(len(out.data))
 	}
 	kernel.ConvReLUMaxPool(kc, pg, t.data, w.data, bias, out.data, arg)
-	return out.recordTo("Conv2DReLUMaxPool", func(g []float32, gin [][]float32, fresh uint) {
-		var gb []float32
-		if len(gin) > 2 {
-			gb = gin[2]
-		}
-		kernel.ConvReLUMaxPoolBackwardTo(kc, pg, t.data, w.data, out.data, arg, g, gin[0], gin[1], gb, fresh&1 != 0)
-	}, 1, t, w, b).holdScratch(argBuf)
+	return out.record("Conv2DReLUMaxPool", func(g []float32, gin [][]float32) {
+		dw, db := convParamGrads(gin)
+		kernel.ConvReLUMaxPoolBackwardTo(kc, pg, t.data, w.data, out.data, arg, g, gin[0], dw, db, true)
+	}, t, w, b).holdScratch(argBuf)
 }
 
-// graphed reports whether an op on inputs records a graph node (see record): some input requires
-// a gradient and none is marked NoGrad.
-func graphed(inputs ...*Tensor) bool {
-	need := false
-	for _, in := range inputs {
-		if in == nil {
-			continue
-		}
-		if in.noGrad {
-			return false
-		}
-		need = need || in.requiresGrad
+// convParamGrads returns the weight and bias gradient buffers of a convolution's rule, cleared:
+// the kernels add into them (and write the input's).
+func convParamGrads(gin [][]float32) (dw, db []float32) {
+	dw = gin[1]
+	if len(gin) > 2 {
+		db = gin[2]
 	}
-	return need
+	clear(dw)
+	clear(db)
+	return dw, db
 }

@@ -18,7 +18,7 @@ func TestConv2DHandComputed(t *testing.T) {
 		want  []float32
 		shape []int
 	}{
-		{"2x2 kernel, bias", tensor.New([]float32{1, 2, 3, 4}, 1, 1, 2, 2), tensor.New([]float32{1}),
+		{"2x2 kernel, bias", tensor.New([]float32{1, 2, 3, 4}, 1, 1, 2, 2), tensor.New([]float32{1}, 1),
 			tensor.ConvOptions{}, []float32{38, 48, 68, 78}, []int{1, 1, 2, 2}},
 		{"3x3 ones, pad 1", tensor.Ones(1, 1, 3, 3), nil,
 			tensor.ConvOptions{Padding: []int{1}}, []float32{12, 21, 16, 27, 45, 33, 24, 39, 28}, []int{1, 1, 3, 3}},

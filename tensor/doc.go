@@ -12,9 +12,9 @@
 //
 // As in Paddle, a new tensor does not require a gradient (stop_gradient=True); call
 // SetRequiresGrad(true) on the leaves you train. An op whose inputs require a gradient records a
-// node {op, inputs, backward rule}; Backward on a scalar result walks the graph (iteratively, so
-// long chains do not grow the goroutine stack) and adds each leaf's gradient into its Grad, where
-// it accumulates across calls until ClearGrad. BackwardWith seeds a non-scalar output with a given
+// node {op, inputs, rule}; Backward on a scalar result walks the graph (iteratively, so long
+// chains do not grow the goroutine stack) and adds each leaf's gradient into its Grad, where it
+// accumulates across calls until ClearGrad. BackwardWith seeds a non-scalar output with a given
 // gradient. Backward releases the graph as it goes; a second Backward through it panics unless the
 // first was given RetainGraph.
 //
@@ -33,6 +33,34 @@
 //     reaches, so graphs that share leaves must not be backpropagated concurrently.
 //   - Results do not depend on GOMAXPROCS: parallel kernels split work in chunks fixed by the
 //     problem size and reduce them in a fixed order.
+//
+// # How to add an op
+//
+// An op computes its output, then records one backward rule with out.record(op, rule, inputs...)
+// and returns what record returns. This is Square, in unary.go:
+//
+//	func (t *Tensor) Square() *Tensor {
+//		out := newTensor(make([]float32, len(t.data)), t.shape)
+//		for i, x := range t.data {
+//			out.data[i] = x * x
+//		}
+//		return out.record("Square", func(g []float32, gin [][]float32) {
+//			for i, x := range t.data {
+//				gin[0][i] = 2 * x * g[i]
+//			}
+//		}, t)
+//	}
+//
+// The rule gets g, the gradient of the output, and writes the gradient of each input i into
+// gin[i]. It assigns (=) every element and never adds: gin[i] has input i's size and undefined
+// contents. gin[i] is nil when input i needs no gradient, so a rule of several inputs checks
+// before writing one (see Linear). The rule may read what it captured (inputs and output are
+// never modified) but must keep neither g nor gin. Backward does the rest: when a tensor is used
+// more than once (a fan-out, x.Mul(x), a leaf whose Grad holds an earlier sum) it gives the rule
+// a scratch buffer and adds it in, always in the same order, so a rule never needs to know. Large
+// element-wise loops belong in internal/kernel, as ReLU's; pooled memory that only the rule reads
+// is handed to holdScratch (MaxPool2D's winners). Each op has a tensortest.GradCheck
+// test; Square's is the "Square" case of TestGradElementwise in grad_test.go.
 //
 // # Errors
 //
@@ -60,11 +88,11 @@
 // with 2×2 windows, Softmax, LogSoftmax, SoftmaxCrossEntropy and AvgPool2D are fused kernels.
 // Conv2DReLUMaxPool is the convolution, ReLU and max pooling as one op, bit for bit: each chunk
 // of images is rectified and pooled while it is in cache, so neither full-size intermediate is
-// stored (nn.Sequential uses it for a Conv2D, ReLU, MaxPool2D run of layers; LeNet's inference
-// runs 1.5x faster with it, and its activations take a quarter of the memory).
+// stored (a LeNet-style network's inference runs 1.5x faster with it, and its activations take a
+// quarter of the memory).
 //
 // Backward takes gradient buffers from a free list and gives them back as soon as they are
-// consumed, lets ops that overwrite their input's gradient skip clearing it, and hands a
-// Reshape's gradient through without a copy; a recorded op is one allocation besides its data
-// and its backward closure. A training step's only large allocations are the ops' outputs.
+// consumed; a rule writes straight into the gradient buffer of an input used once, so nothing is
+// cleared and nothing is added. A recorded op is one allocation besides its data and its rule's
+// closure. A training step's only large allocations are the ops' outputs.
 package tensor

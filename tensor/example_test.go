@@ -19,9 +19,9 @@ func ExampleNew() {
 
 func ExampleTensor_Backward() {
 	// y = sum(w*x + b): dy/dw = x, dy/db = 1 for each element.
-	w := tensor.New([]float32{2, 3}).SetRequiresGrad(true)
+	w := tensor.New([]float32{2, 3}, 2).SetRequiresGrad(true)
 	b := tensor.Scalar(1).SetRequiresGrad(true)
-	x := tensor.New([]float32{10, 20})
+	x := tensor.New([]float32{10, 20}, 2)
 	y := w.Mul(x).Add(b).Sum()
 	y.Backward()
 	fmt.Println(y.Item(), w.Grad().Data(), b.Grad().Item())
@@ -54,7 +54,7 @@ func ExampleTensor_Conv2D() {
 	y := x.Conv2D(w, nil, tensor.ConvOptions{})
 	fmt.Println(y.Shape(), y.Data())
 	// Padding 1 on every side and stride 2 give a 2x2 output as well.
-	y = x.Conv2D(w, tensor.New([]float32{0.5}), tensor.ConvOptions{Padding: []int{1}, Stride: []int{2}})
+	y = x.Conv2D(w, tensor.New([]float32{0.5}, 1), tensor.ConvOptions{Padding: []int{1}, Stride: []int{2}})
 	fmt.Println(y.Shape(), y.Data())
 	// Output:
 	// [1 1 2 2] [-4 -4 -4 -4]
@@ -82,8 +82,8 @@ func ExampleTensor_Conv2DReLUMaxPool() {
 }
 
 func ExampleTensor_NoGrad() {
-	w := tensor.New([]float32{1, 2}).SetRequiresGrad(true)
-	x := tensor.New([]float32{3, 4})
+	w := tensor.New([]float32{1, 2}, 2).SetRequiresGrad(true)
+	x := tensor.New([]float32{3, 4}, 2)
 	train := x.Mul(w).Sum()
 	eval := x.NoGrad().Mul(w).Sum()
 	fmt.Println(train.RequiresGrad(), eval.RequiresGrad(), eval.Item())

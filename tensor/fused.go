@@ -35,19 +35,17 @@ func (t *Tensor) Linear(w, b *Tensor) *Tensor {
 		beta = 1 // C = t·w + 1·b rounds as (t·w) + b does
 	}
 	kernel.Gemm(false, false, m, n, in, 1, t.data, in, w.data, n, beta, out.data, n)
-	return out.recordTo(op, func(g []float32, gin [][]float32, fresh uint) {
+	return out.record(op, func(g []float32, gin [][]float32) {
 		if gin[0] != nil { // dX = g · Wᵀ
-			kernel.Gemm(false, true, m, in, n, 1, g, n, w.data, n, betaFor(fresh, 0), gin[0], in)
+			kernel.Gemm(false, true, m, in, n, 1, g, n, w.data, n, 0, gin[0], in)
 		}
 		if gin[1] != nil { // dW = Xᵀ · g
-			kernel.Gemm(true, false, in, n, m, 1, t.data, in, g, n, betaFor(fresh, 1), gin[1], n)
+			kernel.Gemm(true, false, in, n, m, 1, t.data, in, g, n, 0, gin[1], n)
 		}
 		if len(gin) > 2 && gin[2] != nil { // db = Σ rows of g, in row order
-			for r := 0; r < len(g); r += n {
-				addTo(gin[2], g[r:r+n])
-			}
+			sumRows(gin[2], g)
 		}
-	}, 3, t, w, b)
+	}, t, w, b)
 }
 
 // SoftmaxCrossEntropy returns the cross entropy of each row of the logits t [N, C] with a hard
@@ -85,7 +83,7 @@ func (t *Tensor) SoftmaxCrossEntropy(label *Tensor, ignoreIndex int) *Tensor {
 			out.data[r] = -(x[ids[r]] - lse[r])
 		}
 	}
-	return out.recordTo(op, func(g []float32, gin [][]float32, fresh uint) {
+	return out.record(op, func(g []float32, gin [][]float32) {
 		dx := gin[0]
 		if dx == nil {
 			return
@@ -94,9 +92,7 @@ func (t *Tensor) SoftmaxCrossEntropy(label *Tensor, ignoreIndex int) *Tensor {
 			d := dx[r*nc : (r+1)*nc]
 			x := t.data[r*nc : (r+1)*nc]
 			if ids[r] < 0 {
-				if fresh&1 != 0 {
-					clear(d)
-				}
+				clear(d)
 				continue
 			}
 			for c, v := range x {
@@ -104,12 +100,8 @@ func (t *Tensor) SoftmaxCrossEntropy(label *Tensor, ignoreIndex int) *Tensor {
 				if int32(c) == ids[r] {
 					p--
 				}
-				if fresh&1 != 0 {
-					d[c] = g[r] * p
-				} else {
-					d[c] += g[r] * p
-				}
+				d[c] = g[r] * p
 			}
 		}
-	}, 1, t, label)
+	}, t, label)
 }

@@ -54,7 +54,7 @@ func TestLinearMatchesMatMulAdd(t *testing.T) {
 			require.Equal(t, want, got, "%v", shapes)
 		} else {
 			for i := range want {
-				tensortest.AllClose(t, tensor.New(got[i]), tensor.New(want[i]), 1e-5, 1e-5)
+				tensortest.AllClose(t, tensor.New(got[i], len(got[i])), tensor.New(want[i], len(want[i])), 1e-5, 1e-5)
 			}
 		}
 		require.Equal(t, composite(inputs...).Shape(), fused(inputs...).Shape())

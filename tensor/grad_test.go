@@ -1,6 +1,7 @@
 package tensor_test
 
 import (
+	"math"
 	"math/rand/v2"
 	"testing"
 
@@ -75,6 +76,7 @@ func TestGradElementwise(t *testing.T) {
 		{"Where", func(x ...*tensor.Tensor) *tensor.Tensor {
 			return tensor.Where(tensor.New([]float32{1, 0, 1}, 3), x[0], x[1])
 		}, []*tensor.Tensor{tensor.Randn(rng, 2, 3), tensor.Randn(rng, 2, 1)}, tensortest.GradCheckOptions{}},
+		{"Square", func(x ...*tensor.Tensor) *tensor.Tensor { return x[0].Square() }, []*tensor.Tensor{tensor.Randn(rng, 2, 3)}, tensortest.GradCheckOptions{}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) { tensortest.GradCheck(t, c.f, c.inputs, c.opt) })
@@ -109,7 +111,7 @@ func TestGradReductionsAndShapes(t *testing.T) {
 			[]*tensor.Tensor{tensor.Randn(rng, 2, 3, 2), tensor.Randn(rng, 2, 1, 2)}},
 		{"Stack/axis-1", func(x ...*tensor.Tensor) *tensor.Tensor { return tensor.Stack([]*tensor.Tensor{x[0], x[1]}, -1) },
 			[]*tensor.Tensor{tensor.Randn(rng, 2, 3), tensor.Randn(rng, 2, 3)}},
-		{"Gather/repeat", func(x ...*tensor.Tensor) *tensor.Tensor { return x[0].Gather(1, tensor.New([]float32{2, 0, 2})) }, x(2, 3, 2)},
+		{"Gather/repeat", func(x ...*tensor.Tensor) *tensor.Tensor { return x[0].Gather(tensor.New([]float32{2, 0, 2}, 3), 1) }, x(2, 3, 2)},
 		{"TakeAlongAxis", func(x ...*tensor.Tensor) *tensor.Tensor {
 			return x[0].TakeAlongAxis(tensor.New([]float32{3, 0, 1}, 3, 1), -1)
 		}, x(3, 4)},
@@ -126,6 +128,13 @@ func TestGradReductionsAndShapes(t *testing.T) {
 		{"MatMul/matrix-vector", func(x ...*tensor.Tensor) *tensor.Tensor { return x[0].MatMul(x[1]) },
 			[]*tensor.Tensor{tensor.Randn(rng, 3, 4), tensor.Randn(rng, 4)}},
 		{"MatMul/self", func(x ...*tensor.Tensor) *tensor.Tensor { return x[0].MatMul(x[0]) }, x(3, 3)},
+		{"Max/axes0,2", func(x ...*tensor.Tensor) *tensor.Tensor { return x[0].Max(0, -1) }, []*tensor.Tensor{distinct(rng, 2, 3, 4)}},
+		{"Max/all", func(x ...*tensor.Tensor) *tensor.Tensor { return x[0].Max() }, []*tensor.Tensor{distinct(rng, 3, 4)}},
+		{"MaxKeepDim/axes1,2", func(x ...*tensor.Tensor) *tensor.Tensor { return x[0].MaxKeepDim(1, 2) }, []*tensor.Tensor{distinct(rng, 2, 3, 4)}},
+		{"Min/axis1", func(x ...*tensor.Tensor) *tensor.Tensor { return x[0].Min(1) }, []*tensor.Tensor{distinct(rng, 2, 3, 4)}},
+		{"Min/axes0,1", func(x ...*tensor.Tensor) *tensor.Tensor { return x[0].Min(0, 1) }, []*tensor.Tensor{distinct(rng, 2, 3, 4)}},
+		{"Min/all", func(x ...*tensor.Tensor) *tensor.Tensor { return x[0].Min() }, []*tensor.Tensor{distinct(rng, 3, 4)}},
+		{"MinKeepDim/axis-1", func(x ...*tensor.Tensor) *tensor.Tensor { return x[0].MinKeepDim(-1) }, []*tensor.Tensor{distinct(rng, 3, 4)}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) { tensortest.GradCheck(t, c.f, c.inputs, tensortest.GradCheckOptions{}) })
@@ -145,4 +154,73 @@ func TestAddRowBroadcast(t *testing.T) {
 		tensortest.AllClose(t, x.Add(b), x.Add(full), 0, 0)
 		tensortest.AllClose(t, b.Add(x), full.Add(x), 0, 0)
 	}
+}
+
+// TestGradMatMulTranspose checks every combination of MatMul's transpose options, for matrices,
+// batches that broadcast and vectors (where Paddle ignores them), against GradCheck and against
+// multiplying explicitly transposed copies.
+func TestGradMatMulTranspose(t *testing.T) {
+	rng := newRNG()
+	swap := func(x *tensor.Tensor) *tensor.Tensor { // the last two axes swapped, as a copy
+		axes := make([]int, x.Rank())
+		for i := range axes {
+			axes[i] = i
+		}
+		axes[len(axes)-1], axes[len(axes)-2] = axes[len(axes)-2], axes[len(axes)-1]
+		return x.Permute(axes...)
+	}
+	for _, c := range []struct {
+		name   string
+		x, y   []int // shapes as stored
+		tx, ty bool
+	}{
+		{"2d/X", []int{4, 3}, []int{4, 5}, true, false},
+		{"2d/Y", []int{3, 4}, []int{5, 4}, false, true},
+		{"2d/XY", []int{4, 3}, []int{5, 4}, true, true},
+		{"batched/X", []int{2, 1, 4, 3}, []int{3, 4, 2}, true, false},
+		{"batched/Y", []int{2, 3, 4}, []int{2, 4}, false, true},
+		{"batched/XY", []int{2, 4, 3}, []int{2, 1, 5, 4}, true, true},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			x, y := tensor.Randn(rng, c.x...), tensor.Randn(rng, c.y...)
+			opt := tensor.MatMulOptions{TransposeX: c.tx, TransposeY: c.ty}
+			f := func(in ...*tensor.Tensor) *tensor.Tensor { return in[0].MatMul(in[1], opt) }
+			tensortest.GradCheck(t, f, []*tensor.Tensor{x, y}, tensortest.GradCheckOptions{})
+			a, b := x, y
+			if c.tx {
+				a = swap(a)
+			}
+			if c.ty {
+				b = swap(b)
+			}
+			tensortest.AllClose(t, x.MatMul(y, opt), a.MatMul(b), 1e-6, 1e-6)
+		})
+	}
+	v, m := tensor.Randn(rng, 4), tensor.Randn(rng, 4, 3)
+	both := tensor.MatMulOptions{TransposeX: true, TransposeY: true}
+	tensortest.AllClose(t, v.MatMul(m.T(), both), v.MatMul(m), 0, 0) // a vector is not transposed
+	requirePanic(t, "tensor: MatMul: got 2 options values, want at most one", func() {
+		v.MatMul(m, tensor.MatMulOptions{}, tensor.MatMulOptions{})
+	})
+	requirePanic(t, "tensor: MatMul: shape mismatch [4 3] x [4 3]", func() { m.MatMul(m, both) })
+}
+
+// TestBackwardSums checks the engine's summing: rules write, and Backward adds a tensor's
+// gradients from several uses (a fan-out, the same leaf twice in one op, an earlier Backward),
+// in a fixed order.
+func TestBackwardSums(t *testing.T) {
+	x := tensor.New([]float32{1, 2, 3}, 3).SetRequiresGrad(true)
+	h := x.Exp()
+	loss := h.Mul(h).Add(h.Scale(2)).Add(x.Mul(x)).Sum() // d/dx = 2e^2x + 2e^x + 2x
+	loss.Backward()
+	want := make([]float32, 3)
+	for i, v := range x.Data() {
+		e := float32(math.Exp(float64(v)))
+		want[i] = 2*e*e + 2*e + 2*v
+	}
+	tensortest.AllClose(t, x.Grad(), tensor.New(want, 3), 1e-5, 1e-6)
+	x.ClearGrad()
+	x.Grad().Data()[0] = 10 // written after ClearGrad: the next Backward adds to it
+	x.Sum().Backward()
+	tensortest.AllClose(t, x.Grad(), tensor.New([]float32{11, 1, 1}, 3), 0, 0)
 }

@@ -31,12 +31,7 @@ func (t *Tensor) Reshape(shape ...int) *Tensor {
 	if numel("Reshape", shape) != len(t.data) {
 		panicf("Reshape", "cannot reshape %v (%d elements) into %v", t.shape, len(t.data), slices.Clone(shape))
 	}
-	out := newTensor(t.data, shape)
-	out.record("Reshape", func(g []float32, gin [][]float32) { addTo(gin[0], g) }, t)
-	if out.node != nil {
-		out.node.identity = true
-	}
-	return out
+	return newTensor(t.data, shape).record("Reshape", identity, t)
 }
 
 // Flatten merges the axes start..stop (inclusive; negative counts from the end) into one, as
@@ -112,10 +107,9 @@ func (t *Tensor) Permute(axes ...int) *Tensor {
 	for i, p := range perm {
 		shape[i] = t.shape[p]
 	}
-	out := newTensor(permute(t.data, t.shape, perm), shape)
-	return out.record("Permute", func(g []float32, gin [][]float32) {
-		addTo(gin[0], permute(g, shape, inv))
-	}, t)
+	out := newTensor(make([]float32, len(t.data)), shape)
+	permuteTo(out.data, t.data, t.shape, perm)
+	return out.record("Permute", func(g []float32, gin [][]float32) { permuteTo(gin[0], g, shape, inv) }, t)
 }
 
 // T returns the transpose: the axes reversed (for a matrix, rows become columns), as Paddle's .T.
@@ -127,11 +121,10 @@ func (t *Tensor) T() *Tensor {
 	return t.Permute(axes...)
 }
 
-// permute returns src (of shape) with its axes reordered by perm, as a new slice.
-func permute(src []float32, shape, perm []int) []float32 {
-	dst := make([]float32, len(src))
+// permuteTo writes src (of shape) with its axes reordered by perm into dst.
+func permuteTo(dst, src []float32, shape, perm []int) {
 	if len(src) == 0 {
-		return dst
+		return
 	}
 	inStride := make([]int, len(shape))
 	s := 1
@@ -146,7 +139,7 @@ func permute(src []float32, shape, perm []int) []float32 {
 	}
 	if len(perm) == 0 {
 		copy(dst, src)
-		return dst
+		return
 	}
 	last := len(perm) - 1
 	n, step := outShape[last], st[last]
@@ -166,7 +159,6 @@ func permute(src []float32, shape, perm []int) []float32 {
 			idx[d] = 0
 		}
 	}
-	return dst
 }
 
 // Concat joins tensors along axis; all other dimensions must agree. It panics if ts is empty, the
@@ -197,7 +189,7 @@ func Concat(ts []*Tensor, axis int) *Tensor {
 	return out.record("Concat", func(g []float32, gin [][]float32) {
 		eachConcatPart(ts, ax, outer, total, inner, func(k, dst, src, n int) {
 			if gin[k] != nil {
-				addTo(gin[k][src:src+n], g[dst:dst+n])
+				copy(gin[k][src:src+n], g[dst:dst+n])
 			}
 		})
 	}, ts...)
@@ -266,9 +258,10 @@ func (t *Tensor) Slice(axis, start, end int) *Tensor {
 		copy(out.data[o*run:(o+1)*run], t.data[(o*mid+s)*inner:])
 	}
 	return out.record("Slice", func(g []float32, gin [][]float32) {
+		clear(gin[0])
 		for o := range outer {
 			src := (o*mid + s) * inner
-			addTo(gin[0][src:src+run], g[o*run:(o+1)*run])
+			copy(gin[0][src:src+run], g[o*run:(o+1)*run])
 		}
 	}, t)
 }
@@ -291,18 +284,18 @@ func classID(op string, v float32, pos, n int) int {
 	return checkClassID(op, v, pos, n)
 }
 
-// Gather selects slices along axis by the integer ids in the 1-D tensor ids, as
-// paddle.gather(x, index, axis) (index_select): the result has len(ids) at axis. The gradient is
-// scattered back, adding where an id repeats. It panics if ids is not 1-D, an id is not an
+// Gather selects slices along axis by the integer ids in the 1-D tensor index, as
+// paddle.gather(x, index, axis) (index_select): the result has len(index) at axis. The gradient
+// is scattered back, adding where an id repeats. It panics if index is not 1-D, an id is not an
 // integer in range, or axis is out of range.
-func (t *Tensor) Gather(axis int, ids *Tensor) *Tensor {
+func (t *Tensor) Gather(index *Tensor, axis int) *Tensor {
 	ax := normAxis("Gather", axis, len(t.shape))
-	if len(ids.shape) != 1 {
-		panicf("Gather", "ids must be 1-D, got shape %v", ids.shape)
+	if len(index.shape) != 1 {
+		panicf("Gather", "index must be 1-D, got shape %v", index.shape)
 	}
 	outer, mid, inner := splitAt(t.shape, ax)
-	sel := make([]int, len(ids.data))
-	for k, v := range ids.data {
+	sel := make([]int, len(index.data))
+	for k, v := range index.data {
 		sel[k] = classID("Gather", v, k, mid)
 	}
 	shape := slices.Clone(t.shape)
@@ -314,13 +307,14 @@ func (t *Tensor) Gather(axis int, ids *Tensor) *Tensor {
 		}
 	}
 	return out.record("Gather", func(g []float32, gin [][]float32) {
+		clear(gin[0])
 		for o := range outer {
 			for k, id := range sel {
 				src := (o*mid + id) * inner
 				addTo(gin[0][src:src+inner], g[(o*len(sel)+k)*inner:(o*len(sel)+k+1)*inner])
 			}
 		}
-	}, t, ids)
+	}, t, index)
 }
 
 // TakeAlongAxis picks, for every position of ids, the element of t at that id along axis, as
@@ -353,6 +347,7 @@ func (t *Tensor) TakeAlongAxis(ids *Tensor, axis int) *Tensor {
 		out.data[p] = t.data[s]
 	}
 	return out.record("TakeAlongAxis", func(g []float32, gin [][]float32) {
+		clear(gin[0])
 		for p, s := range src {
 			gin[0][s] += g[p]
 		}

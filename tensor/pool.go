@@ -61,9 +61,9 @@ func (t *Tensor) MaxPool2D(opt PoolOptions) *Tensor {
 	}
 	arg, argBuf := kernel.GetInt32Buf(len(out.data)) // the winners, for the backward pass only
 	kernel.MaxPool(g, t.data, out.data, arg)
-	return out.recordTo("MaxPool2D", func(dy []float32, gin [][]float32, fresh uint) {
-		kernel.MaxPoolBackwardTo(g, dy, arg, gin[0], fresh&1 != 0)
-	}, 1, t).holdScratch(argBuf)
+	return out.record("MaxPool2D", func(dy []float32, gin [][]float32) {
+		kernel.MaxPoolBackwardTo(g, dy, arg, gin[0], true)
+	}, t).holdScratch(argBuf)
 }
 
 // AvgPool2D returns the mean over each window of the NCHW input, as paddle's avg_pool2d. By
@@ -78,6 +78,7 @@ func (t *Tensor) AvgPool2D(opt PoolOptions) *Tensor {
 	out := newTensor(make([]float32, g.Planes*g.OutH*g.OutW), shape)
 	kernel.AvgPool(g, !opt.Inclusive, t.data, out.data)
 	return out.record("AvgPool2D", func(dy []float32, gin [][]float32) {
+		clear(gin[0])
 		kernel.AvgPoolBackward(g, !opt.Inclusive, dy, gin[0])
 	}, t)
 }

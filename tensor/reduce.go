@@ -39,104 +39,123 @@ func (t *Tensor) sum(op string, axes []int, keepDim, mean bool) *Tensor {
 		// A full reduction: the kernel's sum is more accurate than a running float32 total.
 		data[0] = kernel.Sum(t.data)
 	} else {
-		reduceInto(data, t.data, kept, t.shape)
+		reduceTo(data, t.data, kept, t.shape)
 	}
 	if mean {
 		kernel.Scale(scale, data) // 0 * (1/0) makes the mean of nothing NaN
 	}
-	shape := kept
-	if !keepDim {
-		shape = make([]int, 0, len(kept))
-		for i, d := range t.shape {
-			if !slices.Contains(ax, i) {
-				shape = append(shape, d)
-			}
-		}
-	}
-	out := newTensor(data, shape)
+	out := newTensor(data, reducedShape(t.shape, ax, keepDim))
 	return out.record(op, func(g []float32, gin [][]float32) {
-		gx := expand(g, kept, t.shape)
+		expandTo(gin[0], g, kept, t.shape)
 		if scale != 1 {
-			kernel.Axpy(scale, gx, gin[0])
-			return
+			kernel.Scale(scale, gin[0])
 		}
-		addTo(gin[0], gx)
 	}, t)
 }
 
-// Max returns the maximum along axis, which is removed from the shape. The gradient flows to the
-// first maximal element of each slice (ties: the lowest index); NaN counts as the maximum.
-// It panics if axis is out of range or the axis has size 0.
-func (t *Tensor) Max(axis int) *Tensor { return t.max("Max", axis, false) }
+// Max returns the maximum over the given axes (negative counts from the end), which are removed
+// from the shape; no axes means every axis, giving a scalar. NaN counts as the maximum. The
+// gradient flows to the first maximal element of each reduced slice, in row-major order (as
+// PyTorch's max along a dim and ArgMax here); Paddle's max gives every tied element the whole
+// gradient instead. It panics if an axis is out of range or repeated, or a reduced slice is empty.
+func (t *Tensor) Max(axes ...int) *Tensor { return t.extreme("Max", axes, false, greater) }
 
-// MaxKeepDim is Max with keepdim=True.
-func (t *Tensor) MaxKeepDim(axis int) *Tensor { return t.max("MaxKeepDim", axis, true) }
+// MaxKeepDim is Max with keepdim=True: the reduced axes stay, with size 1.
+func (t *Tensor) MaxKeepDim(axes ...int) *Tensor { return t.extreme("MaxKeepDim", axes, true, greater) }
 
-func (t *Tensor) max(op string, axis int, keepDim bool) *Tensor {
-	ax, idx := t.argmax(op, axis)
-	outer, mid, inner := splitAt(t.shape, ax)
-	out := newTensor(make([]float32, len(idx)), reducedShape(t.shape, ax, keepDim))
-	for o := range outer {
-		for i := range inner {
-			out.data[o*inner+i] = t.data[(o*mid+idx[o*inner+i])*inner+i]
-		}
+// Min returns the minimum over the given axes, as Max does the maximum: NaN counts as the minimum
+// and the gradient flows to the first minimal element of each reduced slice. It panics as Max does.
+func (t *Tensor) Min(axes ...int) *Tensor { return t.extreme("Min", axes, false, less) }
+
+// MinKeepDim is Min with keepdim=True.
+func (t *Tensor) MinKeepDim(axes ...int) *Tensor { return t.extreme("MinKeepDim", axes, true, less) }
+
+func greater(a, b float32) bool { return a > b }
+func less(a, b float32) bool    { return a < b }
+
+func (t *Tensor) extreme(op string, axes []int, keepDim bool, better func(a, b float32) bool) *Tensor {
+	ax, win := t.winners(op, axes, better)
+	out := newTensor(make([]float32, len(win)), reducedShape(t.shape, ax, keepDim))
+	for j, w := range win {
+		out.data[j] = t.data[w]
 	}
 	return out.record(op, func(g []float32, gin [][]float32) {
-		for o := range outer {
-			for i := range inner {
-				gin[0][(o*mid+idx[o*inner+i])*inner+i] += g[o*inner+i]
-			}
+		clear(gin[0])
+		for j, w := range win {
+			gin[0][w] = g[j]
 		}
 	}, t)
 }
 
-// ArgMax returns the index of the maximum along axis, as float32 ids (exact below 2^24), with the
-// axis removed. Ties give the lowest index; NaN counts as the maximum. It has no gradient.
-// It panics if axis is out of range or the axis has size 0.
-func (t *Tensor) ArgMax(axis int) *Tensor { return t.argmaxTensor("ArgMax", axis, false) }
+// ArgMax returns the index of the maximum over the given axes, as float32 ids (exact below 2^24),
+// with the axes removed. Over one axis it is the index along it; over several, the row-major flat
+// index within the reduced axes (for axes 1 and 2 of [N, H, W], h*W + w); over none, the flat
+// index into t (Paddle's axis=None). Ties give the lowest index; NaN counts as the maximum. It has
+// no gradient. It panics as Max does.
+func (t *Tensor) ArgMax(axes ...int) *Tensor { return t.arg("ArgMax", axes, false, greater) }
 
 // ArgMaxKeepDim is ArgMax with keepdim=True.
-func (t *Tensor) ArgMaxKeepDim(axis int) *Tensor { return t.argmaxTensor("ArgMaxKeepDim", axis, true) }
+func (t *Tensor) ArgMaxKeepDim(axes ...int) *Tensor {
+	return t.arg("ArgMaxKeepDim", axes, true, greater)
+}
 
-func (t *Tensor) argmaxTensor(op string, axis int, keepDim bool) *Tensor {
-	ax, idx := t.argmax(op, axis)
-	out := newTensor(make([]float32, len(idx)), reducedShape(t.shape, ax, keepDim))
+// ArgMin is ArgMax for the minimum.
+func (t *Tensor) ArgMin(axes ...int) *Tensor { return t.arg("ArgMin", axes, false, less) }
+
+// ArgMinKeepDim is ArgMin with keepdim=True.
+func (t *Tensor) ArgMinKeepDim(axes ...int) *Tensor { return t.arg("ArgMinKeepDim", axes, true, less) }
+
+func (t *Tensor) arg(op string, axes []int, keepDim bool, better func(a, b float32) bool) *Tensor {
+	ax, win := t.winners(op, axes, better)
+	out := newTensor(make([]float32, len(win)), reducedShape(t.shape, ax, keepDim))
 	out.noGrad, out.checkFinite = t.noGrad, t.checkFinite
-	for i, v := range idx {
-		out.data[i] = float32(v)
+	for j, w := range win {
+		idx, stride := 0, 1 // w's coordinates along the reduced axes, as one row-major index
+		for a := len(t.shape) - 1; a >= 0; a-- {
+			if slices.Contains(ax, a) {
+				idx += w % t.shape[a] * stride
+				stride *= t.shape[a]
+			}
+			w /= t.shape[a]
+		}
+		out.data[j] = float32(idx)
 	}
 	return out
 }
 
-// argmax returns the normalised axis and, for each [outer, inner] position, the index of the
-// maximum along it.
-func (t *Tensor) argmax(op string, axis int) (int, []int) {
-	ax := normAxis(op, axis, len(t.shape))
-	outer, mid, inner := splitAt(t.shape, ax)
-	if mid == 0 {
-		panicf(op, "axis %d of shape %v is empty", axis, t.shape)
-	}
-	idx := make([]int, outer*inner)
-	for o := range outer {
-		for i := range inner {
-			best, bi := t.data[o*mid*inner+i], 0
-			for m := 1; m < mid && best == best; m++ { // best != best: a NaN already won
-				if v := t.data[(o*mid+m)*inner+i]; v > best || v != v {
-					best, bi = v, m
-				}
-			}
-			idx[o*inner+i] = bi
+// winners returns the reduced axes of t (normalised, sorted) and, for each element of the
+// reduction, the offset in t of the first element of its slice in row-major order that no other
+// beats (better(a, b): a beats b); NaN beats everything.
+func (t *Tensor) winners(op string, axes []int, better func(a, b float32) bool) (ax, win []int) {
+	ax = normAxes(op, axes, len(t.shape))
+	kept := slices.Clone(t.shape) // the shape with reduced axes set to 1
+	for _, a := range ax {
+		if t.shape[a] == 0 {
+			panicf(op, "axis %d of shape %v is empty", a, t.shape)
 		}
+		kept[a] = 1
 	}
-	return ax, idx
+	win = make([]int, numel(op, kept))
+	for j := range win {
+		win[j] = -1
+	}
+	walkBroadcast(kept, t.shape, func(o, i, n, step int) {
+		for k, v := range t.data[o : o+n] {
+			j := i + k*step
+			if w := win[j]; w < 0 || t.data[w] == t.data[w] && (v != v || better(v, t.data[w])) {
+				win[j] = o + k
+			}
+		}
+	})
+	return ax, win
 }
 
-// reducedShape is shape with axis removed, or set to 1 when keepDim.
-func reducedShape(shape []int, axis int, keepDim bool) []int {
+// reducedShape is shape without the axes ax, or with them set to 1 when keepDim.
+func reducedShape(shape, ax []int, keepDim bool) []int {
 	out := make([]int, 0, len(shape))
 	for i, d := range shape {
 		switch {
-		case i != axis:
+		case !slices.Contains(ax, i):
 			out = append(out, d)
 		case keepDim:
 			out = append(out, 1)

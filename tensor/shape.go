@@ -136,6 +136,16 @@ func expand(src []float32, in, out []int) []float32 {
 		return src
 	}
 	dst := make([]float32, numel("broadcast", out))
+	expandTo(dst, src, in, out)
+	return dst
+}
+
+// expandTo writes src (of shape in) broadcast to shape out into dst.
+func expandTo(dst, src []float32, in, out []int) {
+	if len(src) == len(dst) {
+		copy(dst, src)
+		return
+	}
 	walkBroadcast(in, out, func(o, i, n, step int) {
 		if step == 1 {
 			copy(dst[o:o+n], src[i:i+n])
@@ -146,16 +156,16 @@ func expand(src []float32, in, out []int) []float32 {
 			dst[o+k] = v
 		}
 	})
-	return dst
 }
 
-// reduceInto adds g (of shape out) into dst (of shape in, which broadcasts to out), summing over
-// the broadcast dimensions: the adjoint of expand, and the one unbroadcast of every gradient.
-func reduceInto(dst, g []float32, in, out []int) {
+// reduceTo writes into dst (of shape in, which broadcasts to out) the sum of g (of shape out)
+// over the broadcast dimensions: the adjoint of expand, and the one unbroadcast of every gradient.
+func reduceTo(dst, g []float32, in, out []int) {
 	if len(dst) == len(g) {
-		addTo(dst, g)
+		copy(dst, g)
 		return
 	}
+	clear(dst)
 	walkBroadcast(in, out, func(o, i, n, step int) {
 		if step == 1 {
 			addTo(dst[i:i+n], g[o:o+n])
@@ -167,6 +177,18 @@ func reduceInto(dst, g []float32, in, out []int) {
 		}
 		dst[i] += s
 	})
+}
+
+// sumRows writes into dst the sum of the rows of g (len(dst) elements each), in row order.
+func sumRows(dst, g []float32) {
+	if len(g) < len(dst) { // no rows
+		clear(dst)
+		return
+	}
+	copy(dst, g)
+	for r := len(dst); r < len(g); r += len(dst) {
+		addTo(dst, g[r:r+len(dst)])
+	}
 }
 
 // addTo adds x into dst element-wise.

@@ -32,7 +32,7 @@ func (t *Tensor) Softmax(axis int) *Tensor {
 			}
 			for j := range mid {
 				p := base + j*stride
-				gin[0][p] += out.data[p] * (g[p] - float32(dot))
+				gin[0][p] = out.data[p] * (g[p] - float32(dot))
 			}
 		})
 	}, t)
@@ -64,7 +64,7 @@ func (t *Tensor) LogSoftmax(axis int) *Tensor {
 			}
 			for j := range mid {
 				p := base + j*stride
-				gin[0][p] += g[p] - float32(math.Exp(float64(out.data[p])))*float32(sum)
+				gin[0][p] = g[p] - float32(math.Exp(float64(out.data[p])))*float32(sum)
 			}
 		})
 	}, t)

@@ -21,7 +21,9 @@ type Tensor struct {
 	checkFinite  bool // CheckFinite mark: ops computed from this tensor panic on a non-finite output
 	released     bool // its node was freed by a Backward without RetainGraph
 	grad         *Tensor
-	node         *node // nil for leaves and for results that record no graph; else &nodeStore
+	gradZero     bool       // grad holds zeros no one has been handed since (see ClearGrad)
+	partial      *[]float32 // during Backward, the gradient summed so far of a non-leaf
+	node         *node      // nil for leaves and for results that record no graph; else &nodeStore
 
 	// Inline storage, so that a tensor of rank <= 4 that records a node is one allocation (plus
 	// its data).
@@ -41,12 +43,12 @@ func newTensor(data []float32, shape []int) *Tensor {
 	return t
 }
 
-// New returns a tensor of the given shape whose backing slice is data (not a copy).
-// With no shape it is 1-D of len(data). It panics if a dimension is negative or the shape's
-// element count differs from len(data).
+// New returns a tensor of the given shape whose backing slice is data (not a copy). With no
+// shape it is 0-d (shape []), like Scalar, and data must hold one element. It panics if a
+// dimension is negative or the shape's element count differs from len(data).
 func New(data []float32, shape ...int) *Tensor {
-	if len(shape) == 0 {
-		shape = []int{len(data)}
+	if len(shape) == 0 && len(data) != 1 {
+		panicf("New", "no shape given for %d elements: pass the shape (New(data, %d) for 1-D), or use Scalar for one value", len(data), len(data))
 	}
 	if n := numel("New", shape); n != len(data) {
 		panicf("New", "shape %v needs %d elements, data has %d", shape, n, len(data))
@@ -168,8 +170,7 @@ func (t *Tensor) At(index ...int) float32 {
 
 // Clone returns a copy of t with its own data. It is differentiable: the gradient flows back to t.
 func (t *Tensor) Clone() *Tensor {
-	out := New(slices.Clone(t.data), t.shape...)
-	return out.record("Clone", func(g []float32, gin [][]float32) { addTo(gin[0], g) }, t)
+	return newTensor(slices.Clone(t.data), t.shape).record("Clone", identity, t)
 }
 
 // AllFinite reports whether no element is NaN or ±Inf.

@@ -14,7 +14,7 @@ func (t *Tensor) unary(op string, f func(x float32) float32, grad func(x, y floa
 	}
 	return out.record(op, func(g []float32, gin [][]float32) {
 		for i, x := range t.data {
-			gin[0][i] += g[i] * grad(x, out.data[i])
+			gin[0][i] = g[i] * grad(x, out.data[i])
 		}
 	}, t)
 }
@@ -28,7 +28,11 @@ func (t *Tensor) Scale(s float32) *Tensor {
 	for i, x := range t.data {
 		out.data[i] = x * s
 	}
-	return out.record("Scale", func(g []float32, gin [][]float32) { kernel.Axpy(s, g, gin[0]) }, t)
+	return out.record("Scale", func(g []float32, gin [][]float32) {
+		for i, v := range g {
+			gin[0][i] = s*v + 0 // + 0: a zero gradient is +0 (Scale(0) of a negative is -0)
+		}
+	}, t)
 }
 
 // AddScalar returns t+s for a constant s.
@@ -37,7 +41,20 @@ func (t *Tensor) AddScalar(s float32) *Tensor {
 	for i, x := range t.data {
 		out.data[i] = x + s
 	}
-	return out.record("AddScalar", func(g []float32, gin [][]float32) { addTo(gin[0], g) }, t)
+	return out.record("AddScalar", identity, t)
+}
+
+// Square returns t*t element-wise (paddle.square); its gradient is 2t.
+func (t *Tensor) Square() *Tensor {
+	out := newTensor(make([]float32, len(t.data)), t.shape)
+	for i, x := range t.data {
+		out.data[i] = x * x
+	}
+	return out.record("Square", func(g []float32, gin [][]float32) {
+		for i, x := range t.data {
+			gin[0][i] = 2 * x * g[i]
+		}
+	}, t)
 }
 
 // Exp returns e^t element-wise.
@@ -102,13 +119,7 @@ func (t *Tensor) LeakyReLU(slope float32) *Tensor {
 	out := newTensor(make([]float32, len(t.data)), t.shape)
 	if slope == 0 {
 		kernel.ReLU(out.data, t.data)
-		return out.recordTo("ReLU", func(g []float32, gin [][]float32, fresh uint) {
-			if fresh&1 != 0 {
-				kernel.ReLUMask(gin[0], g, t.data)
-			} else {
-				kernel.ReLUBackward(gin[0], g, t.data)
-			}
-		}, 1, t)
+		return out.record("ReLU", func(g []float32, gin [][]float32) { kernel.ReLUMask(gin[0], g, t.data) }, t)
 	}
 	for i, x := range t.data {
 		if x > 0 {
@@ -120,9 +131,9 @@ func (t *Tensor) LeakyReLU(slope float32) *Tensor {
 	return out.record("LeakyReLU", func(g []float32, gin [][]float32) {
 		for i, x := range t.data {
 			if x > 0 {
-				gin[0][i] += g[i]
+				gin[0][i] = g[i]
 			} else {
-				gin[0][i] += slope * g[i]
+				gin[0][i] = slope * g[i]
 			}
 		}
 	}, t)

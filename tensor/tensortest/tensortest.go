@@ -97,7 +97,7 @@ func CheckGrad(f func(xs ...*tensor.Tensor) *tensor.Tensor, inputs []*tensor.Ten
 	if !out.RequiresGrad() {
 		return fmt.Errorf("output of shape %v does not depend on any input", out.Shape())
 	}
-	out.BackwardWith(tensor.New(r).Reshape(out.Shape()...))
+	out.BackwardWith(tensor.New(r, out.Shape()...))
 	views := make([]*tensor.Tensor, len(inputs)) // same data, no graph
 	for i, x := range inputs {
 		views[i] = x.NoGrad()

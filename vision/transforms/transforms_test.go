@@ -55,7 +55,7 @@ func TestNormalize(t *testing.T) {
 	q := transforms.Normalize([]float32{127.5}, []float32{127.5}).Apply(tensor.New([]float32{0, 127.5, 255}, 1, 1, 3))
 	require.Equal(t, []float32{-1, 0, 1}, q.Data())
 	// Rank 1 and 2 are one channel.
-	require.Equal(t, []float32{1, 2}, transforms.Normalize([]float32{1}, []float32{2}).Apply(tensor.New([]float32{3, 5})).Data())
+	require.Equal(t, []float32{1, 2}, transforms.Normalize([]float32{1}, []float32{2}).Apply(tensor.New([]float32{3, 5}, 2)).Data())
 
 	for _, tc := range []struct {
 		f    func()
