@@ -81,7 +81,7 @@ func (t *Tensor) Conv2D(w, b *Tensor, opt ConvOptions) *Tensor {
 	kernel.ConvForward(kc, t.data, w.data, bias, out.data)
 	return out.record("Conv2D", func(g []float32, gin [][]float32) {
 		dw, db := convParamGrads(gin)
-		kernel.ConvBackwardTo(kc, t.data, w.data, g, gin[0], dw, db, true)
+		kernel.ConvBackward(kc, t.data, w.data, g, gin[0], dw, db)
 	}, t, w, b)
 }
 
@@ -117,7 +117,7 @@ func (t *Tensor) Conv2DReLUMaxPool(w, b *Tensor, conv ConvOptions, pool PoolOpti
 	kernel.ConvReLUMaxPool(kc, pg, t.data, w.data, bias, out.data, arg)
 	return out.record("Conv2DReLUMaxPool", func(g []float32, gin [][]float32) {
 		dw, db := convParamGrads(gin)
-		kernel.ConvReLUMaxPoolBackwardTo(kc, pg, t.data, w.data, out.data, arg, g, gin[0], dw, db, true)
+		kernel.ConvReLUMaxPoolBackward(kc, pg, t.data, w.data, out.data, arg, g, gin[0], dw, db)
 	}, t, w, b).holdScratch(argBuf)
 }
 

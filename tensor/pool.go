@@ -62,7 +62,7 @@ func (t *Tensor) MaxPool2D(opt PoolOptions) *Tensor {
 	arg, argBuf := kernel.GetInt32Buf(len(out.data)) // the winners, for the backward pass only
 	kernel.MaxPool(g, t.data, out.data, arg)
 	return out.record("MaxPool2D", func(dy []float32, gin [][]float32) {
-		kernel.MaxPoolBackwardTo(g, dy, arg, gin[0], true)
+		kernel.MaxPoolBackward(g, dy, arg, gin[0])
 	}, t).holdScratch(argBuf)
 }
 

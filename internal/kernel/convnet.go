@@ -124,7 +124,7 @@ type convTask struct {
 	pa                     []PackedA
 	partial                []float32 // backward: weight-gradient sums per run
 	cb, threads, per, runs int
-	back, setDX            bool          // backward; dx is overwritten, not added to
+	back                   bool          // backward
 	pool                   *convPool     // ConvReLUMaxPool: the fused ReLU and pooling
 	ind                    *indirectConv // forward (or dX, backward) without im2col, when not nil
 	wind                   *indirectConv // backward: dW without im2col, when not nil
@@ -204,7 +204,7 @@ func (t *convTask) forwardIndirect(lo, hi int) {
 	cv, ic, cb := t.cv, t.ind, t.cb
 	p, oc := cv.p(), cv.OutC
 	plane := cv.G.InH * cv.G.InW
-	xp := GetZeroBuf(ic.padLen())
+	xp := getZeroBuf(ic.padLen())
 	tile := getBuf(2 * roundUp(oc, mr) * nr)
 	var cbuf *[]float32
 	if t.pool != nil {
@@ -253,8 +253,8 @@ func (t *convTask) backward(lo, hi int) {
 	}
 	var xps, dyw *[]float32 // dW through t.wind: a chunk's padded images and dY
 	if dw != nil && t.wind != nil {
-		xps = GetZeroBuf(cb * t.wind.padLen())
-		dyw = GetZeroBuf(cb * t.wind.dyLen(oc))
+		xps = getZeroBuf(cb * t.wind.padLen())
+		dyw = getZeroBuf(cb * t.wind.dyLen(oc))
 		defer putBuf(xps)
 		defer putBuf(dyw)
 	}
@@ -264,7 +264,7 @@ func (t *convTask) backward(lo, hi int) {
 	}
 	var dyp, tile *[]float32 // dX through t.ind: the padded dY of an image, an output tile
 	if t.ind != nil {
-		dyp = GetZeroBuf(t.ind.padLen())
+		dyp = getZeroBuf(t.ind.padLen())
 		tile = getBuf(2 * roundUp(cv.G.InC, mr) * nr)
 		defer putBuf(dyp)
 		defer putBuf(tile)
@@ -319,18 +319,18 @@ func (t *convTask) backward(lo, hi int) {
 						GemmSerial(false, true, oc, k, ld, 1, dyc, lddy, xcol, ld, beta, pw, k)
 					}
 				}
-				if dx != nil && t.setDX {
+				if dx != nil { // dX is summed into each image's cleared part
 					for i := range nb {
 						clear(dx[xo+i*cv.inLen() : xo+i*cv.inLen()+cv.G.InC*cv.G.InH*cv.G.InW])
 					}
 				}
-				if dx != nil && t.ind != nil { // dX += dY convolved with the flipped Wᵀ
+				if dx != nil && t.ind != nil { // dX = dY convolved with the flipped Wᵀ
 					for i := range nb {
 						t.ind.pad(*dyp, dyc[i*p:], lddy)
 						t.ind.run(&pa[gi], *dyp, *tile, convSink{out: dx[xo+i*cv.inLen():], chStride: cv.G.InH * cv.G.InW,
 							outW: cv.G.InW, add: true, m: cv.G.InC})
 					}
-				} else if dx != nil { // dX += col2im(Wᵀ·dY)
+				} else if dx != nil { // dX = col2im(Wᵀ·dY)
 					GemmPacked(1, &pa[gi], false, ld, dyc, lddy, 0, *col, ld)
 					for i := range nb {
 						Col2imLD(cv.G, (*col)[i*p:], ld, dx[xo+i*cv.inLen():])
@@ -478,31 +478,25 @@ func putPacked(p *packedScratch) {
 // goroutine.
 const maxWeightPartials = 32
 
-// ConvBackward adds the gradients of the convolution y = conv(x, w) + bias,
-// given dy, into dx (input), dw (weights) and db (bias): dx += ∂, dw += ∂,
-// db += ∂. Any of them may be nil to skip it; x is read only for dw. It
-// panics if the geometry is invalid or a slice is too short.
+// ConvBackward computes the gradients of the convolution y = conv(x, w) +
+// bias, given dy: it sets dx (input) to its gradient, whose contents may be
+// anything beforehand, and adds the others into dw (weights) and db (bias):
+// dw += ∂, db += ∂. Any of them may be nil to skip it; x is read only for
+// dw. It panics if the geometry is invalid or a slice is too short.
 //
-// The weight gradient is summed per run of chunks (the runs fixed by N) and
-// the runs' sums are added into dw in order. The bias gradient of channel o
-// adds each image's plane sum (Sum) in image order.
+// Each image's part of dx is cleared in the parallel work just before its
+// gradient is summed into it, which saves the caller clearing the whole of
+// it first. The weight gradient is summed per run of chunks (the runs fixed
+// by N) and the runs' sums are added into dw in order. The bias gradient of
+// channel o adds each image's plane sum (Sum) in image order.
 func ConvBackward(cv Conv, x, w, dy, dx, dw, db []float32) {
-	ConvBackwardTo(cv, x, w, dy, dx, dw, db, false)
-}
-
-// ConvBackwardTo is ConvBackward, except that with setDX the input gradient
-// overwrites dx (whose contents may be anything) instead of adding to it:
-// each image's part of dx is cleared in the parallel work just before it is
-// summed, which saves the caller clearing the whole of it first. The result
-// is bitwise ConvBackward's into a zeroed dx.
-func ConvBackwardTo(cv Conv, x, w, dy, dx, dw, db []float32, setDX bool) {
 	cv.check("ConvBackward", x, w, dy)
-	convBackward(cv, x, w, dy, dx, dw, db, nil, setDX)
+	convBackward(cv, x, w, dy, dx, dw, db, nil)
 }
 
-// convBackward is ConvBackwardTo, or ConvReLUMaxPoolBackwardTo when pool is
-// not nil (dy is then unused: the chunks' dY come from pool).
-func convBackward(cv Conv, x, w, dy, dx, dw, db []float32, pool *convPool, setDX bool) {
+// convBackward is ConvBackward, or ConvReLUMaxPoolBackward when pool is not
+// nil (dy is then unused: the chunks' dY come from pool).
+func convBackward(cv Conv, x, w, dy, dx, dw, db []float32, pool *convPool) {
 	if dx != nil && len(dx) < cv.N*cv.inLen() {
 		panic("kernel: ConvBackward: dx too short")
 	}
@@ -513,7 +507,7 @@ func convBackward(cv Conv, x, w, dy, dx, dw, db []float32, pool *convPool, setDX
 		panic("kernel: ConvBackward: db too short")
 	}
 	if cv.N == 0 || cv.p() == 0 || cv.OutC == 0 {
-		if setDX && dx != nil { // no output: the input gradient is zero
+		if dx != nil { // no output: the input gradient is zero
 			clear(dx[:cv.N*cv.inLen()])
 		}
 		return
@@ -561,7 +555,7 @@ func convBackward(cv Conv, x, w, dy, dx, dw, db []float32, pool *convPool, setDX
 		partial = getBuf(runs * wl)
 	}
 	t := convTasks.get()
-	*t = convTask{cv: cv, x: x, w: w, y: dy, dx: dx, dw: dw, pa: pa, cb: cb, per: per, runs: runs, back: true, pool: pool, ind: ind, wind: wind, setDX: setDX}
+	*t = convTask{cv: cv, x: x, w: w, y: dy, dx: dx, dw: dw, pa: pa, cb: cb, per: per, runs: runs, back: true, pool: pool, ind: ind, wind: wind}
 	if dw != nil {
 		t.partial = *partial
 	}

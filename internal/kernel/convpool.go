@@ -14,22 +14,17 @@ func ConvReLUMaxPool(cv Conv, pg PoolGeom, x, w, bias, y []float32, arg []int32)
 	convForward(cv, x, w, bias, nil, cp)
 }
 
-// ConvReLUMaxPoolBackward adds the gradients of y = ConvReLUMaxPool(x, w,
-// bias), given dy (the gradient of y) and the forward's y and arg, into dx,
-// dw and db, each of which may be nil. The convolution's output gradient is
-// rebuilt chunk by chunk in cache from dy, arg and y (a winner passes its
-// gradient when its pooled value is above 0, as ReLU's derivative does).
+// ConvReLUMaxPoolBackward computes the gradients of y = ConvReLUMaxPool(x,
+// w, bias), given dy (the gradient of y) and the forward's y and arg, as
+// ConvBackward does: it sets dx and adds into dw and db, each of which may
+// be nil. The convolution's output gradient is rebuilt chunk by chunk in
+// cache from dy, arg and y (a winner passes its gradient when its pooled
+// value is above 0, as ReLU's derivative does).
 //
-// dx and dw are bitwise those of MaxPoolBackward, ReLUBackward and
-// ConvBackward in turn, and so is db. It panics if a slice is too short or
-// the geometries do not match.
+// dx and dw are bitwise those of MaxPoolBackward, ReLUMask and ConvBackward
+// in turn, and so is db. It panics if a slice is too short or the
+// geometries do not match.
 func ConvReLUMaxPoolBackward(cv Conv, pg PoolGeom, x, w, y []float32, arg []int32, dy, dx, dw, db []float32) {
-	ConvReLUMaxPoolBackwardTo(cv, pg, x, w, y, arg, dy, dx, dw, db, false)
-}
-
-// ConvReLUMaxPoolBackwardTo is ConvReLUMaxPoolBackward, with setDX as in
-// ConvBackwardTo: dx is overwritten instead of added to.
-func ConvReLUMaxPoolBackwardTo(cv Conv, pg PoolGeom, x, w, y []float32, arg []int32, dy, dx, dw, db []float32, setDX bool) {
 	const fn = "ConvReLUMaxPoolBackward"
 	cp := newConvPool(fn, cv, pg, x, w, y, arg)
 	if arg == nil || len(dy) < len(cp.y) {
@@ -45,7 +40,7 @@ func ConvReLUMaxPoolBackwardTo(cv Conv, pg PoolGeom, x, w, y []float32, arg []in
 		panic("kernel: " + fn + ": db too short")
 	}
 	cp.dy = dy
-	convBackward(cv, x, w, nil, dx, dw, db, cp, setDX)
+	convBackward(cv, x, w, nil, dx, dw, db, cp)
 }
 
 // convPool is the pooling fused into a convolution task.

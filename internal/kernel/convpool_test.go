@@ -95,7 +95,7 @@ func TestConvReLUMaxPoolMatchesUnfused(t *testing.T) {
 				}
 			}
 			drelu := make([]float32, len(full))
-			MaxPoolBackwardTo(pgAll, dy, wantArg, drelu, true)
+			MaxPoolBackward(pgAll, dy, wantArg, drelu)
 			dfull := make([]float32, len(full))
 			ReLUMask(dfull, drelu, full)
 			newGrads := func() (dx, dw, db []float32) {
@@ -120,12 +120,12 @@ func TestConvReLUMaxPoolMatchesUnfused(t *testing.T) {
 			ConvReLUMaxPoolBackward(cv, pg, x, w, got, gotArg, dy, nil, nil, gdb)
 			requireBits(t, wdb, gdb, "db alone")
 
-			// dx overwritten (setDX) is bitwise dx added into zeros, both ways.
+			// dx is overwritten: its earlier contents do not matter, fused or not.
 			if !c.noDX {
 				zdx, sdx, udx := make([]float32, len(x)), randSlice(rng, len(x)), randSlice(rng, len(x))
 				ConvReLUMaxPoolBackward(cv, pg, x, w, got, gotArg, dy, zdx, nil, nil)
-				ConvReLUMaxPoolBackwardTo(cv, pg, x, w, got, gotArg, dy, sdx, nil, nil, true)
-				ConvBackwardTo(cv, x, w, dfull, udx, nil, nil, true)
+				ConvReLUMaxPoolBackward(cv, pg, x, w, got, gotArg, dy, sdx, nil, nil)
+				ConvBackward(cv, x, w, dfull, udx, nil, nil)
 				requireBits(t, zdx, sdx, "dx overwritten")
 				requireBits(t, zdx, udx, "dx overwritten, unfused")
 			}
@@ -212,7 +212,7 @@ func BenchmarkConvReLUMaxPool(b *testing.B) {
 		b.Run(c.name+"/backward/unfused", func(b *testing.B) {
 			for b.Loop() {
 				drelu, dfull := GetBuf(len(full)), GetBuf(len(full))
-				MaxPoolBackwardTo(all, dy, arg, *drelu, true)
+				MaxPoolBackward(all, dy, arg, *drelu)
 				ReLUMask(*dfull, *drelu, full)
 				ConvBackward(cv, x, w, *dfull, dx, dw, db)
 				PutBuf(drelu)

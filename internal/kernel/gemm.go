@@ -666,8 +666,8 @@ func putBuf(p *[]float32) {
 // used afterwards.
 func GetBuf(n int) *[]float32 { return getBuf(n) }
 
-// GetZeroBuf is GetBuf with the slice cleared.
-func GetZeroBuf(n int) *[]float32 {
+// getZeroBuf is getBuf with the slice cleared.
+func getZeroBuf(n int) *[]float32 {
 	p := getBuf(n)
 	clear(*p)
 	return p
@@ -681,7 +681,7 @@ func GetInt32Buf(n int) (ints []int32, handle *[]float32) {
 	return unsafe.Slice((*int32)(unsafe.Pointer(unsafe.SliceData(*p))), n), p
 }
 
-// PutBuf returns a slice obtained from GetBuf, GetZeroBuf or GetInt32Buf to
+// PutBuf returns a slice obtained from GetBuf or GetInt32Buf to
 // the pool.
 func PutBuf(p *[]float32) { putBuf(p) }
 

@@ -101,7 +101,7 @@ type maxPoolTask struct {
 	arg      []int32
 	fast     bool // the 2×2 assembly
 	back     bool // MaxPoolBackward: dy into x (dx)
-	set      int  // backward, fast: assign rather than add
+	set      int  // backward, fast: assign rather than add into a cleared dx
 }
 
 var maxPoolTasks freeList[maxPoolTask]
@@ -190,34 +190,23 @@ func (g PoolGeom) pool2() bool {
 		2*g.OutH <= g.H && 2*g.OutW <= g.W && g.OutH > 0 && g.OutW > 0
 }
 
-// MaxPoolBackward adds dy[p][oh][ow] into dx[p][arg[p][oh][ow]] (dx +=),
-// skipping arg -1. It panics if the geometry is invalid, len(dx) <
+// MaxPoolBackward sets dx to MaxPool's input gradient: dx[p][i] is the sum
+// of dy[p][oh][ow] over the outputs whose arg[p][oh][ow] is i, and +0 for a
+// cell that won no window (arg -1 is skipped). dx's contents need not be
+// defined beforehand. It panics if the geometry is invalid, len(dx) <
 // Planes*H*W, or len(dy) or len(arg) < Planes*OutH*OutW; an arg outside
 // [-1, H*W) panics with an index error, except for 2×2 windows at stride 2
 // without padding, where an arg outside its output's window (MaxPool never
-// writes one) is ignored and the window's other cells get +0 added.
+// writes one) is ignored and the window's other cells get +0.
 func MaxPoolBackward(g PoolGeom, dy []float32, arg []int32, dx []float32) {
-	maxPoolBackward(g, dy, arg, dx, false)
-}
-
-// MaxPoolBackwardTo is MaxPoolBackward, except that when assign is true it
-// sets dx to the gradient instead of adding to it, and dx's contents need
-// not be defined beforehand.
-func MaxPoolBackwardTo(g PoolGeom, dy []float32, arg []int32, dx []float32, assign bool) {
-	maxPoolBackward(g, dy, arg, dx, assign)
-}
-
-func maxPoolBackward(g PoolGeom, dy []float32, arg []int32, dx []float32, assign bool) {
 	g.check("MaxPoolBackward", len(dx), min(len(dy), len(arg)))
 	in, out := g.H*g.W, g.OutH*g.OutW
 	t := maxPoolTasks.get()
 	*t = maxPoolTask{g: g, x: dx, dy: dy, arg: arg, back: true, fast: useAVX2 && g.pool2()}
-	if assign {
-		if t.fast && 2*g.OutH == g.H && 2*g.OutW == g.W {
-			t.set = 1 // every cell is in one window: the kernel sets them all
-		} else {
-			clear(dx[:g.Planes*in])
-		}
+	if t.fast && 2*g.OutH == g.H && 2*g.OutW == g.W {
+		t.set = 1 // every cell is in one window: the kernel sets them all
+	} else {
+		clear(dx[:g.Planes*in]) // then add into it
 	}
 	// Planes are disjoint in dx, so chunks never race.
 	if t.fast {

@@ -59,15 +59,9 @@ func ReLU(dst, x []float32) {
 	elementwise(reluFwd, dst, nil, x)
 }
 
-// ReLUBackward adds g[i] into dst[i] where x[i] > 0, and +0 elsewhere:
-// ReLU's vector-Jacobian product. It panics unless all lengths are equal.
-func ReLUBackward(dst, g, x []float32) {
-	checkLen3("ReLUBackward", dst, g, x)
-	elementwise(reluAdd, dst, g, x)
-}
-
-// ReLUMask sets dst[i] = g[i] where x[i] > 0 and +0 elsewhere: ReLUBackward
-// into an undefined dst. It panics unless all lengths are equal.
+// ReLUMask sets dst[i] = g[i] where x[i] > 0 and +0 elsewhere: ReLU's
+// vector-Jacobian product, into an undefined dst. It panics unless all
+// lengths are equal.
 func ReLUMask(dst, g, x []float32) {
 	checkLen3("ReLUMask", dst, g, x)
 	elementwise(reluSet, dst, g, x)
@@ -81,7 +75,6 @@ type elemOp int
 
 const (
 	reluFwd elemOp = iota
-	reluAdd
 	reluSet
 )
 
@@ -125,18 +118,6 @@ func (t *elemTask) run(lo, hi int) {
 				v = 0
 			}
 			dst[i] = v
-		}
-	case reluAdd:
-		if useAVX2 {
-			reluBackAVX2(ptr(dst), ptr(g), ptr(x), len(dst))
-			return
-		}
-		for i, v := range x {
-			var d float32
-			if v > 0 {
-				d = g[i]
-			}
-			dst[i] += d
 		}
 	case reluSet:
 		if useAVX2 {

@@ -20,6 +20,3 @@ func reluAVX2(dst, x *float32, n int)
 
 //go:noescape
 func reluMaskAVX2(dst, dy, x *float32, n int)
-
-//go:noescape
-func reluBackAVX2(dst, dy, x *float32, n int)

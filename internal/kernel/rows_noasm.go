@@ -26,7 +26,3 @@ func reluAVX2(dst, x *float32, n int) {
 func reluMaskAVX2(dst, dy, x *float32, n int) {
 	panic("kernel: no assembly")
 }
-
-func reluBackAVX2(dst, dy, x *float32, n int) {
-	panic("kernel: no assembly")
-}

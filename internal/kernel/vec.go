@@ -20,16 +20,6 @@ func checkLen3(fn string, x, y, z []float32) {
 // ptr returns a pointer to x's first element, or nil for an empty x.
 func ptr(x []float32) *float32 { return unsafe.SliceData(x) }
 
-// Axpy computes y += alpha*x. It panics if len(x) != len(y).
-func Axpy(alpha float32, x, y []float32) {
-	checkLen2("Axpy", x, y)
-	if useAVX2 {
-		axpyAVX2(alpha, ptr(x), ptr(y), len(x))
-		return
-	}
-	axpyGo(alpha, x, y)
-}
-
 // AddTo computes dst += x. It panics if len(dst) != len(x).
 func AddTo(dst, x []float32) {
 	checkLen2("AddTo", dst, x)
@@ -131,13 +121,6 @@ func Max(x []float32) (v float32, i int) {
 
 // Pure-Go versions, used without AVX2 and as the tests' reference for the
 // assembly (which must match them bit for bit).
-
-func axpyGo(alpha float32, x, y []float32) {
-	y = y[:len(x)]
-	for i, v := range x {
-		y[i] += alpha * v
-	}
-}
 
 func addGo(dst, a, b []float32) {
 	a, b = a[:len(dst)], b[:len(dst)]

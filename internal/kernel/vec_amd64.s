@@ -215,58 +215,6 @@ div_done:
 	VZEROUPPER
 	RET
 
-// func axpyAVX2(alpha float32, x, y *float32, n int)
-TEXT ·axpyAVX2(SB), NOSPLIT, $0-32
-	VBROADCASTSS alpha+0(FP), Y15
-	MOVQ x+8(FP), SI
-	MOVQ y+16(FP), DI
-	MOVQ n+24(FP), CX
-	XORQ AX, AX
-	MOVQ CX, BX
-	ANDQ $-32, BX
-	JZ axpy_tail8
-axpy_loop32:
-	VMULPS 0(SI)(AX*4), Y15, Y0
-	VMULPS 32(SI)(AX*4), Y15, Y1
-	VMULPS 64(SI)(AX*4), Y15, Y2
-	VMULPS 96(SI)(AX*4), Y15, Y3
-	VADDPS 0(DI)(AX*4), Y0, Y0
-	VADDPS 32(DI)(AX*4), Y1, Y1
-	VADDPS 64(DI)(AX*4), Y2, Y2
-	VADDPS 96(DI)(AX*4), Y3, Y3
-	VMOVUPS Y0, 0(DI)(AX*4)
-	VMOVUPS Y1, 32(DI)(AX*4)
-	VMOVUPS Y2, 64(DI)(AX*4)
-	VMOVUPS Y3, 96(DI)(AX*4)
-	ADDQ $32, AX
-	CMPQ AX, BX
-	JB axpy_loop32
-axpy_tail8:
-	MOVQ CX, BX
-	ANDQ $-8, BX
-	CMPQ AX, BX
-	JAE axpy_tail1
-axpy_loop8:
-	VMULPS (SI)(AX*4), Y15, Y0
-	VADDPS (DI)(AX*4), Y0, Y0
-	VMOVUPS Y0, (DI)(AX*4)
-	ADDQ $8, AX
-	CMPQ AX, BX
-	JB axpy_loop8
-axpy_tail1:
-	CMPQ AX, CX
-	JAE axpy_done
-axpy_loop1:
-	VMULSS (SI)(AX*4), X15, X0
-	VADDSS (DI)(AX*4), X0, X0
-	VMOVSS X0, (DI)(AX*4)
-	INCQ AX
-	CMPQ AX, CX
-	JB axpy_loop1
-axpy_done:
-	VZEROUPPER
-	RET
-
 // func scaleAVX2(alpha float32, x *float32, n int)
 TEXT ·scaleAVX2(SB), NOSPLIT, $0-24
 	VBROADCASTSS alpha+0(FP), Y15

@@ -19,9 +19,6 @@ func mulAVX2(dst, a, b *float32, n int)
 func divAVX2(dst, a, b *float32, n int)
 
 //go:noescape
-func axpyAVX2(alpha float32, x, y *float32, n int)
-
-//go:noescape
 func scaleAVX2(alpha float32, x *float32, n int)
 
 //go:noescape

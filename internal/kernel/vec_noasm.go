@@ -23,10 +23,6 @@ func divAVX2(dst, a, b *float32, n int) {
 	panic("kernel: no assembly")
 }
 
-func axpyAVX2(alpha float32, x, y *float32, n int) {
-	panic("kernel: no assembly")
-}
-
 func scaleAVX2(alpha float32, x *float32, n int) {
 	panic("kernel: no assembly")
 }

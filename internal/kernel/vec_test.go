@@ -54,13 +54,6 @@ func TestVecElementwise(t *testing.T) {
 		AddTo(got, a)
 		require.Equal(t, want, got, "AddTo n=%d", n)
 
-		want, got = clone(b), clone(b)
-		for i := range want {
-			want[i] += -0.7 * a[i]
-		}
-		Axpy(-0.7, a, got)
-		require.Equal(t, want, got, "Axpy n=%d", n)
-
 		want, got = clone(a), clone(a)
 		for i := range want {
 			want[i] *= 1.3
@@ -121,7 +114,6 @@ func TestVecPanics(t *testing.T) {
 	require.Panics(t, func() { Mul(a, b, a) })
 	require.Panics(t, func() { Div(a, a, b) })
 	require.Panics(t, func() { AddTo(a, b) })
-	require.Panics(t, func() { Axpy(1, a, b) })
 	require.Panics(t, func() { Dot(a, b) })
 }
 
@@ -139,7 +131,6 @@ func BenchmarkVec(b *testing.B) {
 		}
 		bench("Add", func() { Add(z, x, y) })
 		bench("addGo", func() { addGo(z, x, y) })
-		bench("Axpy", func() { Axpy(0.5, x, z) })
 		bench("Sum", func() { Sum(x) })
 		bench("sumRef", func() { sumRef(x) })
 		bench("Dot", func() { Dot(x, y) })

@@ -191,19 +191,6 @@ def reluback_setup():
     e("\tMOVQ x+16(FP), SI")
     e("\tMOVQ n+24(FP), CX")
     e("\tVXORPS Y15, Y15, Y15")
-def rb8():
-    e("\tVMOVUPS (SI)(AX*4), Y1")
-    e("\tVCMPPS $0x1e, Y15, Y1, Y1")   # x > 0
-    e("\tVANDPS (DX)(AX*4), Y1, Y1")
-    e("\tVADDPS (DI)(AX*4), Y1, Y1")
-    e("\tVMOVUPS Y1, (DI)(AX*4)")
-def rb1():
-    e("\tVMOVSS (SI)(AX*4), X1")
-    e("\tVCMPSS $0x1e, X15, X1, X1")
-    e("\tVMOVSS (DX)(AX*4), X2")
-    e("\tVANDPS X2, X1, X1")
-    e("\tVADDSS (DI)(AX*4), X1, X1")
-    e("\tVMOVSS X1, (DI)(AX*4)")
 def rm8():
     e("\tVMOVUPS (SI)(AX*4), Y1")
     e("\tVCMPPS $0x1e, Y15, Y1, Y1")
@@ -216,6 +203,5 @@ def rm1():
     e("\tVANDPS X2, X1, X1")
     e("\tVMOVSS X1, (DI)(AX*4)")
 simple("reluMaskAVX2", "dst, dy, x *float32, n int", "dst[i] = x[i] > 0 ? dy[i] : +0.", reluback_setup, rm8, rm1)
-simple("reluBackAVX2", "dst, dy, x *float32, n int", "dst[i] += x[i] > 0 ? dy[i] : +0.", reluback_setup, rb8, rb1)
 
 f.write()

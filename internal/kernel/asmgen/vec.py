@@ -63,29 +63,6 @@ for op in ["ADD","SUB","MUL","DIV"]:
         e(f"\tVMOVSS X0, (DI)(AX*4)")
     loops(op.lower(), b32, b8, b1)
 
-# axpy: y = y + alpha*x
-f.func("axpyAVX2(alpha float32, x, y *float32, n int)")
-e("\tVBROADCASTSS alpha+0(FP), Y15")
-e("\tMOVQ x+8(FP), SI")
-e("\tMOVQ y+16(FP), DI")
-e("\tMOVQ n+24(FP), CX")
-def a32():
-    for r in range(4):
-        e(f"\tVMULPS {32*r}(SI)(AX*4), Y15, Y{r}")
-    for r in range(4):
-        e(f"\tVADDPS {32*r}(DI)(AX*4), Y{r}, Y{r}")
-    for r in range(4):
-        e(f"\tVMOVUPS Y{r}, {32*r}(DI)(AX*4)")
-def a8():
-    e("\tVMULPS (SI)(AX*4), Y15, Y0")
-    e("\tVADDPS (DI)(AX*4), Y0, Y0")
-    e("\tVMOVUPS Y0, (DI)(AX*4)")
-def a1():
-    e("\tVMULSS (SI)(AX*4), X15, X0")
-    e("\tVADDSS (DI)(AX*4), X0, X0")
-    e("\tVMOVSS X0, (DI)(AX*4)")
-loops("axpy", a32, a8, a1)
-
 f.func("scaleAVX2(alpha float32, x *float32, n int)")
 e("\tVBROADCASTSS alpha+0(FP), Y15")
 e("\tMOVQ x+8(FP), SI")
