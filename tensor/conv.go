@@ -121,14 +121,11 @@ func (t *Tensor) Conv2DReLUMaxPool(w, b *Tensor, conv ConvOptions, pool PoolOpti
 	}, t, w, b).holdScratch(argBuf)
 }
 
-// convParamGrads returns the weight and bias gradient buffers of a convolution's rule, cleared:
-// the kernels add into them (and write the input's).
+// convParamGrads returns the weight and bias gradient buffers of a convolution's rule.
 func convParamGrads(gin [][]float32) (dw, db []float32) {
 	dw = gin[1]
 	if len(gin) > 2 {
 		db = gin[2]
 	}
-	clear(dw)
-	clear(db)
 	return dw, db
 }

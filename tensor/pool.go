@@ -78,7 +78,6 @@ func (t *Tensor) AvgPool2D(opt PoolOptions) *Tensor {
 	out := newTensor(make([]float32, g.Planes*g.OutH*g.OutW), shape)
 	kernel.AvgPool(g, !opt.Inclusive, t.data, out.data)
 	return out.record("AvgPool2D", func(dy []float32, gin [][]float32) {
-		clear(gin[0])
 		kernel.AvgPoolBackward(g, !opt.Inclusive, dy, gin[0])
 	}, t)
 }

@@ -355,7 +355,7 @@ var biasTasks freeList[biasTask]
 func (t *biasTask) run(lo, hi int) {
 	cv, p := t.cv, t.cv.p()
 	for o := lo; o < hi; o++ {
-		s := t.db[o]
+		var s float32
 		for n := range cv.N {
 			s += Sum(t.dy[n*cv.outLen()+o*p : n*cv.outLen()+(o+1)*p])
 		}
@@ -478,17 +478,17 @@ func putPacked(p *packedScratch) {
 // goroutine.
 const maxWeightPartials = 32
 
-// ConvBackward computes the gradients of the convolution y = conv(x, w) +
-// bias, given dy: it sets dx (input) to its gradient, whose contents may be
-// anything beforehand, and adds the others into dw (weights) and db (bias):
-// dw += ∂, db += ∂. Any of them may be nil to skip it; x is read only for
-// dw. It panics if the geometry is invalid or a slice is too short.
+// ConvBackward sets dx (input), dw (weights) and db (bias) to the gradients
+// of the convolution y = conv(x, w) + bias, given dy; their contents need not
+// be defined beforehand. Any of them may be nil to skip it; x is read only
+// for dw. It panics if the geometry is invalid or a slice is too short.
 //
 // Each image's part of dx is cleared in the parallel work just before its
 // gradient is summed into it, which saves the caller clearing the whole of
 // it first. The weight gradient is summed per run of chunks (the runs fixed
-// by N) and the runs' sums are added into dw in order. The bias gradient of
-// channel o adds each image's plane sum (Sum) in image order.
+// by N) and the runs' sums are added in order into dw, cleared first. The
+// bias gradient of channel o sums each image's plane sum (Sum) in image
+// order, starting from +0.
 func ConvBackward(cv Conv, x, w, dy, dx, dw, db []float32) {
 	cv.check("ConvBackward", x, w, dy)
 	convBackward(cv, x, w, dy, dx, dw, db, nil)
@@ -507,8 +507,15 @@ func convBackward(cv Conv, x, w, dy, dx, dw, db []float32, pool *convPool) {
 		panic("kernel: ConvBackward: db too short")
 	}
 	if cv.N == 0 || cv.p() == 0 || cv.OutC == 0 {
-		if dx != nil { // no output: the input gradient is zero
+		// No output: the gradients are zero.
+		if dx != nil {
 			clear(dx[:cv.N*cv.inLen()])
+		}
+		if dw != nil {
+			clear(dw[:cv.wLen()])
+		}
+		if db != nil {
+			clear(db[:cv.Groups*cv.OutC])
 		}
 		return
 	}
@@ -566,6 +573,7 @@ func convBackward(cv Conv, x, w, dy, dx, dw, db []float32, pool *convPool) {
 		releaseWeights(pa)
 	}
 	if dw != nil {
+		clear(dw[:wl])
 		for run := range runs {
 			AddTo(dw[:wl], (*partial)[run*wl:(run+1)*wl])
 		}
@@ -574,7 +582,7 @@ func convBackward(cv Conv, x, w, dy, dx, dw, db []float32, pool *convPool) {
 	if sums != nil { // as biasTask sums: each image's plane sum, in image order
 		planes := cv.Groups * cv.OutC
 		for o := range planes {
-			s := db[o]
+			var s float32
 			for n := range cv.N {
 				s += (*sums)[n*planes+o]
 			}

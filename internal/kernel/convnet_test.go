@@ -127,13 +127,7 @@ func TestConvForwardBackward(t *testing.T) {
 		wantDx, wantDw, wantDb := convBackwardRef(cv, x, w, dy)
 		dx0, dw0, db0 := randSlice(rng, len(x)), randSlice(rng, len(w)), randSlice(rng, len(bias))
 		dx, dw, db := clone(dx0), clone(dw0), clone(db0)
-		ConvBackward(cv, x, w, dy, dx, dw, db) // dx overwritten, dw and db added to
-		for i := range wantDw {
-			wantDw[i] += float64(dw0[i])
-		}
-		for i := range wantDb {
-			wantDb[i] += float64(db0[i])
-		}
+		ConvBackward(cv, x, w, dy, dx, dw, db) // all three overwritten
 		requireNear64(t, wantDx, dx, 1e-5*float64(cv.OutC*cv.G.KH*cv.G.KW+1), "dx")
 		requireNear64(t, wantDw, dw, 1e-5*float64(cv.N*cv.p()+1), "dw")
 		requireNear64(t, wantDb, db, 1e-5*float64(cv.N*cv.p()+1), "db")
@@ -146,11 +140,12 @@ func TestConvForwardBackward(t *testing.T) {
 		ConvBackward(cv, x, w, dy, nil, dw2, nil)
 		require.Equal(t, dw, dw2)
 
-		// dx is overwritten: its earlier contents do not matter.
-		zdx, sdx := make([]float32, len(x)), randSlice(rng, len(x))
-		ConvBackward(cv, nil, w, dy, zdx, nil, nil)
-		ConvBackward(cv, nil, w, dy, sdx, nil, nil)
-		requireBits(t, zdx, sdx, "dx overwritten")
+		// The gradients are overwritten: their earlier contents do not matter.
+		zdx, zdw, zdb := make([]float32, len(x)), make([]float32, len(w)), make([]float32, len(bias))
+		ConvBackward(cv, x, w, dy, zdx, zdw, zdb)
+		requireBits(t, zdx, dx, "dx overwritten")
+		requireBits(t, zdw, dw, "dw overwritten")
+		requireBits(t, zdb, db, "db overwritten")
 	}
 }
 
@@ -330,12 +325,18 @@ func BenchmarkConv(b *testing.B) {
 	}
 }
 
-// TestConvBackwardNoOutput checks that dx is zeroed when the convolution has
-// no output (no output channels), as the gradient is.
+// TestConvBackwardNoOutput checks that the gradients are zeroed when the
+// convolution has no output (no images, or no output channels).
 func TestConvBackwardNoOutput(t *testing.T) {
 	g := ConvGeom{InC: 2, InH: 3, InW: 3, KH: 2, KW: 2, StrideH: 1, StrideW: 1, DilH: 1, DilW: 1, OutH: 2, OutW: 2}
+	rng := rand.New(rand.NewPCG(1, 1))
 	cv := Conv{G: g, N: 2, Groups: 1, OutC: 0}
-	dx := randSlice(rand.New(rand.NewPCG(1, 1)), cv.N*cv.inLen())
+	dx := randSlice(rng, cv.N*cv.inLen())
 	ConvBackward(cv, nil, nil, nil, dx, nil, nil)
 	require.Equal(t, make([]float32, len(dx)), dx)
+	cv = Conv{G: g, N: 0, Groups: 1, OutC: 3}
+	dw, db := randSlice(rng, cv.wLen()), randSlice(rng, cv.OutC)
+	ConvBackward(cv, nil, make([]float32, cv.wLen()), nil, nil, dw, db)
+	require.Equal(t, make([]float32, len(dw)), dw)
+	require.Equal(t, make([]float32, len(db)), db)
 }

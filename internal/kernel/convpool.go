@@ -14,12 +14,12 @@ func ConvReLUMaxPool(cv Conv, pg PoolGeom, x, w, bias, y []float32, arg []int32)
 	convForward(cv, x, w, bias, nil, cp)
 }
 
-// ConvReLUMaxPoolBackward computes the gradients of y = ConvReLUMaxPool(x,
-// w, bias), given dy (the gradient of y) and the forward's y and arg, as
-// ConvBackward does: it sets dx and adds into dw and db, each of which may
-// be nil. The convolution's output gradient is rebuilt chunk by chunk in
-// cache from dy, arg and y (a winner passes its gradient when its pooled
-// value is above 0, as ReLU's derivative does).
+// ConvReLUMaxPoolBackward sets dx, dw and db, each of which may be nil, to
+// the gradients of y = ConvReLUMaxPool(x, w, bias), given dy (the gradient
+// of y) and the forward's y and arg, as ConvBackward does; their contents
+// need not be defined beforehand. The convolution's output gradient is
+// rebuilt chunk by chunk in cache from dy, arg and y (a winner passes its
+// gradient when its pooled value is above 0, as ReLU's derivative does).
 //
 // dx and dw are bitwise those of MaxPoolBackward, ReLUMask and ConvBackward
 // in turn, and so is db. It panics if a slice is too short or the

@@ -265,9 +265,11 @@ func avgPoolPlanes(g PoolGeom, exclusive bool, x, y []float32, lo, hi int) {
 	}
 }
 
-// AvgPoolBackward is AvgPool's adjoint: it adds dy[p][oh][ow]/divisor into
-// every in-image cell of the window (dx +=), with AvgPool's divisors. It
-// panics if the geometry is invalid or a slice is too short.
+// AvgPoolBackward sets dx to AvgPool's input gradient, its adjoint: each
+// plane of dx is cleared, then dy[p][oh][ow]/divisor is added into every
+// in-image cell of the window, with AvgPool's divisors. dx's contents need
+// not be defined beforehand. It panics if the geometry is invalid or a slice
+// is too short.
 func AvgPoolBackward(g PoolGeom, exclusive bool, dy, dx []float32) {
 	g.check("AvgPoolBackward", len(dx), len(dy))
 	in, out := g.H*g.W, g.OutH*g.OutW
@@ -277,6 +279,7 @@ func AvgPoolBackward(g PoolGeom, exclusive bool, dy, dx []float32) {
 		for p := lo; p < hi; p++ {
 			dxp := dx[p*in : (p+1)*in]
 			dyp := dy[p*out : (p+1)*out]
+			clear(dxp)
 			for oh := range g.OutH {
 				for ow := range g.OutW {
 					h0, h1, w0, w1 := g.window(oh, ow)

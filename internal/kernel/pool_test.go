@@ -87,7 +87,7 @@ func TestAvgPoolHand(t *testing.T) {
 		AvgPool(ge, excl, xe, ye)
 		require.Equal(t, float32(0), ye[2])
 		require.Equal(t, float32(0), ye[8])
-		dx := make([]float32, 9)
+		dx := []float32{nan32, nan32, nan32, nan32, nan32, nan32, nan32, nan32, nan32} // overwritten
 		AvgPoolBackward(ge, excl, []float32{1, 1, 1, 1, 1, 1, 1, 1, 1}, dx)
 		if excl {
 			require.Equal(t, []float32{1, 0.5, 0.5, 0.5, 0.25, 0.25, 0.5, 0.25, 0.25}, dx)
@@ -134,7 +134,7 @@ func TestPoolRandom(t *testing.T) {
 			AvgPool(g, excl, x, gotY)
 			requireClose(t, wantY, gotY, 1e-6, "AvgPool")
 			// Adjointness: <AvgPool(x), dy> == <x, AvgPoolBackward(dy)>.
-			dx := make([]float32, len(x))
+			dx := randSlice(rng, len(x)) // overwritten
 			AvgPoolBackward(g, excl, dy, dx)
 			require.InDelta(t, dotRef(gotY, dy), dotRef(x, dx), 1e-4, "%+v", g)
 		}
