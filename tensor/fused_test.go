@@ -185,3 +185,12 @@ func TestConv2DReLUMaxPoolPanics(t *testing.T) {
 		x.Conv2DReLUMaxPool(tensor.Zeros(1, 2, 3, 3), nil, tensor.ConvOptions{}, tensor.PoolOptions{})
 	})
 }
+
+// A batch of no images gives an empty output of the right shape, as the three ops do.
+func TestConv2DReLUMaxPoolNoImages(t *testing.T) {
+	x, w, b := tensor.Zeros(0, 1, 8, 8), tensor.Ones(6, 1, 3, 3), tensor.Ones(6)
+	conv, pool := tensor.ConvOptions{Padding: []int{1}}, tensor.PoolOptions{Kernel: []int{2}}
+	want := x.Conv2D(w, b, conv).ReLU().MaxPool2D(pool)
+	require.Equal(t, []int{0, 6, 4, 4}, want.Shape())
+	require.Equal(t, want.Shape(), x.Conv2DReLUMaxPool(w, b, conv, pool).Shape())
+}

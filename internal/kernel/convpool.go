@@ -59,7 +59,7 @@ func newConvPool(fn string, cv Conv, pg PoolGeom, x, w, y []float32, arg []int32
 		panic("kernel: " + fn + ": pooling geometry does not match the convolution's output")
 	}
 	q := cv.N * pg.Planes * pg.OutH * pg.OutW
-	pg.check(fn, pg.Planes*pg.H*pg.W, len(y)/max(cv.N, 1))
+	pg.check(fn, pg.Planes*pg.H*pg.W, pg.Planes*pg.OutH*pg.OutW) // the geometry; the lengths below
 	if len(y) < q || (arg != nil && len(arg) < q) {
 		panic("kernel: " + fn + ": output slice too short")
 	}
