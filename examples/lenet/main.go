@@ -145,7 +145,7 @@ func run(ctx context.Context, c config) error {
 	if err != nil {
 		return fmt.Errorf("predict: %w", err)
 	}
-	ids := outs[0].ArgMax(1).Data()
+	ids := outs[0][0].ArgMax(1).Data()
 	digits := make([]digit, test.Len())
 	wrong := 0
 	for i := range digits {
