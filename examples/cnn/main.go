@@ -96,11 +96,11 @@ func run(ctx context.Context, c config) error {
 			c.epochs, c.batch, c.logEvery, c.lr, c.workers)
 	}
 	start := time.Now()
-	path, err := tutorial.JSONFile(c.jsonPath, c.dataDir)
+	path, err := tutorial.JSONFile(os.Stdout, c.jsonPath, c.dataDir)
 	if err != nil {
 		return err
 	}
-	splits, err := tutorial.ReadData(path)
+	splits, err := tutorial.ReadData(os.Stdout, path)
 	if err != nil {
 		return err
 	}
