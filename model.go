@@ -378,8 +378,12 @@ type EvalOptions struct {
 
 // Evaluate runs the loss and metrics over evalData without training and returns their values by
 // name ("loss", "acc", ...): the loss of the last batch, as Paddle, and each metric over all
-// batches. It returns ctx's error if ctx is cancelled. It panics on data the network cannot take.
-func (m *Model) Evaluate(ctx context.Context, evalData Source, opt EvalOptions) (map[string]float64, error) {
+// batches. Paddle's result holds the loss as a list (one value per loss output); oar's Model has
+// one loss, and the map holds it as a number: res["loss"], not res["loss"][0]. Printing the
+// result (fmt.Println(res), Paddle's print(result)) shows Paddle's format, {'loss': [x], 'acc':
+// y}; see EvalResult. It returns ctx's error if ctx is cancelled. It panics on data the network
+// cannot take.
+func (m *Model) Evaluate(ctx context.Context, evalData Source, opt EvalOptions) (EvalResult, error) {
 	loader := loaderFor("Evaluate", evalData, opt.BatchSize, opt.Workers, false, false, 0, 0)
 	cbs := m.configCallbacks(opt.Callbacks, callbackConfig{verbose: opt.Verbose, logFreq: orDefault(opt.LogFreq, 10), out: opt.Output},
 		CallbackParams{BatchSize: max(opt.BatchSize, 1), Verbose: opt.Verbose, Metrics: m.MetricNames()})
@@ -387,7 +391,7 @@ func (m *Model) Evaluate(ctx context.Context, evalData Source, opt EvalOptions) 
 	if err != nil {
 		return nil, err
 	}
-	res := make(map[string]float64, len(logs.Names))
+	res := make(EvalResult, len(logs.Names))
 	for i, n := range logs.Names {
 		res[n] = logs.Values[i]
 	}
@@ -404,24 +408,35 @@ func (m *Model) evaluate(ctx context.Context, loader *data.Loader, cbs *callback
 	return logs, nil
 }
 
-// PredictOptions are Predict's settings.
+// PredictOptions are Predict's settings, Paddle's predict arguments.
 type PredictOptions struct {
 	BatchSize int  // 0 means 1 (Paddle's default)
-	Stack     bool // concatenate the batches' outputs along axis 0 (Paddle's stack_outputs)
-	Verbose   int  // 0 silent, 1 bar, 2 lines
+	Stack     bool // concatenate each output's batches along axis 0 (Paddle's stack_outputs)
+	Verbose   int  // 0 silent (the zero value), 1 bar, 2 lines; Paddle's default is 1
+	LogFreq   int  // progress every LogFreq steps; 0 means 2 (Paddle's predict)
 	Workers   int
 	Callbacks []Callback
 	Output    io.Writer
 }
 
-// Predict runs the network on field 0 of every batch of testData and returns the outputs, one
-// per batch, or one stacked tensor with Stack. It returns ctx's error if ctx is cancelled.
-func (m *Model) Predict(ctx context.Context, testData Source, opt PredictOptions) ([]*tensor.Tensor, error) {
+// Predict runs the network on field 0 of every batch of testData and returns its outputs as
+// Paddle's predict does: one list per network output, holding that output for every batch,
+// indexed [output][batch]. An nn.Layer maps one tensor to one, so there is one output and the
+// result has length 1; result[0][i] is batch i's output. With the default BatchSize of 1, as in
+// Paddle, batch i is sample i: the tutorial's np.argmax(result[0][idx]) is
+// result[0][idx].ArgMax().Item(). With Stack, each output's batches are concatenated into one
+// tensor, result[0][0] ([N, ...]; Paddle's result[0] is then that array), and sample idx is
+// result[0][0].Index(0, idx); result[0][idx] for idx > 0 is then out of range, not another
+// sample. It returns ctx's error if ctx is cancelled.
+func (m *Model) Predict(ctx context.Context, testData Source, opt PredictOptions) ([][]*tensor.Tensor, error) {
+	if opt.LogFreq < 0 {
+		panicf("Predict", "negative LogFreq %d", opt.LogFreq)
+	}
 	loader := loaderFor("Predict", testData, opt.BatchSize, opt.Workers, false, false, 0, 0)
-	cbs := m.configCallbacks(opt.Callbacks, callbackConfig{verbose: opt.Verbose, logFreq: 1, out: opt.Output},
+	cbs := m.configCallbacks(opt.Callbacks, callbackConfig{verbose: opt.Verbose, logFreq: orDefault(opt.LogFreq, 2), out: opt.Output},
 		CallbackParams{BatchSize: max(opt.BatchSize, 1), Verbose: opt.Verbose})
 	cbs.OnPredictBegin(Logs{Steps: loader.Len()})
-	var outs []*tensor.Tensor
+	var outs []*tensor.Tensor // the network's one output, per batch
 	step := 0
 	for b := range loader.All(ctx) {
 		cbs.onBatchBegin(modePredict, step, Logs{Step: step})
@@ -434,9 +449,9 @@ func (m *Model) Predict(ctx context.Context, testData Source, opt PredictOptions
 	}
 	cbs.OnPredictEnd(Logs{})
 	if opt.Stack && len(outs) > 0 {
-		return []*tensor.Tensor{tensor.Concat(outs, 0)}, nil
+		outs = []*tensor.Tensor{tensor.Concat(outs, 0)}
 	}
-	return outs, nil
+	return [][]*tensor.Tensor{outs}, nil
 }
 
 // The files Save writes: parameters (and buffers) and optimizer state, both safetensors.

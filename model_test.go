@@ -237,12 +237,39 @@ func TestPredict(t *testing.T) {
 	m := newClassifier()
 	outs, err := m.Predict(context.Background(), ds, oar.PredictOptions{BatchSize: 4})
 	require.NoError(t, err)
-	require.Len(t, outs, 3)
-	require.Equal(t, []int{2, 4}, outs[2].Shape())
+	require.Len(t, outs, 1, "one list per network output")
+	require.Len(t, outs[0], 3, "one tensor per batch")
+	require.Equal(t, []int{2, 4}, outs[0][2].Shape())
 	stacked, err := m.Predict(context.Background(), ds, oar.PredictOptions{BatchSize: 4, Stack: true})
 	require.NoError(t, err)
-	require.Equal(t, []int{10, 4}, stacked[0].Shape())
-	require.False(t, stacked[0].RequiresGrad())
+	require.Len(t, stacked, 1)
+	require.Len(t, stacked[0], 1)
+	require.Equal(t, []int{10, 4}, stacked[0][0].Shape())
+	require.False(t, stacked[0][0].RequiresGrad())
+
+	// Paddle's default batch size is 1, so that result[0][idx] is sample idx's output.
+	var buf bytes.Buffer
+	single, err := m.Predict(context.Background(), ds, oar.PredictOptions{Verbose: 2, Output: &buf})
+	require.NoError(t, err)
+	require.Len(t, single[0], 10)
+	for idx := range 10 {
+		require.Equal(t, []int{1, 4}, single[0][idx].Shape())
+		require.Equal(t, stacked[0][0].Index(0, idx).Data(), single[0][idx].Data(), "sample %d", idx)
+	}
+	lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
+	require.Equal(t, "Predict begin...", lines[0])
+	require.Len(t, lines, 1+5+1, "a line every 2 steps (Paddle's predict log_freq), then the sample count")
+	require.Equal(t, "Predict samples: 10", lines[len(lines)-1])
+}
+
+func TestEvalResultPrintsAsPaddle(t *testing.T) {
+	res := oar.EvalResult{"loss": 1.1920928955078125e-07, "acc": 0.9859}
+	require.Equal(t, "{'loss': [1.1920929e-07], 'acc': 0.9859}", res.String())
+	require.Equal(t, "{'loss': [0.0123], 'acc': 1.0}", fmt.Sprint(oar.EvalResult{"loss": float64(float32(0.0123)), "acc": 1}))
+	require.Equal(t, "{'loss': [2.0], 'acc_top1': 0.5, 'acc_top2': 0.75}",
+		fmt.Sprint(oar.EvalResult{"acc_top2": 0.75, "loss": 2, "acc_top1": 0.5}))
+	require.Equal(t, "{'acc': 1234567.0}", oar.EvalResult{"acc": 1234567}.String())
+	require.Equal(t, "{'loss': [nan]}", oar.EvalResult{"loss": math.NaN()}.String())
 }
 
 func TestProgressTextIsPaddles(t *testing.T) {

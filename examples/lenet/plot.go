@@ -4,8 +4,10 @@ import (
 	"fmt"
 	"image"
 	"image/color"
+	"image/png"
 	"os"
 	"slices"
+	"strings"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
@@ -234,6 +236,61 @@ func writePNG(path string, img *vgimg.Canvas) error {
 		return err
 	}
 	if _, err := (vgimg.PngCanvas{Canvas: img}).WriteTo(f); err != nil {
+		f.Close()
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return f.Close()
+}
+
+// drawTutorialPredictions writes the tutorial's sample of predictions as a PNG to path: the
+// digits side by side, each titled "predict: N" as the tutorial's show_img titles its figures,
+// drawn as plt.imshow(img, cmap=plt.cm.binary) draws them, under a line naming the test images.
+func drawTutorialPredictions(path string, digits []digit) error {
+	const cellW, cellH, head = 2.4 * vg.Inch, 2.7 * vg.Inch, 0.5 * vg.Inch
+	row := make([]*plot.Plot, len(digits))
+	var ids []string
+	for i, d := range digits {
+		p := plot.New()
+		p.HideAxes()
+		p.Add(plotter.NewImage(digitImage(d.pixels), 0, 0, 28, 28), frame{color: gray, width: vg.Points(1)})
+		p.Title.Text = fmt.Sprintf("predict: %d", d.pred)
+		p.Title.TextStyle.Font.Size = 18
+		p.Title.Padding = vg.Points(6)
+		row[i] = p
+		ids = append(ids, fmt.Sprint(d.index))
+	}
+	img := vgimg.New(vg.Length(len(digits))*cellW, cellH+head)
+	dc := draw.New(img)
+	title := plot.New()
+	title.HideAxes()
+	title.Title.Text = "model.predict(eval_dataset): test images " + strings.Join(ids, ", ")
+	title.Title.TextStyle.Font.Size = 16
+	title.Draw(draw.Crop(dc, 0, 0, cellH, 0))
+	tiles := draw.Tiles{Rows: 1, Cols: len(digits), PadX: vg.Millimeter * 4, PadTop: vg.Millimeter,
+		PadBottom: vg.Millimeter * 3, PadLeft: vg.Millimeter * 3, PadRight: vg.Millimeter * 3}
+	canvases := plot.Align([][]*plot.Plot{row}, tiles, draw.Crop(dc, 0, 0, 0, -head))
+	for i, p := range row {
+		p.Draw(canvases[0][i])
+	}
+	return writePNG(path, img)
+}
+
+// drawImage writes a 28x28 digit as a PNG to path, as the tutorial's data view shows
+// train_dataset[0] (plt.imshow(..., cmap=plt.cm.binary)), each pixel a 10x10 square.
+func drawImage(path string, pixels []byte) error {
+	const scale = 10
+	src := digitImage(pixels).(*image.Gray)
+	img := image.NewGray(image.Rect(0, 0, 28*scale, 28*scale))
+	for y := range 28 * scale {
+		for x := range 28 * scale {
+			img.Pix[y*img.Stride+x] = src.Pix[(y/scale)*28+x/scale]
+		}
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if err := png.Encode(f, img); err != nil {
 		f.Close()
 		return fmt.Errorf("write %s: %w", path, err)
 	}

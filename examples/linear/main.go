@@ -6,11 +6,17 @@
 //
 // The steps, as the tutorial's:
 //
-//  1. read mnist.json.gz and split it into train (50,000), valid (10,000) and eval (10,000)
-//     (json.load(gzip.open(datafile)); train_set, val_set, eval_set = data);
+//  1. read mnist.json.gz and split it into train, valid and eval
+//     (json.load(gzip.open(datafile)); train_set, val_set, eval_set = data), printing
+//     "mnist dataset load done" and the counts "train samples: 50000", "valid samples: 10000",
+//     "eval samples: 10000" (1.2);
 //  2. load_data(mode) returns data_generator, a function whose every call is one pass over the
 //     split in batches of 100, shuffled in train mode; the images and labels are checked to be
-//     as many, and the first batch's shapes are printed (1.3-1.5);
+//     as many, and the first batch's shapes and types are printed (1.3-1.5): "image shape:
+//     [100 784], label shape: [100], image type: *tensor.Tensor, label type: *tensor.Tensor",
+//     one label per image as the tutorial's (100,); the loss compares the predictions [100 1]
+//     with the labels reshaped to [100 1] (Paddle would broadcast [100 1] against [100] to
+//     [100 100], and oar's SquareErrorCost refuses different shapes);
 //  3. train for 10 epochs: predicts = model(images); loss = F.square_error_cost(predicts, labels);
 //     avg_loss = paddle.mean(loss); backward, step, clear_grad; printing the loss every 200
 //     batches ("epoch: 0, batch: 200, loss is: [...]") (1.6);
@@ -33,6 +39,7 @@ package main
 import (
 	"context"
 	"flag"
+	"os"
 
 	"github.com/oarlab/oar/examples/internal/tutorial"
 	"github.com/oarlab/oar/nn"
@@ -43,7 +50,7 @@ func main() {
 	flag.Parse()
 
 	tutorial.Main("linear", func(ctx context.Context) error {
-		return tutorial.RunRegression(ctx, "linear", newNet, *c)
+		return tutorial.RunRegression(ctx, os.Stdout, "linear", newNet, *c)
 	})
 }
 

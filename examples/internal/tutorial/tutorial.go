@@ -51,8 +51,9 @@ func report(w io.Writer, name string, err error) int {
 }
 
 // JSONFile returns the path of the tutorial's mnist.json.gz: the given one, or the one in the
-// data cache, which it creates from the MNIST IDX files (in dataDir, or the cache) if absent.
-func JSONFile(path, dataDir string) (string, error) {
+// data cache, which it creates from the MNIST IDX files (in dataDir, or the cache) if absent,
+// saying so on w.
+func JSONFile(w io.Writer, path, dataDir string) (string, error) {
 	if path != "" {
 		return path, nil
 	}
@@ -70,7 +71,7 @@ func JSONFile(path, dataDir string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	fmt.Printf("creating %s from the MNIST IDX files ......\n", path)
+	fmt.Fprintf(w, "creating %s from the MNIST IDX files ......\n", path)
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return "", err
 	}
@@ -80,24 +81,36 @@ func JSONFile(path, dataDir string) (string, error) {
 	return path, nil
 }
 
-// ReadData prints "loading mnist dataset from <path> ......" and reads the tutorial's
-// mnist.json.gz at path: the splits train, valid and eval. LoadMNISTJSON checks the file as it
-// reads it, the tutorial's assert included (as many images as labels in each split).
-func ReadData(path string) ([3]*datasets.JSONSplit, error) {
-	fmt.Printf("loading mnist dataset from %s ......\n", path)
+// ReadData prints "loading mnist dataset from <path> ......" on w, reads the tutorial's
+// mnist.json.gz at path, the splits train, valid and eval (train_set, val_set, eval_set = data),
+// and prints "mnist dataset load done". LoadMNISTJSON checks the file as it reads it, the
+// tutorial's assert included (as many images as labels in each split).
+func ReadData(w io.Writer, path string) ([3]*datasets.JSONSplit, error) {
+	fmt.Fprintf(w, "loading mnist dataset from %s ......\n", path)
 	train, valid, eval, err := datasets.LoadMNISTJSON(path)
 	if err != nil {
 		return [3]*datasets.JSONSplit{}, err
 	}
+	fmt.Fprintln(w, "mnist dataset load done")
 	return [3]*datasets.JSONSplit{train, valid, eval}, nil
 }
 
-// LoadData is the tutorial's load_data(mode) on the splits ReadData returned: it prints the
-// number of samples of the split mode ("train", "valid" or "eval") and returns data_generator, a
-// function whose every call starts one pass over that split in batches of images [B,784] and
-// labels [B,1], as float32 tensors. In train mode each pass visits the items in a new random
-// order, drawn from seed. The last batch may be smaller.
-func LoadData(splits [3]*datasets.JSONSplit, mode string, batchSize int, seed uint64) (func() iter.Seq2[*tensor.Tensor, *tensor.Tensor], error) {
+// PrintCounts prints the number of samples of each split, as section 1.2 does after reading
+// the file: "train samples: 50000", "valid samples: 10000", "eval samples: 10000".
+func PrintCounts(w io.Writer, splits [3]*datasets.JSONSplit) {
+	for i, mode := range []string{"train", "valid", "eval"} {
+		fmt.Fprintf(w, "%s samples: %d\n", mode, splits[i].Len())
+	}
+}
+
+// LoadData is the tutorial's load_data(mode) on the splits ReadData returned: it prints
+// "load_data(<mode>): <n> samples in batches of <batchSize>" on w and returns data_generator, a
+// function whose every call starts one pass over the split mode ("train", "valid" or "eval") in
+// batches of images [B,784] and labels [B], as float32 tensors: one label per image, as the
+// tutorial's np.array(labels[i]) is a number and its batch has the shape (100,). In train mode
+// each pass visits the items in a new random order, drawn from seed. The last batch may be
+// smaller.
+func LoadData(w io.Writer, splits [3]*datasets.JSONSplit, mode string, batchSize int, seed uint64) (func() iter.Seq2[*tensor.Tensor, *tensor.Tensor], error) {
 	var split *datasets.JSONSplit
 	switch mode {
 	case "train":
@@ -109,7 +122,7 @@ func LoadData(splits [3]*datasets.JSONSplit, mode string, batchSize int, seed ui
 	default:
 		return nil, fmt.Errorf("mode can only be one of [train, valid, eval], not %q", mode)
 	}
-	fmt.Printf("%s samples: %d\n", mode, split.Len())
+	fmt.Fprintf(w, "load_data(%s): %d samples in batches of %d\n", mode, split.Len(), batchSize)
 	indexList := make([]int, split.Len())
 	for i := range indexList {
 		indexList[i] = i
@@ -123,7 +136,7 @@ func LoadData(splits [3]*datasets.JSONSplit, mode string, batchSize int, seed ui
 		return func(yield func(*tensor.Tensor, *tensor.Tensor) bool) {
 			for start := 0; start < len(order); start += batchSize {
 				b := split.GetBatch(order[start:min(start+batchSize, len(order))])
-				if !yield(b[0], b[1]) {
+				if !yield(b[0], b[1].Reshape(-1)) { // labels [B,1] → [B]
 					return
 				}
 			}
@@ -163,38 +176,43 @@ func RegressionFlags(fs *flag.FlagSet) *Regression {
 }
 
 // RunRegression is the regression of the tutorial's sections 1 and 3.2 with the network newNet
-// returns, which maps images [B,784] to values [B,1]:
+// returns, which maps images [B,784] to values [B,1]. It prints on w:
 //
-//  1. read mnist.json.gz (JSONFile, ReadData) and print the shapes of the first batch of
-//     LoadData(splits, "train", ...);
-//  2. seed with c.Seed, build the network and train it for c.Epochs epochs with SGD on the mean
-//     square error, printing the loss every c.LogEvery batches ("epoch: 0, batch: 200, loss is:
-//     [...]"), until ctx is done (it then returns ctx.Err());
-//  3. print the mean square error on the eval split and how often the prediction rounds to the
-//     true digit;
-//  4. save the parameters to c.Out/mnist_<name>.safetensors, load them into a new network from
+//  1. section 1.2: reading mnist.json.gz (JSONFile, ReadData), "mnist dataset load done" and the
+//     samples in each split ("train samples: 50000", ...);
+//  2. sections 1.3-1.5: load_data('train') (LoadData) and its first batch's shapes and types,
+//     as the tutorial's check of the data ("image shape: [100 784], label shape: [100], image
+//     type: *tensor.Tensor, label type: *tensor.Tensor");
+//  3. section 1.6: seed with c.Seed, build the network and train it for c.Epochs epochs with SGD
+//     on the mean square error, printing the loss every c.LogEvery batches ("epoch: 0, batch:
+//     200, loss is: [...]"), until ctx is done (it then returns ctx.Err());
+//  4. the mean square error on the eval split and how often the prediction rounds to the true
+//     digit (not in the tutorial);
+//  5. save the parameters to c.Out/mnist_<name>.safetensors, load them into a new network from
 //     newNet and print its prediction of the eval image c.Index.
-func RunRegression(ctx context.Context, name string, newNet func() nn.Layer, c Regression) error {
+func RunRegression(ctx context.Context, w io.Writer, name string, newNet func() nn.Layer, c Regression) error {
 	if c.Epochs < 1 || c.Batch < 1 || c.LogEvery < 1 || !(c.LR > 0) {
 		return fmt.Errorf("-epochs %d, -batch %d, -log %d and -lr %v must be positive", c.Epochs, c.Batch, c.LogEvery, c.LR)
 	}
-	path, err := JSONFile(c.JSONPath, c.DataDir)
+	path, err := JSONFile(w, c.JSONPath, c.DataDir)
 	if err != nil {
 		return err
 	}
-	splits, err := ReadData(path)
+	splits, err := ReadData(w, path)
 	if err != nil {
 		return err
 	}
-	fmt.Println("mnist dataset load done")
-	trainLoader, err := LoadData(splits, "train", c.Batch, c.Seed)
+	PrintCounts(w, splits)
+	trainLoader, err := LoadData(w, splits, "train", c.Batch, c.Seed)
 	if err != nil {
 		return err
 	}
 
-	// The tutorial's check of the data: the first batch's shapes.
+	// The tutorial's check of the data (1.3, 1.4): the first batch's shapes and types.
 	for images, labels := range trainLoader() {
-		fmt.Printf("first batch: images %v, labels %v\n", images.Shape(), labels.Shape())
+		fmt.Fprintln(w, "the first batch's shapes and types:")
+		fmt.Fprintf(w, "image shape: %v, label shape: %v, image type: %T, label type: %T\n",
+			images.Shape(), labels.Shape(), images, labels)
 		break
 	}
 
@@ -210,10 +228,12 @@ func RunRegression(ctx context.Context, name string, newNet func() nn.Layer, c R
 				return err
 			}
 			predicts := model.Forward(images)
-			loss := losses.SquareErrorCost(predicts, labels) // labels [B,1], as predicts
+			// predicts are [B,1] and labels [B]: Paddle would broadcast them to [B,B], comparing
+			// every prediction with every label; each is compared with its own label here.
+			loss := losses.SquareErrorCost(predicts, labels.Reshape(-1, 1))
 			avgLoss := loss.Mean()
 			if batchID%c.LogEvery == 0 {
-				fmt.Printf("epoch: %d, batch: %d, loss is: %v\n", epoch, batchID, []float32{avgLoss.Item()})
+				fmt.Fprintf(w, "epoch: %d, batch: %d, loss is: %v\n", epoch, batchID, []float32{avgLoss.Item()})
 			}
 			avgLoss.Backward()
 			opt.Step()
@@ -222,12 +242,12 @@ func RunRegression(ctx context.Context, name string, newNet func() nn.Layer, c R
 		}
 	}
 
-	evalLoader, err := LoadData(splits, "eval", c.Batch, c.Seed)
+	evalLoader, err := LoadData(w, splits, "eval", c.Batch, c.Seed)
 	if err != nil {
 		return err
 	}
 	mse, acc := evaluate(model, evalLoader)
-	fmt.Printf("eval split: mean square error %.4f, predictions rounding to the true digit %.4f\n", mse, acc)
+	fmt.Fprintf(w, "eval split: mean square error %.4f, predictions rounding to the true digit %.4f\n", mse, acc)
 
 	// Save the parameters, then load them into a new network to predict, as the tutorial does.
 	if err := os.MkdirAll(c.Out, 0o755); err != nil {
@@ -237,7 +257,7 @@ func RunRegression(ctx context.Context, name string, newNet func() nn.Layer, c R
 	if err := nn.Save(params, model); err != nil {
 		return err
 	}
-	fmt.Println("saved", params)
+	fmt.Fprintln(w, "saved", params)
 	loaded := newNet()
 	if _, err := nn.Load(params, loaded); err != nil {
 		return err
@@ -249,7 +269,7 @@ func RunRegression(ctx context.Context, name string, newNet func() nn.Layer, c R
 	}
 	img := eval.Get(c.Index)[0].Reshape(1, 784)
 	pred := loaded.Forward(img.NoGrad()).Item()
-	fmt.Printf("eval image %d: predicted %.3f (digit %d), true digit %d\n",
+	fmt.Fprintf(w, "eval image %d: predicted %.3f (digit %d), true digit %d\n",
 		c.Index, pred, nearestDigit(pred), eval.Label(c.Index))
 	return nil
 }
@@ -260,7 +280,7 @@ func evaluate(net nn.Layer, loader func() iter.Seq2[*tensor.Tensor, *tensor.Tens
 	n := 0
 	for images, labels := range loader() {
 		pred := net.Forward(images.NoGrad())
-		mse += float64(losses.SquareErrorCost(pred, labels).Sum().Item())
+		mse += float64(losses.SquareErrorCost(pred, labels.Reshape(-1, 1)).Sum().Item())
 		for i, v := range pred.Data() {
 			if nearestDigit(v) == int(labels.Data()[i]) {
 				acc++

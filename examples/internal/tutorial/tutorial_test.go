@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -12,46 +13,16 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/oarlab/oar/examples/internal/tutorial/tutorialtest"
 	"github.com/oarlab/oar/nn"
 	"github.com/oarlab/oar/vision/datasets"
 )
 
-// tinyJSON returns a document in the tutorial's format with n items per split; item i of every
-// split has all pixels i/100 and label i%10.
-func tinyJSON(n int) string {
-	var split strings.Builder
-	split.WriteString("[[")
-	for i := range n {
-		if i > 0 {
-			split.WriteString(",")
-		}
-		px := strings.Repeat(fmt.Sprintf("%g,", float32(i)/100), 784)
-		split.WriteString("[" + strings.TrimSuffix(px, ",") + "]")
-	}
-	split.WriteString("],[")
-	for i := range n {
-		if i > 0 {
-			split.WriteString(",")
-		}
-		fmt.Fprint(&split, i%10)
-	}
-	split.WriteString("]]")
-	s := split.String()
-	return "[" + s + "," + s + "," + s + "]"
-}
-
 // tinySplits decodes tinyJSON(n).
 func tinySplits(t *testing.T, n int) [3]*datasets.JSONSplit {
-	splits, err := datasets.ReadMNISTJSON(strings.NewReader(tinyJSON(n)))
+	splits, err := datasets.ReadMNISTJSON(strings.NewReader(tutorialtest.JSON(n)))
 	require.NoError(t, err)
 	return splits
-}
-
-// tinyFile writes tinyJSON(n) to a file in a temporary directory and returns its path.
-func tinyFile(t *testing.T, n int) string {
-	path := filepath.Join(t.TempDir(), "mnist.json")
-	require.NoError(t, os.WriteFile(path, []byte(tinyJSON(n)), 0o644))
-	return path
 }
 
 func TestReport(t *testing.T) {
@@ -66,7 +37,7 @@ func TestReport(t *testing.T) {
 }
 
 func TestJSONFile(t *testing.T) {
-	path, err := JSONFile("given.json.gz", "")
+	path, err := JSONFile(io.Discard, "given.json.gz", "")
 	require.NoError(t, err)
 	require.Equal(t, "given.json.gz", path)
 
@@ -75,38 +46,38 @@ func TestJSONFile(t *testing.T) {
 	cached := filepath.Join(home, "mnist", "mnist.json.gz")
 	require.NoError(t, os.MkdirAll(filepath.Dir(cached), 0o755))
 	require.NoError(t, os.WriteFile(cached, nil, 0o644))
-	path, err = JSONFile("", "")
+	path, err = JSONFile(io.Discard, "", "")
 	require.NoError(t, err)
 	require.Equal(t, cached, path, "the cached file is used as it is")
 }
 
 func TestReadData(t *testing.T) {
-	splits, err := ReadData(tinyFile(t, 7))
+	splits, err := ReadData(io.Discard, tutorialtest.JSONFile(t, 7))
 	require.NoError(t, err)
 	for _, s := range splits {
 		require.Equal(t, 7, s.Len())
 	}
-	_, err = ReadData(filepath.Join(t.TempDir(), "absent.json.gz"))
+	_, err = ReadData(io.Discard, filepath.Join(t.TempDir(), "absent.json.gz"))
 	require.ErrorIs(t, err, os.ErrNotExist)
 }
 
 func TestLoadData(t *testing.T) {
 	splits := tinySplits(t, 25)
-	_, err := LoadData(splits, "test", 10, 1)
+	_, err := LoadData(io.Discard, splits, "test", 10, 1)
 	require.Error(t, err)
 
-	train, err := LoadData(splits, "train", 10, 1)
+	train, err := LoadData(io.Discard, splits, "train", 10, 1)
 	require.NoError(t, err)
 	var orders [][]int
 	for range 2 {
 		var order, sizes []int
 		for images, labels := range train() {
 			require.Equal(t, []int{images.Dim(0), 784}, images.Shape())
-			require.Equal(t, []int{images.Dim(0), 1}, labels.Shape())
+			require.Equal(t, []int{images.Dim(0)}, labels.Shape())
 			sizes = append(sizes, images.Dim(0))
 			for i := range images.Dim(0) {
 				order = append(order, int(images.At(i, 0)*100+0.5))
-				require.Equal(t, float32(order[len(order)-1]%10), labels.At(i, 0))
+				require.Equal(t, float32(order[len(order)-1]%10), labels.At(i))
 			}
 		}
 		require.Equal(t, []int{10, 10, 5}, sizes)
@@ -118,7 +89,7 @@ func TestLoadData(t *testing.T) {
 		require.Equal(t, 25, len(slices.Compact(sorted)), "each pass visits every item once")
 	}
 
-	eval, err := LoadData(splits, "eval", 10, 1)
+	eval, err := LoadData(io.Discard, splits, "eval", 10, 1)
 	require.NoError(t, err)
 	first := -1
 	for images := range eval() {
@@ -136,14 +107,14 @@ func TestNearestDigit(t *testing.T) {
 
 func TestRunRegression(t *testing.T) {
 	newNet := func() nn.Layer { return nn.NewSequentialNamed(nn.Named{Name: "fc", Layer: nn.NewLinear(784, 1)}) }
-	c := Regression{Epochs: 2, Batch: 10, LogEvery: 1, Index: 24, LR: 0.001, JSONPath: tinyFile(t, 25), Out: t.TempDir(), Seed: 1}
-	require.NoError(t, RunRegression(context.Background(), "test", newNet, c))
+	c := Regression{Epochs: 2, Batch: 10, LogEvery: 1, Index: 24, LR: 0.001, JSONPath: tutorialtest.JSONFile(t, 25), Out: t.TempDir(), Seed: 1}
+	require.NoError(t, RunRegression(context.Background(), io.Discard, "test", newNet, c))
 	require.FileExists(t, filepath.Join(c.Out, "mnist_test.safetensors"))
 
 	c.Index = 25
-	require.ErrorContains(t, RunRegression(context.Background(), "test", newNet, c), "-index 25 outside the eval split [0, 25)")
+	require.ErrorContains(t, RunRegression(context.Background(), io.Discard, "test", newNet, c), "-index 25 outside the eval split [0, 25)")
 
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	require.ErrorIs(t, RunRegression(ctx, "test", newNet, c), context.Canceled)
+	require.ErrorIs(t, RunRegression(ctx, io.Discard, "test", newNet, c), context.Canceled)
 }
