@@ -3,8 +3,6 @@ package oar
 import (
 	"bufio"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -18,7 +16,6 @@ import (
 	"time"
 
 	"github.com/oarlab/oar/data"
-	"github.com/oarlab/oar/internal/atomicfile"
 	"github.com/oarlab/oar/losses"
 	"github.com/oarlab/oar/metrics"
 	"github.com/oarlab/oar/nn"
@@ -456,29 +453,95 @@ const (
 // Save writes the network's state dict, its layers' random states (Dropout) and the number of
 // completed epochs to path+".safetensors" and, when the model has an optimizer, the optimizer's
 // state to path+".opt.safetensors" (Paddle's .pdparams and .pdopt), creating path's directory.
-// Each file is written atomically (a crash leaves the old file or the new one), the optimizer's
-// first; both carry the same save identifier, which Load checks. A model loaded from them
+// Both are safetensors files that carry the same save identifier. A model loaded from them
 // continues training exactly as the saved one would.
+//
+// The two files change together: a crash, kill, power loss or full disk at any moment of Save
+// leaves the complete old pair or the complete new one for Load, never a mix and never neither.
+// On disk, beside <base>.safetensors and <base>.opt.safetensors, a save writes
+// .<base>.opt.safetensors.<id>.tmp and .<base>.safetensors.<id>.tmp (id: 16 hex digits), fsyncs
+// them, then commits by renaming a manifest .<base>.pair (naming those files; written as
+// .<base>.pair.<id>.tmp and fsynced) into place; it then renames the two files over the old ones
+// and removes the manifest. Load reads the files a valid manifest names while they exist, so
+// after a crash past the commit it finds the new pair, and before it the old one. Save first
+// completes the switch a crashed save committed and removes the temporary files killed saves
+// of this checkpoint left (those patterns only, and atomicfile's .<name>.tmp<digits> of the
+// two files, which earlier versions left); a save without an optimizer removes an old
+// optimizer file as part of the switch. One Save at a time may write a given path.
+//
+// Errors name the file that could not be written; on error before the commit the old pair is
+// untouched and the new files are removed.
 func (m *Model) Save(path string) error {
 	path = trimExt(path)
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+	dir, base := filepath.Dir(path), filepath.Base(path)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("oar: save: %w", err)
 	}
-	var id [8]byte
-	rand.Read(id[:])
-	saveID := hex.EncodeToString(id[:])
+	fs := saveFS
+	if err := finishPair(fs, path); err != nil {
+		return fmt.Errorf("oar: save %s: completing the save the manifest %s commits: %w", path+paramsExt, filepath.Join(dir, manifestName(base)), err)
+	}
+	removeStaleTemps(fs, dir, base)
+
+	id := newSaveID()
+	man := pairManifest{ID: id}
+	var written []string
+	fail := func(name string, err error) error {
+		for _, w := range written {
+			fs.Remove(w)
+		}
+		return fmt.Errorf("oar: save %s: %w", name, err)
+	}
 	if m.opt != nil {
 		st := m.opt.State()
 		meta := maps.Clone(st.Meta)
-		meta[metaSaveID] = saveID
-		err := atomicfile.Write(path+optExt, func(w io.Writer) error { return nn.WriteSafetensors(w, st.Tensors, meta) })
-		if err != nil {
-			return fmt.Errorf("oar: save %s: %w", path+optExt, err)
+		if meta == nil {
+			meta = map[string]string{}
 		}
+		meta[metaSaveID] = id
+		tmp := tempName(base+optExt, id)
+		if err := writeNew(fs, filepath.Join(dir, tmp), func(w io.Writer) error { return nn.WriteSafetensors(w, st.Tensors, meta) }); err != nil {
+			return fail(path+optExt, err)
+		}
+		written = append(written, filepath.Join(dir, tmp))
+		man.Rename = append(man.Rename, [2]string{tmp, base + optExt})
+	} else {
+		man.Remove = append(man.Remove, base+optExt)
 	}
-	meta := map[string]string{metaEpochs: strconv.Itoa(m.epochs), metaSaveID: saveID}
-	if err := nn.Save(path+paramsExt, m.Network, meta); err != nil {
-		return fmt.Errorf("oar: save: %w", err)
+	meta := map[string]string{metaEpochs: strconv.Itoa(m.epochs), metaSaveID: id}
+	tmp := tempName(base+paramsExt, id)
+	if err := writeNew(fs, filepath.Join(dir, tmp), func(w io.Writer) error { return nn.Write(w, m.Network, meta) }); err != nil {
+		return fail(path+paramsExt, err)
+	}
+	written = append(written, filepath.Join(dir, tmp))
+	man.Rename = append(man.Rename, [2]string{tmp, base + paramsExt})
+
+	// Commit: the manifest, durable, then renamed into place.
+	manifest := filepath.Join(dir, manifestName(base))
+	manTmp := filepath.Join(dir, tempName(base+manifestExt, id))
+	if err := writeNew(fs, manTmp, func(w io.Writer) error { _, err := w.Write(encodeManifest(man)); return err }); err != nil {
+		return fail(manifest, err)
+	}
+	written = append(written, manTmp)
+	if err := fs.SyncDir(dir); err != nil { // the temporary files exist before the manifest names them
+		return fail(manifest, err)
+	}
+	if err := fs.Rename(manTmp, manifest); err != nil {
+		return fail(manifest, err)
+	}
+	// Committed: from here on Load finds the new pair, and an error leaves it to the next Save
+	// to finish the switch.
+	if err := fs.SyncDir(dir); err != nil {
+		return fmt.Errorf("oar: save %s: %w", manifest, err)
+	}
+	if err := applyPair(fs, dir, &man); err != nil {
+		return fmt.Errorf("oar: save %s: %w", path+paramsExt, err)
+	}
+	if err := fs.Remove(manifest); err != nil {
+		return fmt.Errorf("oar: save %s: %w", manifest, err)
+	}
+	if err := fs.SyncDir(dir); err != nil {
+		return fmt.Errorf("oar: save %s: %w", manifest, err)
 	}
 	return nil
 }
@@ -495,7 +558,8 @@ type LoadOptions struct {
 
 // Load reads what Save wrote at path (a ".safetensors" or ".opt.safetensors" suffix is
 // stripped): the parameters, random states and epoch count, and the optimizer state when the
-// model has an optimizer, the file exists and ResetOptimizer is false. Everything is read and
+// model has an optimizer, the file exists and ResetOptimizer is false. It reads the last pair a
+// Save completed (see Save), also after a crash mid-save, and the files of earlier versions. Everything is read and
 // checked before anything changes: on error (a missing or corrupt file, a mismatch, optimizer
 // state from another Save) the model is unchanged, and the error names the file and every
 // mismatch.
@@ -504,30 +568,30 @@ func (m *Model) Load(path string, opt ...LoadOptions) error {
 	if len(opt) > 0 {
 		o = opt[0]
 	}
-	path = trimExt(path)
-	sd, meta, err := readCheckpoint(path + paramsExt)
+	paramsFile, optFile := pairFiles(trimExt(path))
+	sd, meta, err := readCheckpoint(paramsFile)
 	if err != nil {
 		return err
 	}
 	epochs := 0
 	if v, ok := meta[metaEpochs]; ok {
 		if epochs, err = strconv.Atoi(v); err != nil || epochs < 0 {
-			return fmt.Errorf("oar: load %s: %s %q is not a count of epochs", path+paramsExt, metaEpochs, v)
+			return fmt.Errorf("oar: load %s: %s %q is not a count of epochs", paramsFile, metaEpochs, v)
 		}
 	}
 	if o.SkipMismatch {
 		sd = matching(m.Network, sd)
 		if len(sd) == 0 {
-			return fmt.Errorf("oar: load %s: no entry matches the network", path+paramsExt)
+			return fmt.Errorf("oar: load %s: no entry matches the network", paramsFile)
 		}
 		sd = append(sd, unmatched(m.Network, sd)...) // keep the layer's own values where the file had none
 	}
 	if err := nn.CheckStateDict(m.Network, sd); err != nil {
-		return fmt.Errorf("oar: load %s: %w", path+paramsExt, err)
+		return fmt.Errorf("oar: load %s: %w", paramsFile, err)
 	}
 	var optState *optim.State
-	if m.opt != nil && !o.ResetOptimizer {
-		if optState, err = readOptimizerState(path+optExt, meta[metaSaveID]); err != nil && !o.SkipMismatch {
+	if m.opt != nil && !o.ResetOptimizer && optFile != "" {
+		if optState, err = readOptimizerState(optFile, meta[metaSaveID]); err != nil && !o.SkipMismatch {
 			return err
 		}
 	}
@@ -536,12 +600,12 @@ func (m *Model) Load(path string, opt ...LoadOptions) error {
 	// dict was checked and cannot fail.
 	oldRNG := nn.RandomStates(m.Network)
 	if err := nn.SetRandomStates(m.Network, meta); err != nil {
-		return fmt.Errorf("oar: load %s: %w", path+paramsExt, err)
+		return fmt.Errorf("oar: load %s: %w", paramsFile, err)
 	}
 	if optState != nil {
 		if err := m.opt.SetState(*optState); err != nil && !o.SkipMismatch {
 			nn.SetRandomStates(m.Network, oldRNG)
-			return fmt.Errorf("oar: load %s: %w", path+optExt, err)
+			return fmt.Errorf("oar: load %s: %w", optFile, err)
 		}
 	}
 	if err := nn.SetStateDict(m.Network, sd); err != nil {
