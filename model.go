@@ -13,6 +13,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/oarlab/oar/data"
@@ -27,8 +28,14 @@ import (
 // loss and metrics, then Fit, Evaluate, Predict, Save and Load.
 //
 // The network takes field 0 of each batch as its input; the remaining fields are labels (the
-// loss and metrics take field 1). A Model is not safe for concurrent use; two Models may train
-// and evaluate on separate goroutines.
+// loss and metrics take field 1).
+//
+// A Model is not safe for concurrent use; two Models may train and evaluate on separate
+// goroutines. Fit, Evaluate, Predict, TrainBatch, EvalBatch and PredictBatch check it: one of
+// them called while another runs on the same Model (Predict on another goroutine during Fit,
+// say, which would race with the optimizer and switch Dropout off in the running Fit) panics
+// with an *Error naming both calls. This holds also for a callback calling them on the Model it
+// is given, which runs inside Fit; Save and Load are not checked, since callbacks save.
 type Model struct {
 	Network nn.Layer
 	// StopTraining, set by a callback (EarlyStopping), ends Fit after the current epoch.
@@ -38,6 +45,8 @@ type Model struct {
 	loss    losses.Loss
 	metrics []metrics.Metric
 	epochs  int // training epochs completed, saved with the model
+
+	running atomic.Pointer[string] // the call running on the Model, nil for none
 }
 
 // Error is the panic value of this package for programmer errors: a Model used before Prepare,
@@ -51,6 +60,19 @@ func (e *Error) Error() string { return "oar: " + e.Op + ": " + e.Msg }
 
 func panicf(op, format string, args ...any) {
 	panic(&Error{Op: op, Msg: fmt.Sprintf(format, args...)})
+}
+
+// enter marks op as running on m and returns the function that ends it; it panics if another
+// call runs on m.
+func (m *Model) enter(op string) (leave func()) {
+	if !m.running.CompareAndSwap(nil, &op) {
+		other := "another call"
+		if p := m.running.Load(); p != nil {
+			other = *p
+		}
+		panicf(op, "called while %s is running on the same Model; a Model is not safe for concurrent use (use one Model per goroutine)", other)
+	}
+	return func() { m.running.Store(nil) }
 }
 
 // NewModel wraps net.
@@ -89,6 +111,11 @@ func (m *Model) MetricNames() []string {
 // last reset, as Paddle logs them). It panics if Prepare gave no optimizer or loss, or on shapes
 // the network or loss cannot take.
 func (m *Model) TrainBatch(x, y *tensor.Tensor) (loss float64, metricValues []float64) {
+	defer m.enter("TrainBatch")()
+	return m.trainBatch(x, y)
+}
+
+func (m *Model) trainBatch(x, y *tensor.Tensor) (loss float64, metricValues []float64) {
 	if m.opt == nil || m.loss == nil {
 		panicf("TrainBatch", "Prepare the model with an optimizer and a loss first")
 	}
@@ -104,6 +131,11 @@ func (m *Model) TrainBatch(x, y *tensor.Tensor) (loss float64, metricValues []fl
 // EvalBatch computes the loss and metrics of one batch without training and without a graph.
 // The loss is NaN when Prepare gave none. It panics on shapes the network or loss cannot take.
 func (m *Model) EvalBatch(x, y *tensor.Tensor) (loss float64, metricValues []float64) {
+	defer m.enter("EvalBatch")()
+	return m.evalBatch(x, y)
+}
+
+func (m *Model) evalBatch(x, y *tensor.Tensor) (loss float64, metricValues []float64) {
 	nn.Eval(m.Network)
 	out := m.Network.Forward(x.NoGrad())
 	loss = math.NaN()
@@ -115,6 +147,11 @@ func (m *Model) EvalBatch(x, y *tensor.Tensor) (loss float64, metricValues []flo
 
 // PredictBatch returns the network's output for x, in evaluation mode and without a graph.
 func (m *Model) PredictBatch(x *tensor.Tensor) *tensor.Tensor {
+	defer m.enter("PredictBatch")()
+	return m.predictBatch(x)
+}
+
+func (m *Model) predictBatch(x *tensor.Tensor) *tensor.Tensor {
 	nn.Eval(m.Network)
 	return m.Network.Forward(x.NoGrad()).Detach()
 }
@@ -154,6 +191,22 @@ func loaderFor(op string, src Source, batchSize, workers int, shuffle, dropLast 
 	}
 	panicf(op, "data of type %T is neither a data.Dataset nor a *data.Loader", src)
 	return nil
+}
+
+// checkBatches returns an error if loader, made for src, yields no batch: an empty data set, or
+// fewer samples than BatchSize with DropLast. what names the data ("the training data").
+func checkBatches(op, what string, src Source, loader *data.Loader) error {
+	if loader.Len() > 0 {
+		return nil
+	}
+	desc := fmt.Sprintf("%T of %d samples", src, src.Len())
+	if _, ok := src.(*data.Loader); ok {
+		desc = fmt.Sprintf("*data.Loader over %T of %d samples", loader.Dataset, loader.Dataset.Len())
+	}
+	if loader.Sampler != nil {
+		desc += fmt.Sprintf(", sampled by %T", loader.Sampler)
+	}
+	return fmt.Errorf("oar: %s: %s (%s) yields no batch with BatchSize %d and DropLast %t", op, what, desc, max(loader.BatchSize, 1), loader.DropLast)
 }
 
 // FitOptions are Fit's settings, Paddle's fit arguments. Zero values mean Paddle's defaults
@@ -216,9 +269,12 @@ func (e *NonFiniteLossError) Unwrap() error { return e.Cause }
 // epochs, with Paddle's callbacks (progress, checkpoints, LR scheduling, early stopping). It
 // returns the logs and the first error: a NonFiniteLossError when a loss is not finite, or ctx's
 // error when ctx is cancelled, in which case training stops at a batch boundary and, with a
-// SaveDir, the model is saved to SaveDir/interrupted first. It panics if Prepare gave no
-// optimizer or loss, or on data the network cannot take.
+// SaveDir, the model is saved to SaveDir/interrupted first. Training or evaluation data that
+// yields no batch (no samples, or fewer than BatchSize with DropLast) is an error naming the data
+// and the batch settings, before any training. It panics if Prepare gave no optimizer or loss, or
+// on data the network cannot take.
 func (m *Model) Fit(ctx context.Context, train Source, opt FitOptions) (*History, error) {
+	defer m.enter("Fit")()
 	if m.opt == nil || m.loss == nil {
 		panicf("Fit", "Prepare the model with an optimizer and a loss first")
 	}
@@ -237,9 +293,15 @@ func (m *Model) Fit(ctx context.Context, train Source, opt FitOptions) (*History
 		// A resumed run reads the epochs it has not seen, in the same order as an uninterrupted one.
 		loader.SetEpoch(m.epochs)
 	}
+	if err := checkBatches("Fit", "the training data", train, loader); err != nil {
+		return nil, err
+	}
 	var evalLoader *data.Loader
 	if opt.Eval != nil {
 		evalLoader = loaderFor("Fit", opt.Eval, orDefault(opt.EvalBatchSize, opt.BatchSize), opt.Workers, false, false, 0, opt.Timeout)
+		if err := checkBatches("Fit", "the evaluation data (FitOptions.Eval)", opt.Eval, evalLoader); err != nil {
+			return nil, err
+		}
 	}
 	start := m.epochs // epochs are numbered over the model's whole training
 	cbs := m.configCallbacks(opt.Callbacks, callbackConfig{
@@ -322,7 +384,7 @@ func (m *Model) runEpoch(ctx context.Context, loader *data.Loader, cbs *callback
 				return logs, false, &NonFiniteLossError{Epoch: epoch + 1, Step: step, Loss: loss, Cause: cause}
 			}
 		} else {
-			loss, vals = m.EvalBatch(b[0], b[1])
+			loss, vals = m.evalBatch(b[0], b[1])
 		}
 		logs = Logs{Step: step, BatchSize: b[0].Dim(0), Names: names}
 		if m.loss != nil {
@@ -346,7 +408,7 @@ func (m *Model) runEpoch(ctx context.Context, loader *data.Loader, cbs *callback
 // first op with a non-finite output into a NaN loss and that op's error.
 func (m *Model) trainStep(x, y *tensor.Tensor, detect bool) (loss float64, vals []float64, cause error) {
 	if !detect {
-		loss, vals = m.TrainBatch(x, y)
+		loss, vals = m.trainBatch(x, y)
 		return loss, vals, nil
 	}
 	defer func() {
@@ -359,7 +421,7 @@ func (m *Model) trainStep(x, y *tensor.Tensor, detect bool) (loss float64, vals 
 			loss, vals, cause = math.NaN(), nil, err
 		}
 	}()
-	loss, vals = m.TrainBatch(x.CheckFinite(), y)
+	loss, vals = m.trainBatch(x.CheckFinite(), y)
 	return loss, vals, nil
 }
 
@@ -375,9 +437,18 @@ type EvalOptions struct {
 
 // Evaluate runs the loss and metrics over evalData without training and returns their values by
 // name ("loss", "acc", ...): the loss of the last batch, as Paddle, and each metric over all
-// batches. It returns ctx's error if ctx is cancelled. It panics on data the network cannot take.
+// batches. It returns ctx's error if ctx is cancelled, and an error naming the data and the batch
+// settings if evalData yields no batch. It panics if Prepare gave neither a loss nor a metric
+// (there is nothing to compute), or on data the network cannot take.
 func (m *Model) Evaluate(ctx context.Context, evalData Source, opt EvalOptions) (map[string]float64, error) {
+	defer m.enter("Evaluate")()
+	if m.loss == nil && len(m.metrics) == 0 {
+		panicf("Evaluate", "nothing to compute: Prepare the model with a loss or metrics first")
+	}
 	loader := loaderFor("Evaluate", evalData, opt.BatchSize, opt.Workers, false, false, 0, 0)
+	if err := checkBatches("Evaluate", "the evaluation data", evalData, loader); err != nil {
+		return nil, err
+	}
 	cbs := m.configCallbacks(opt.Callbacks, callbackConfig{verbose: opt.Verbose, logFreq: orDefault(opt.LogFreq, 10), out: opt.Output},
 		CallbackParams{BatchSize: max(opt.BatchSize, 1), Verbose: opt.Verbose, Metrics: m.MetricNames()})
 	logs, err := m.evaluate(ctx, loader, cbs)
@@ -412,9 +483,15 @@ type PredictOptions struct {
 }
 
 // Predict runs the network on field 0 of every batch of testData and returns the outputs, one
-// per batch, or one stacked tensor with Stack. It returns ctx's error if ctx is cancelled.
+// per batch, or one stacked tensor with Stack. It returns ctx's error if ctx is cancelled, and an
+// error naming the data and the batch settings if testData yields no batch. It needs no Prepare:
+// it uses neither the loss nor the metrics.
 func (m *Model) Predict(ctx context.Context, testData Source, opt PredictOptions) ([]*tensor.Tensor, error) {
+	defer m.enter("Predict")()
 	loader := loaderFor("Predict", testData, opt.BatchSize, opt.Workers, false, false, 0, 0)
+	if err := checkBatches("Predict", "the test data", testData, loader); err != nil {
+		return nil, err
+	}
 	cbs := m.configCallbacks(opt.Callbacks, callbackConfig{verbose: opt.Verbose, logFreq: 1, out: opt.Output},
 		CallbackParams{BatchSize: max(opt.BatchSize, 1), Verbose: opt.Verbose})
 	cbs.OnPredictBegin(Logs{Steps: loader.Len()})
@@ -422,7 +499,7 @@ func (m *Model) Predict(ctx context.Context, testData Source, opt PredictOptions
 	step := 0
 	for b := range loader.All(ctx) {
 		cbs.onBatchBegin(modePredict, step, Logs{Step: step})
-		outs = append(outs, m.PredictBatch(b[0]))
+		outs = append(outs, m.predictBatch(b[0]))
 		cbs.onBatchEnd(modePredict, step, Logs{Step: step, BatchSize: b[0].Dim(0)})
 		step++
 	}
