@@ -66,13 +66,16 @@ func (osFS) Create(name string) (writeFile, error) {
 }
 func (osFS) Rename(from, to string) error { return os.Rename(from, to) }
 func (osFS) Remove(name string) error     { return os.Remove(name) }
+
+// SyncDir makes the directory's entries durable where the system can: as atomicfile does, it
+// ignores the errors of systems that cannot sync a directory (Windows, some network file
+// systems), where renames are as durable as they get.
 func (osFS) SyncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
+	if d, err := os.Open(dir); err == nil {
+		d.Sync()
+		d.Close()
 	}
-	defer d.Close()
-	return d.Sync()
+	return nil
 }
 
 var saveFS fileSystem = osFS{}

@@ -312,8 +312,8 @@ func withSaveFS(t *testing.T, fs fileSystem) {
 // every file it writes and at every rename and removal, as a power cut would, then loads: before
 // the manifest is renamed into place Load must find the old pair, after it the new one, bit for
 // bit. The manifest itself, renamed but torn by the power cut, is truncated at every byte
-// boundary: Load must find the old pair. From each state a further save must succeed and leave
-// only its pair.
+// boundary: Load must find the old pair. From the states near the commit and a sample of the
+// others, a further save must succeed and leave only its pair.
 func TestSavePairCrashAtEveryByte(t *testing.T) {
 	const in, out = 3, 2
 	withSaveFS(t, noSyncFS{})
@@ -346,19 +346,24 @@ func TestSavePairCrashAtEveryByte(t *testing.T) {
 	manifest := filepath.Join(dir, manifestName("m"))
 	commit := -1 // the first budget at which the manifest is in place
 	states := 0
-	check := func(what string, wantVersion int) {
+	recovered := 0
+	check := func(what string, wantVersion int, saveAgain bool) {
 		t.Helper()
 		got, err := loadDigest(path, in, out)
 		require.NoError(t, err, what)
 		require.Equal(t, want[wantVersion], got, "%s: want version %d", what, wantVersion)
+		states++
+		if !saveAgain {
+			return
+		}
 		// A save from this state succeeds and leaves only its pair.
+		recovered++
 		withSaveFS(t, noSyncFS{})
 		require.NoError(t, third.Save(path), what)
 		got, err = loadDigest(path, in, out)
 		require.NoError(t, err, what)
 		require.Equal(t, want[2], got, "%s: the next save", what)
 		require.Equal(t, []string{"m.opt.safetensors", "m.safetensors"}, dirNames(t, dir), what)
-		states++
 	}
 	for budget := 0; budget <= total; budget++ {
 		reset()
@@ -373,7 +378,8 @@ func TestSavePairCrashAtEveryByte(t *testing.T) {
 		if commit >= 0 {
 			v = 1
 		}
-		check(fmt.Sprintf("crash after %d of %d units", budget, total), v)
+		// The further save from every 8th state and from every state of the last 32 units.
+		check(fmt.Sprintf("crash after %d of %d units", budget, total), v, budget%8 == 0 || budget > total-32)
 	}
 	require.Positive(t, commit)
 
@@ -381,16 +387,16 @@ func TestSavePairCrashAtEveryByte(t *testing.T) {
 	reset()
 	withSaveFS(t, &crashFS{budget: commit})
 	require.NoError(t, next.Save(path))
-	full_, err := os.ReadFile(manifest)
+	manifestBytes, err := os.ReadFile(manifest)
 	require.NoError(t, err)
-	for k := range len(full_) {
+	for k := range len(manifestBytes) {
 		reset()
 		withSaveFS(t, &crashFS{budget: commit})
 		require.NoError(t, next.Save(path))
-		require.NoError(t, os.WriteFile(manifest, full_[:k], 0o644))
-		check(fmt.Sprintf("manifest torn at byte %d of %d", k, len(full_)), 0)
+		require.NoError(t, os.WriteFile(manifest, manifestBytes[:k], 0o644))
+		check(fmt.Sprintf("manifest torn at byte %d of %d", k, len(manifestBytes)), 0, true)
 	}
-	t.Logf("%d crash states over a save of %d units (commit at unit %d), %d torn manifests", states, total, commit, len(full_))
+	t.Logf("%d crash states over a save of %d units (commit at unit %d), %d torn manifests; saved again from %d", states, total, commit, len(manifestBytes), recovered)
 }
 
 // enospcFS fails every write with ENOSPC once limit bytes have been written in all, as a full
@@ -398,6 +404,16 @@ func TestSavePairCrashAtEveryByte(t *testing.T) {
 type enospcFS struct {
 	osFS
 	limit, used int
+	failSync    int // with n > 0, the n-th file's Sync fails with ENOSPC
+	synced      int
+}
+
+func (f enospcFile) Sync() error {
+	f.fs.synced++
+	if f.fs.synced == f.fs.failSync {
+		return &os.PathError{Op: "sync", Path: f.Name(), Err: syscall.ENOSPC}
+	}
+	return f.File.Sync()
 }
 
 type enospcFile struct {
@@ -424,7 +440,7 @@ func (fs *enospcFS) Create(name string) (writeFile, error) {
 }
 
 // TestSavePairFullDisk fills the disk at points spread over a save (in the optimizer file, the
-// parameters file and the manifest): Save must return an error wrapping ENOSPC that names the
+// parameters file and the manifest), and then makes the fsync of each file fail: Save must return an error wrapping ENOSPC that names the
 // file it was writing, leave the old pair loadable bit for bit and remove what it wrote.
 func TestSavePairFullDisk(t *testing.T) {
 	const in, out = 3, 2
@@ -465,6 +481,18 @@ func TestSavePairFullDisk(t *testing.T) {
 		require.Equal(t, []string{"m.opt.safetensors", "m.safetensors"}, dirNames(t, dir), "limit %d: the save's files must go", limit)
 	}
 	require.Len(t, seen, 3, "every file must run out of space in some trial")
+
+	// A file system that reports the full disk at fsync (delayed allocation, network file systems).
+	for n, file := range []string{"m.opt.safetensors", "m.safetensors", ".m.pair"} {
+		withSaveFS(t, &enospcFS{limit: math.MaxInt, failSync: n + 1})
+		err := next.Save(path)
+		require.ErrorIs(t, err, syscall.ENOSPC)
+		require.ErrorContains(t, err, "oar: save "+filepath.Join(dir, file)+": ")
+		got, err := loadDigest(path, in, out)
+		require.NoError(t, err)
+		require.Equal(t, digest(old), got, "sync %d: the old pair must survive", n)
+		require.Equal(t, []string{"m.opt.safetensors", "m.safetensors"}, dirNames(t, dir))
+	}
 	withSaveFS(t, osFS{})
 	require.NoError(t, next.Save(path))
 	got, err := loadDigest(path, in, out)
