@@ -105,11 +105,12 @@ func dirNames(t *testing.T, dir string) []string {
 	return names
 }
 
-const killIn, killOut = 512, 1024
+const killIn, killOut = 256, 1024
 
-// TestSavePairSurvivesSIGKILL saves a checkpoint (2 MB of parameters, 4 MB of Adam moments) over
+// TestSavePairSurvivesSIGKILL saves a checkpoint (1 MB of parameters, 2 MB of Adam moments) over
 // another in a child process and kills it with SIGKILL at a random moment of the save, 110
-// times. After each kill Load must find the complete old pair or the complete new one, bit for
+// times. The moments are spread over the save's duration, estimated as the median of the saves
+// that ran to their end (it varies with the machine's load). After each kill Load must find the complete old pair or the complete new one, bit for
 // bit, and the new one exactly when the kill came after the commit (the manifest in place).
 func TestSavePairSurvivesSIGKILL(t *testing.T) {
 	trials := 110
@@ -127,8 +128,12 @@ func TestSavePairSurvivesSIGKILL(t *testing.T) {
 		require.NoError(t, m.Save(path))
 		times = append(times, time.Since(start))
 	}
-	slices.Sort(times)
-	saveTime := times[len(times)/2]
+	median := func(d []time.Duration) time.Duration {
+		d = slices.Clone(d)
+		slices.Sort(d)
+		return d[len(d)/2]
+	}
+	saveTime := median(times)
 	require.NotEqual(t, versions[0], versions[1])
 	got, err := loadDigest(path, killIn, killOut)
 	require.NoError(t, err)
@@ -151,12 +156,25 @@ func TestSavePairSurvivesSIGKILL(t *testing.T) {
 		stdout, err := cmd.StdoutPipe()
 		require.NoError(t, err)
 		require.NoError(t, cmd.Start())
-		line, err := bufio.NewReader(stdout).ReadString('\n')
+		r := bufio.NewReader(stdout)
+		line, err := r.ReadString('\n')
 		require.NoError(t, err)
 		require.Equal(t, "saving\n", line)
+		start := time.Now()
+		saved := make(chan time.Duration, 1)
+		go func() { // the child says when its save ended, if the kill came later
+			if line, _ := r.ReadString('\n'); line == "saved\n" {
+				saved <- time.Since(start)
+			}
+			close(saved)
+		}()
 		time.Sleep(time.Duration(rng.Float64() * float64(saveTime*6/5)))
 		require.NoError(t, cmd.Process.Signal(syscall.SIGKILL))
 		cmd.Wait()
+		if d, ok := <-saved; ok {
+			times = append(times, d)
+			saveTime = median(times[max(len(times)-15, 0):])
+		}
 
 		// Where the kill landed, from what the save left: a new manifest means it was committed.
 		newManifest, err := os.ReadFile(manifest)
@@ -199,7 +217,7 @@ func TestSavePairSurvivesSIGKILL(t *testing.T) {
 		phases[phase]++
 	}
 	leftover := len(dirNames(t, dir)) - 2
-	t.Logf("%d kills over a %v save: phases %v; loaded %v; %d temporary files left before the last save",
+	t.Logf("%d kills over a save of %v (median of the last complete saves): phases %v; loaded %v; %d temporary files left before the last save",
 		trials, saveTime.Round(time.Millisecond), phases, outcomes, leftover)
 	require.Positive(t, phases["writing the optimizer state"]+phases["writing the parameters"], "some kills must land mid-write")
 	require.Positive(t, outcomes["new"], "some saves must complete or commit")
@@ -220,6 +238,7 @@ func TestSavePairKillChild(t *testing.T) {
 	m := pairModel(v, killIn, killOut)
 	os.Stdout.WriteString("saving\n")
 	require.NoError(t, m.Save(path))
+	os.Stdout.WriteString("saved\n")
 }
 
 // noSyncFS is the OS file system without fsync, for tests that simulate crashes themselves.

@@ -636,10 +636,10 @@ type LoadOptions struct {
 // Load reads what Save wrote at path (a ".safetensors" or ".opt.safetensors" suffix is
 // stripped): the parameters, random states and epoch count, and the optimizer state when the
 // model has an optimizer, the file exists and ResetOptimizer is false. It reads the last pair a
-// Save completed (see Save), also after a crash mid-save, and the files of earlier versions. Everything is read and
-// checked before anything changes: on error (a missing or corrupt file, a mismatch, optimizer
-// state from another Save) the model is unchanged, and the error names the file and every
-// mismatch.
+// Save committed (see Save), also after a crash mid-save, and the pairs of earlier versions.
+// Everything is read and checked before anything changes: on error (a missing or corrupt file, a
+// mismatch, optimizer state from another Save) the model is unchanged, and the error names the
+// file and every mismatch.
 func (m *Model) Load(path string, opt ...LoadOptions) error {
 	var o LoadOptions
 	if len(opt) > 0 {
