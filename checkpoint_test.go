@@ -646,3 +646,44 @@ func (f *failRenameFS) Rename(from, to string) error {
 	}
 	return f.osFS.Rename(from, to)
 }
+
+// TestLoadDuringSaves loads a checkpoint over and over while another goroutine saves the two
+// versions over it in turn: every Load must succeed with one complete version, even when the
+// files move between its two reads.
+func TestLoadDuringSaves(t *testing.T) {
+	const in, out = 64, 64
+	withSaveFS(t, noSyncFS{}) // many saves, quickly: what matters is the renames
+	dir := t.TempDir()
+	path := filepath.Join(dir, "m")
+	models := []*Model{pairModel(0, in, out), pairModel(1, in, out)}
+	want := []string{digest(models[0]), digest(models[1])}
+	require.NoError(t, models[0].Save(path))
+	stop := make(chan struct{})
+	saved := make(chan error)
+	go func() {
+		n := 0
+		for ; ; n++ {
+			select {
+			case <-stop:
+				saved <- nil
+				return
+			default:
+			}
+			if err := models[(n+1)%2].Save(path); err != nil {
+				saved <- err
+				return
+			}
+			time.Sleep(100 * time.Microsecond)
+		}
+	}()
+	seen := map[string]int{}
+	for range 300 {
+		got, err := loadDigest(path, in, out)
+		require.NoError(t, err)
+		require.Contains(t, want, got)
+		seen[got]++
+	}
+	close(stop)
+	require.NoError(t, <-saved)
+	t.Logf("300 loads during saves: %d of version 0, %d of version 1", seen[want[0]], seen[want[1]])
+}

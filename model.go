@@ -636,7 +636,8 @@ type LoadOptions struct {
 // Load reads what Save wrote at path (a ".safetensors" or ".opt.safetensors" suffix is
 // stripped): the parameters, random states and epoch count, and the optimizer state when the
 // model has an optimizer, the file exists and ResetOptimizer is false. It reads the last pair a
-// Save committed (see Save), also after a crash mid-save, and the pairs of earlier versions.
+// Save committed (see Save), also after a crash mid-save, and the pairs of earlier versions; while
+// another process saves the same path it reads again when the files move under it.
 // Everything is read and checked before anything changes: on error (a missing or corrupt file, a
 // mismatch, optimizer state from another Save) the model is unchanged, and the error names the
 // file and every mismatch.
@@ -645,8 +646,8 @@ func (m *Model) Load(path string, opt ...LoadOptions) error {
 	if len(opt) > 0 {
 		o = opt[0]
 	}
-	paramsFile, optFile := pairFiles(trimExt(path))
-	sd, meta, err := readCheckpoint(paramsFile)
+	wantOpt := m.opt != nil && !o.ResetOptimizer
+	paramsFile, optFile, sd, meta, optState, optErr, err := readPair(trimExt(path), wantOpt)
 	if err != nil {
 		return err
 	}
@@ -666,11 +667,8 @@ func (m *Model) Load(path string, opt ...LoadOptions) error {
 	if err := nn.CheckStateDict(m.Network, sd); err != nil {
 		return fmt.Errorf("oar: load %s: %w", paramsFile, err)
 	}
-	var optState *optim.State
-	if m.opt != nil && !o.ResetOptimizer && optFile != "" {
-		if optState, err = readOptimizerState(optFile, meta[metaSaveID]); err != nil && !o.SkipMismatch {
-			return err
-		}
+	if optErr != nil && !o.SkipMismatch {
+		return optErr
 	}
 
 	// Apply: the random states and the optimizer state each change all or nothing; the state
@@ -692,6 +690,34 @@ func (m *Model) Load(path string, opt ...LoadOptions) error {
 	return nil
 }
 
+// readPair reads the pair of files Save wrote at path (without extension): the parameters file
+// and, with wantOpt, the optimizer state (nil when there is none, and optErr when it cannot be
+// read). A Save of the same path in another process may move the files while they are read
+// (the manifest's temporary file renamed, or a new pair in place between the two reads): a
+// missing file or a pair from two saves is read again from the start, up to 10 times.
+func readPair(path string, wantOpt bool) (paramsFile, optFile string, sd []nn.Param, meta map[string]string, optState *optim.State, optErr, err error) {
+	for attempt := 1; ; attempt++ {
+		paramsFile, optFile = pairFiles(path)
+		sd, meta, err = readCheckpoint(paramsFile)
+		optState, optErr = nil, nil
+		if err == nil && wantOpt && optFile != "" {
+			optState, optErr = readOptimizerState(optFile, meta[metaSaveID], optFile == path+optExt)
+		}
+		var mix *mixedPairError
+		moved := errors.Is(err, os.ErrNotExist) || errors.Is(optErr, os.ErrNotExist) || errors.As(optErr, &mix)
+		if !moved || attempt == 10 {
+			return
+		}
+	}
+}
+
+// mixedPairError is an optimizer state file from another Save than the parameters file.
+type mixedPairError struct{ path, got, want string }
+
+func (e *mixedPairError) Error() string {
+	return fmt.Sprintf("oar: load %s: saved by another Save (id %q) than the parameters (id %q); load with ResetOptimizer to use the parameters alone", e.path, e.got, e.want)
+}
+
 // readCheckpoint reads a safetensors file, naming it in errors.
 func readCheckpoint(path string) ([]nn.Param, map[string]string, error) {
 	f, err := os.Open(path)
@@ -707,9 +733,10 @@ func readCheckpoint(path string) ([]nn.Param, map[string]string, error) {
 }
 
 // readOptimizerState reads the optimizer state file beside a parameters file saved as saveID. It
-// returns nil and no error when there is no such file (a model saved without an optimizer).
-func readOptimizerState(path, saveID string) (*optim.State, error) {
-	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
+// returns nil and no error when there is no such file and it is optional (a model saved without
+// an optimizer; not a temporary file a manifest names).
+func readOptimizerState(path, saveID string, optional bool) (*optim.State, error) {
+	if _, err := os.Stat(path); optional && errors.Is(err, os.ErrNotExist) {
 		return nil, nil
 	}
 	ts, meta, err := readCheckpoint(path)
@@ -717,7 +744,7 @@ func readOptimizerState(path, saveID string) (*optim.State, error) {
 		return nil, err
 	}
 	if got := meta[metaSaveID]; got != saveID {
-		return nil, fmt.Errorf("oar: load %s: saved by another Save (id %q) than the parameters (id %q); load with ResetOptimizer to use the parameters alone", path, got, saveID)
+		return nil, &mixedPairError{path, got, saveID}
 	}
 	delete(meta, metaSaveID)
 	return &optim.State{Tensors: ts, Meta: meta}, nil
