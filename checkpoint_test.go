@@ -109,8 +109,9 @@ const killIn, killOut = 256, 1024
 
 // TestSavePairSurvivesSIGKILL saves a checkpoint (1 MB of parameters, 2 MB of Adam moments) over
 // another in a child process and kills it with SIGKILL at a random moment of the save, 110
-// times (20 with -short, 10 under -race). The moments are spread over the save's duration, estimated as the median of the saves
-// that ran to their end (it varies with the machine's load). After each kill Load must find the complete old pair or the complete new one, bit for
+// times (20 with -short, 10 under -race). The moments are spread over the save's duration,
+// estimated as the median of the saves that ran to their end (it varies with the machine's
+// load). After each kill Load must find the complete old pair or the complete new one, bit for
 // bit, and the new one exactly when the kill came after the commit (the manifest in place).
 func TestSavePairSurvivesSIGKILL(t *testing.T) {
 	trials := 110
