@@ -3,8 +3,6 @@ package oar
 import (
 	"bufio"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -15,10 +13,10 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/oarlab/oar/data"
-	"github.com/oarlab/oar/internal/atomicfile"
 	"github.com/oarlab/oar/losses"
 	"github.com/oarlab/oar/metrics"
 	"github.com/oarlab/oar/nn"
@@ -30,8 +28,14 @@ import (
 // loss and metrics, then Fit, Evaluate, Predict, Save and Load.
 //
 // The network takes field 0 of each batch as its input; the remaining fields are labels (the
-// loss and metrics take field 1). A Model is not safe for concurrent use; two Models may train
-// and evaluate on separate goroutines.
+// loss and metrics take field 1).
+//
+// A Model is not safe for concurrent use; two Models may train and evaluate on separate
+// goroutines. Fit, Evaluate, Predict, TrainBatch, EvalBatch and PredictBatch check it: one of
+// them called while another runs on the same Model (Predict on another goroutine during Fit,
+// say, which would race with the optimizer and switch Dropout off in the running Fit) panics
+// with an *Error naming both calls. This holds also for a callback calling them on the Model it
+// is given, which runs inside Fit; Save and Load are not checked, since callbacks save.
 type Model struct {
 	Network nn.Layer
 	// StopTraining, set by a callback (EarlyStopping), ends Fit after the current epoch.
@@ -41,6 +45,8 @@ type Model struct {
 	loss    losses.Loss
 	metrics []metrics.Metric
 	epochs  int // training epochs completed, saved with the model
+
+	running atomic.Pointer[string] // the call running on the Model, nil for none
 }
 
 // Error is the panic value of this package for programmer errors: a Model used before Prepare,
@@ -54,6 +60,19 @@ func (e *Error) Error() string { return "oar: " + e.Op + ": " + e.Msg }
 
 func panicf(op, format string, args ...any) {
 	panic(&Error{Op: op, Msg: fmt.Sprintf(format, args...)})
+}
+
+// enter marks op as running on m and returns the function that ends it; it panics if another
+// call runs on m.
+func (m *Model) enter(op string) (leave func()) {
+	if !m.running.CompareAndSwap(nil, &op) {
+		other := "another call"
+		if p := m.running.Load(); p != nil {
+			other = *p
+		}
+		panicf(op, "called while %s is running on the same Model; a Model is not safe for concurrent use (use one Model per goroutine)", other)
+	}
+	return func() { m.running.Store(nil) }
 }
 
 // NewModel wraps net.
@@ -92,6 +111,11 @@ func (m *Model) MetricNames() []string {
 // last reset, as Paddle logs them). It panics if Prepare gave no optimizer or loss, or on shapes
 // the network or loss cannot take.
 func (m *Model) TrainBatch(x, y *tensor.Tensor) (loss float64, metricValues []float64) {
+	defer m.enter("TrainBatch")()
+	return m.trainBatch(x, y)
+}
+
+func (m *Model) trainBatch(x, y *tensor.Tensor) (loss float64, metricValues []float64) {
 	if m.opt == nil || m.loss == nil {
 		panicf("TrainBatch", "Prepare the model with an optimizer and a loss first")
 	}
@@ -107,6 +131,11 @@ func (m *Model) TrainBatch(x, y *tensor.Tensor) (loss float64, metricValues []fl
 // EvalBatch computes the loss and metrics of one batch without training and without a graph.
 // The loss is NaN when Prepare gave none. It panics on shapes the network or loss cannot take.
 func (m *Model) EvalBatch(x, y *tensor.Tensor) (loss float64, metricValues []float64) {
+	defer m.enter("EvalBatch")()
+	return m.evalBatch(x, y)
+}
+
+func (m *Model) evalBatch(x, y *tensor.Tensor) (loss float64, metricValues []float64) {
 	nn.Eval(m.Network)
 	out := m.Network.Forward(x.NoGrad())
 	loss = math.NaN()
@@ -118,6 +147,11 @@ func (m *Model) EvalBatch(x, y *tensor.Tensor) (loss float64, metricValues []flo
 
 // PredictBatch returns the network's output for x, in evaluation mode and without a graph.
 func (m *Model) PredictBatch(x *tensor.Tensor) *tensor.Tensor {
+	defer m.enter("PredictBatch")()
+	return m.predictBatch(x)
+}
+
+func (m *Model) predictBatch(x *tensor.Tensor) *tensor.Tensor {
 	nn.Eval(m.Network)
 	return m.Network.Forward(x.NoGrad()).Detach()
 }
@@ -157,6 +191,22 @@ func loaderFor(op string, src Source, batchSize, workers int, shuffle, dropLast 
 	}
 	panicf(op, "data of type %T is neither a data.Dataset nor a *data.Loader", src)
 	return nil
+}
+
+// checkBatches returns an error if loader, made for src, yields no batch: an empty data set, or
+// fewer samples than BatchSize with DropLast. what names the data ("the training data").
+func checkBatches(op, what string, src Source, loader *data.Loader) error {
+	if loader.Len() > 0 {
+		return nil
+	}
+	desc := fmt.Sprintf("%T of %d samples", src, src.Len())
+	if _, ok := src.(*data.Loader); ok {
+		desc = fmt.Sprintf("*data.Loader over %T of %d samples", loader.Dataset, loader.Dataset.Len())
+	}
+	if loader.Sampler != nil {
+		desc += fmt.Sprintf(", sampled by %T", loader.Sampler)
+	}
+	return fmt.Errorf("oar: %s: %s (%s) yields no batch with BatchSize %d and DropLast %t", op, what, desc, max(loader.BatchSize, 1), loader.DropLast)
 }
 
 // FitOptions are Fit's settings, Paddle's fit arguments. Zero values mean Paddle's defaults
@@ -219,9 +269,12 @@ func (e *NonFiniteLossError) Unwrap() error { return e.Cause }
 // epochs, with Paddle's callbacks (progress, checkpoints, LR scheduling, early stopping). It
 // returns the logs and the first error: a NonFiniteLossError when a loss is not finite, or ctx's
 // error when ctx is cancelled, in which case training stops at a batch boundary and, with a
-// SaveDir, the model is saved to SaveDir/interrupted first. It panics if Prepare gave no
-// optimizer or loss, or on data the network cannot take.
+// SaveDir, the model is saved to SaveDir/interrupted first. Training or evaluation data that
+// yields no batch (no samples, or fewer than BatchSize with DropLast) is an error naming the data
+// and the batch settings, before any training. It panics if Prepare gave no optimizer or loss, or
+// on data the network cannot take.
 func (m *Model) Fit(ctx context.Context, train Source, opt FitOptions) (*History, error) {
+	defer m.enter("Fit")()
 	if m.opt == nil || m.loss == nil {
 		panicf("Fit", "Prepare the model with an optimizer and a loss first")
 	}
@@ -240,9 +293,15 @@ func (m *Model) Fit(ctx context.Context, train Source, opt FitOptions) (*History
 		// A resumed run reads the epochs it has not seen, in the same order as an uninterrupted one.
 		loader.SetEpoch(m.epochs)
 	}
+	if err := checkBatches("Fit", "the training data", train, loader); err != nil {
+		return nil, err
+	}
 	var evalLoader *data.Loader
 	if opt.Eval != nil {
 		evalLoader = loaderFor("Fit", opt.Eval, orDefault(opt.EvalBatchSize, opt.BatchSize), opt.Workers, false, false, 0, opt.Timeout)
+		if err := checkBatches("Fit", "the evaluation data (FitOptions.Eval)", opt.Eval, evalLoader); err != nil {
+			return nil, err
+		}
 	}
 	start := m.epochs // epochs are numbered over the model's whole training
 	cbs := m.configCallbacks(opt.Callbacks, callbackConfig{
@@ -325,7 +384,7 @@ func (m *Model) runEpoch(ctx context.Context, loader *data.Loader, cbs *callback
 				return logs, false, &NonFiniteLossError{Epoch: epoch + 1, Step: step, Loss: loss, Cause: cause}
 			}
 		} else {
-			loss, vals = m.EvalBatch(b[0], b[1])
+			loss, vals = m.evalBatch(b[0], b[1])
 		}
 		logs = Logs{Step: step, BatchSize: b[0].Dim(0), Names: names}
 		if m.loss != nil {
@@ -349,7 +408,7 @@ func (m *Model) runEpoch(ctx context.Context, loader *data.Loader, cbs *callback
 // first op with a non-finite output into a NaN loss and that op's error.
 func (m *Model) trainStep(x, y *tensor.Tensor, detect bool) (loss float64, vals []float64, cause error) {
 	if !detect {
-		loss, vals = m.TrainBatch(x, y)
+		loss, vals = m.trainBatch(x, y)
 		return loss, vals, nil
 	}
 	defer func() {
@@ -362,7 +421,7 @@ func (m *Model) trainStep(x, y *tensor.Tensor, detect bool) (loss float64, vals 
 			loss, vals, cause = math.NaN(), nil, err
 		}
 	}()
-	loss, vals = m.TrainBatch(x.CheckFinite(), y)
+	loss, vals = m.trainBatch(x.CheckFinite(), y)
 	return loss, vals, nil
 }
 
@@ -381,10 +440,18 @@ type EvalOptions struct {
 // batches. Paddle's result holds the loss as a list (one value per loss output); oar's Model has
 // one loss, and the map holds it as a number: res["loss"], not res["loss"][0]. Printing the
 // result (fmt.Println(res), Paddle's print(result)) shows Paddle's format, {'loss': [x], 'acc':
-// y}; see EvalResult. It returns ctx's error if ctx is cancelled. It panics on data the network
-// cannot take.
+// y}; see EvalResult. It returns ctx's error if ctx is cancelled, and an error naming the data and
+// the batch settings if evalData yields no batch. It panics if Prepare gave neither a loss nor a
+// metric (there is nothing to compute), or on data the network cannot take.
 func (m *Model) Evaluate(ctx context.Context, evalData Source, opt EvalOptions) (EvalResult, error) {
+	defer m.enter("Evaluate")()
+	if m.loss == nil && len(m.metrics) == 0 {
+		panicf("Evaluate", "nothing to compute: Prepare the model with a loss or metrics first")
+	}
 	loader := loaderFor("Evaluate", evalData, opt.BatchSize, opt.Workers, false, false, 0, 0)
+	if err := checkBatches("Evaluate", "the evaluation data", evalData, loader); err != nil {
+		return nil, err
+	}
 	cbs := m.configCallbacks(opt.Callbacks, callbackConfig{verbose: opt.Verbose, logFreq: orDefault(opt.LogFreq, 10), out: opt.Output},
 		CallbackParams{BatchSize: max(opt.BatchSize, 1), Verbose: opt.Verbose, Metrics: m.MetricNames()})
 	logs, err := m.evaluate(ctx, loader, cbs)
@@ -427,12 +494,18 @@ type PredictOptions struct {
 // result[0][idx].ArgMax().Item(). With Stack, each output's batches are concatenated into one
 // tensor, result[0][0] ([N, ...]; Paddle's result[0] is then that array), and sample idx is
 // result[0][0].Index(0, idx); result[0][idx] for idx > 0 is then out of range, not another
-// sample. It returns ctx's error if ctx is cancelled.
+// sample. It returns ctx's error if ctx is cancelled, and an error naming the data and the batch
+// settings if testData yields no batch. It needs no Prepare: it uses neither the loss nor the
+// metrics.
 func (m *Model) Predict(ctx context.Context, testData Source, opt PredictOptions) ([][]*tensor.Tensor, error) {
 	if opt.LogFreq < 0 {
 		panicf("Predict", "negative LogFreq %d", opt.LogFreq)
 	}
+	defer m.enter("Predict")()
 	loader := loaderFor("Predict", testData, opt.BatchSize, opt.Workers, false, false, 0, 0)
+	if err := checkBatches("Predict", "the test data", testData, loader); err != nil {
+		return nil, err
+	}
 	cbs := m.configCallbacks(opt.Callbacks, callbackConfig{verbose: opt.Verbose, logFreq: orDefault(opt.LogFreq, 2), out: opt.Output},
 		CallbackParams{BatchSize: max(opt.BatchSize, 1), Verbose: opt.Verbose})
 	cbs.OnPredictBegin(Logs{Steps: loader.Len()})
@@ -440,7 +513,7 @@ func (m *Model) Predict(ctx context.Context, testData Source, opt PredictOptions
 	step := 0
 	for b := range loader.All(ctx) {
 		cbs.onBatchBegin(modePredict, step, Logs{Step: step})
-		outs = append(outs, m.PredictBatch(b[0]))
+		outs = append(outs, m.predictBatch(b[0]))
 		cbs.onBatchEnd(modePredict, step, Logs{Step: step, BatchSize: b[0].Dim(0)})
 		step++
 	}
@@ -471,29 +544,95 @@ const (
 // Save writes the network's state dict, its layers' random states (Dropout) and the number of
 // completed epochs to path+".safetensors" and, when the model has an optimizer, the optimizer's
 // state to path+".opt.safetensors" (Paddle's .pdparams and .pdopt), creating path's directory.
-// Each file is written atomically (a crash leaves the old file or the new one), the optimizer's
-// first; both carry the same save identifier, which Load checks. A model loaded from them
+// Both are safetensors files that carry the same save identifier. A model loaded from them
 // continues training exactly as the saved one would.
+//
+// The two files change together: a crash, kill, power loss or full disk at any moment of Save
+// leaves the complete old pair or the complete new one for Load, never a mix and never neither.
+// On disk, beside <base>.safetensors and <base>.opt.safetensors, a save writes
+// .<base>.opt.safetensors.<id>.tmp and .<base>.safetensors.<id>.tmp (id: 16 hex digits), fsyncs
+// them, then commits by renaming a manifest .<base>.pair (naming those files; written as
+// .<base>.pair.<id>.tmp and fsynced) into place; it then renames the two files over the old ones
+// and removes the manifest. Load reads the files a valid manifest names while they exist, so
+// after a crash past the commit it finds the new pair, and before it the old one. Save first
+// completes the switch a crashed save committed and removes the temporary files killed saves
+// of this checkpoint left (those patterns only, and atomicfile's .<name>.tmp<digits> of the
+// two files, which earlier versions left); a save without an optimizer removes an old
+// optimizer file as part of the switch. One Save at a time may write a given path.
+//
+// Errors name the file that could not be written; on error before the commit the old pair is
+// untouched and the new files are removed.
 func (m *Model) Save(path string) error {
 	path = trimExt(path)
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+	dir, base := filepath.Dir(path), filepath.Base(path)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("oar: save: %w", err)
 	}
-	var id [8]byte
-	rand.Read(id[:])
-	saveID := hex.EncodeToString(id[:])
+	fs := saveFS
+	if err := finishPair(fs, path); err != nil {
+		return fmt.Errorf("oar: save %s: completing the save the manifest %s commits: %w", path+paramsExt, filepath.Join(dir, manifestName(base)), err)
+	}
+	removeStaleTemps(fs, dir, base)
+
+	id := newSaveID()
+	man := pairManifest{ID: id}
+	var written []string
+	fail := func(name string, err error) error {
+		for _, w := range written {
+			fs.Remove(w)
+		}
+		return fmt.Errorf("oar: save %s: %w", name, err)
+	}
 	if m.opt != nil {
 		st := m.opt.State()
 		meta := maps.Clone(st.Meta)
-		meta[metaSaveID] = saveID
-		err := atomicfile.Write(path+optExt, func(w io.Writer) error { return nn.WriteSafetensors(w, st.Tensors, meta) })
-		if err != nil {
-			return fmt.Errorf("oar: save %s: %w", path+optExt, err)
+		if meta == nil {
+			meta = map[string]string{}
 		}
+		meta[metaSaveID] = id
+		tmp := tempName(base+optExt, id)
+		if err := writeNew(fs, filepath.Join(dir, tmp), func(w io.Writer) error { return nn.WriteSafetensors(w, st.Tensors, meta) }); err != nil {
+			return fail(path+optExt, err)
+		}
+		written = append(written, filepath.Join(dir, tmp))
+		man.Rename = append(man.Rename, [2]string{tmp, base + optExt})
+	} else {
+		man.Remove = append(man.Remove, base+optExt)
 	}
-	meta := map[string]string{metaEpochs: strconv.Itoa(m.epochs), metaSaveID: saveID}
-	if err := nn.Save(path+paramsExt, m.Network, meta); err != nil {
-		return fmt.Errorf("oar: save: %w", err)
+	meta := map[string]string{metaEpochs: strconv.Itoa(m.epochs), metaSaveID: id}
+	tmp := tempName(base+paramsExt, id)
+	if err := writeNew(fs, filepath.Join(dir, tmp), func(w io.Writer) error { return nn.Write(w, m.Network, meta) }); err != nil {
+		return fail(path+paramsExt, err)
+	}
+	written = append(written, filepath.Join(dir, tmp))
+	man.Rename = append(man.Rename, [2]string{tmp, base + paramsExt})
+
+	// Commit: the manifest, durable, then renamed into place.
+	manifest := filepath.Join(dir, manifestName(base))
+	manTmp := filepath.Join(dir, tempName(base+manifestExt, id))
+	if err := writeNew(fs, manTmp, func(w io.Writer) error { _, err := w.Write(encodeManifest(man)); return err }); err != nil {
+		return fail(manifest, err)
+	}
+	written = append(written, manTmp)
+	if err := fs.SyncDir(dir); err != nil { // the temporary files exist before the manifest names them
+		return fail(manifest, err)
+	}
+	if err := fs.Rename(manTmp, manifest); err != nil {
+		return fail(manifest, err)
+	}
+	// Committed: from here on Load finds the new pair, and an error leaves it to the next Save
+	// to finish the switch.
+	if err := fs.SyncDir(dir); err != nil {
+		return fmt.Errorf("oar: save %s: %w", manifest, err)
+	}
+	if err := applyPair(fs, dir, &man); err != nil {
+		return fmt.Errorf("oar: save %s: %w", path+paramsExt, err)
+	}
+	if err := fs.Remove(manifest); err != nil {
+		return fmt.Errorf("oar: save %s: %w", manifest, err)
+	}
+	if err := fs.SyncDir(dir); err != nil {
+		return fmt.Errorf("oar: save %s: %w", manifest, err)
 	}
 	return nil
 }
@@ -510,53 +649,52 @@ type LoadOptions struct {
 
 // Load reads what Save wrote at path (a ".safetensors" or ".opt.safetensors" suffix is
 // stripped): the parameters, random states and epoch count, and the optimizer state when the
-// model has an optimizer, the file exists and ResetOptimizer is false. Everything is read and
-// checked before anything changes: on error (a missing or corrupt file, a mismatch, optimizer
-// state from another Save) the model is unchanged, and the error names the file and every
-// mismatch.
+// model has an optimizer, the file exists and ResetOptimizer is false. It reads the last pair a
+// Save committed (see Save), also after a crash mid-save, and the pairs of earlier versions; while
+// another process saves the same path it reads again when the files move under it.
+// Everything is read and checked before anything changes: on error (a missing or corrupt file, a
+// mismatch, optimizer state from another Save) the model is unchanged, and the error names the
+// file and every mismatch.
 func (m *Model) Load(path string, opt ...LoadOptions) error {
 	var o LoadOptions
 	if len(opt) > 0 {
 		o = opt[0]
 	}
-	path = trimExt(path)
-	sd, meta, err := readCheckpoint(path + paramsExt)
+	wantOpt := m.opt != nil && !o.ResetOptimizer
+	paramsFile, optFile, sd, meta, optState, optErr, err := readPair(trimExt(path), wantOpt)
 	if err != nil {
 		return err
 	}
 	epochs := 0
 	if v, ok := meta[metaEpochs]; ok {
 		if epochs, err = strconv.Atoi(v); err != nil || epochs < 0 {
-			return fmt.Errorf("oar: load %s: %s %q is not a count of epochs", path+paramsExt, metaEpochs, v)
+			return fmt.Errorf("oar: load %s: %s %q is not a count of epochs", paramsFile, metaEpochs, v)
 		}
 	}
 	if o.SkipMismatch {
 		sd = matching(m.Network, sd)
 		if len(sd) == 0 {
-			return fmt.Errorf("oar: load %s: no entry matches the network", path+paramsExt)
+			return fmt.Errorf("oar: load %s: no entry matches the network", paramsFile)
 		}
 		sd = append(sd, unmatched(m.Network, sd)...) // keep the layer's own values where the file had none
 	}
 	if err := nn.CheckStateDict(m.Network, sd); err != nil {
-		return fmt.Errorf("oar: load %s: %w", path+paramsExt, err)
+		return fmt.Errorf("oar: load %s: %w", paramsFile, err)
 	}
-	var optState *optim.State
-	if m.opt != nil && !o.ResetOptimizer {
-		if optState, err = readOptimizerState(path+optExt, meta[metaSaveID]); err != nil && !o.SkipMismatch {
-			return err
-		}
+	if optErr != nil && !o.SkipMismatch {
+		return optErr
 	}
 
 	// Apply: the random states and the optimizer state each change all or nothing; the state
 	// dict was checked and cannot fail.
 	oldRNG := nn.RandomStates(m.Network)
 	if err := nn.SetRandomStates(m.Network, meta); err != nil {
-		return fmt.Errorf("oar: load %s: %w", path+paramsExt, err)
+		return fmt.Errorf("oar: load %s: %w", paramsFile, err)
 	}
 	if optState != nil {
 		if err := m.opt.SetState(*optState); err != nil && !o.SkipMismatch {
 			nn.SetRandomStates(m.Network, oldRNG)
-			return fmt.Errorf("oar: load %s: %w", path+optExt, err)
+			return fmt.Errorf("oar: load %s: %w", optFile, err)
 		}
 	}
 	if err := nn.SetStateDict(m.Network, sd); err != nil {
@@ -564,6 +702,34 @@ func (m *Model) Load(path string, opt ...LoadOptions) error {
 	}
 	m.epochs = epochs
 	return nil
+}
+
+// readPair reads the pair of files Save wrote at path (without extension): the parameters file
+// and, with wantOpt, the optimizer state (nil when there is none, and optErr when it cannot be
+// read). A Save of the same path in another process may move the files while they are read
+// (the manifest's temporary file renamed, or a new pair in place between the two reads): a
+// missing file or a pair from two saves is read again from the start, up to 10 times.
+func readPair(path string, wantOpt bool) (paramsFile, optFile string, sd []nn.Param, meta map[string]string, optState *optim.State, optErr, err error) {
+	for attempt := 1; ; attempt++ {
+		paramsFile, optFile = pairFiles(path)
+		sd, meta, err = readCheckpoint(paramsFile)
+		optState, optErr = nil, nil
+		if err == nil && wantOpt && optFile != "" {
+			optState, optErr = readOptimizerState(optFile, meta[metaSaveID], optFile == path+optExt)
+		}
+		var mix *mixedPairError
+		moved := errors.Is(err, os.ErrNotExist) || errors.Is(optErr, os.ErrNotExist) || errors.As(optErr, &mix)
+		if !moved || attempt == 10 {
+			return
+		}
+	}
+}
+
+// mixedPairError is an optimizer state file from another Save than the parameters file.
+type mixedPairError struct{ path, got, want string }
+
+func (e *mixedPairError) Error() string {
+	return fmt.Sprintf("oar: load %s: saved by another Save (id %q) than the parameters (id %q); load with ResetOptimizer to use the parameters alone", e.path, e.got, e.want)
 }
 
 // readCheckpoint reads a safetensors file, naming it in errors.
@@ -581,9 +747,10 @@ func readCheckpoint(path string) ([]nn.Param, map[string]string, error) {
 }
 
 // readOptimizerState reads the optimizer state file beside a parameters file saved as saveID. It
-// returns nil and no error when there is no such file (a model saved without an optimizer).
-func readOptimizerState(path, saveID string) (*optim.State, error) {
-	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
+// returns nil and no error when there is no such file and it is optional (a model saved without
+// an optimizer; not a temporary file a manifest names).
+func readOptimizerState(path, saveID string, optional bool) (*optim.State, error) {
+	if _, err := os.Stat(path); optional && errors.Is(err, os.ErrNotExist) {
 		return nil, nil
 	}
 	ts, meta, err := readCheckpoint(path)
@@ -591,7 +758,7 @@ func readOptimizerState(path, saveID string) (*optim.State, error) {
 		return nil, err
 	}
 	if got := meta[metaSaveID]; got != saveID {
-		return nil, fmt.Errorf("oar: load %s: saved by another Save (id %q) than the parameters (id %q); load with ResetOptimizer to use the parameters alone", path, got, saveID)
+		return nil, &mixedPairError{path, got, saveID}
 	}
 	delete(meta, metaSaveID)
 	return &optim.State{Tensors: ts, Meta: meta}, nil
