@@ -37,8 +37,8 @@
 // naming it and the problem, e.g. "mnist: read /data/train-labels-idx1-ubyte.gz: label 10 at
 // index 7, want 0..9"; no input makes the readers panic. Files read from the cache, or from the Go
 // module cache, are also checked against the SHA-256 of LeCun's files (15 ms for the training
-// set, where decompressing it takes 650 ms), and a mismatch says how to recover: delete the cached file so that it is fetched again,
-// or, for the Go module cache, run `go clean -modcache`.
+// set, whose decompression takes 650 ms), and a mismatch says how to recover: delete the cached
+// file so that it is fetched again, or, for the Go module cache, run `go clean -modcache`.
 //
 // The readers allocate in proportion to the bytes they read, never to a size that a header or a
 // gzip size trailer claims, and they work within budgets derived from the real files, so that a

@@ -25,6 +25,8 @@ const (
 	// MNISTOptions.MaxBytes says otherwise: that of MNIST's largest file, train-images-idx3-ubyte
 	// (16 header bytes and 60,000 images of 784 bytes; Fashion-MNIST's is the same size).
 	DefaultMNISTMaxBytes = 47_040_016
+	// maxMaxBytes caps any budget, so that sums and products of sizes cannot overflow.
+	maxMaxBytes = 1 << 48
 	// maxDeflateRatio is the largest ratio of output to input that deflate can reach (258 bytes
 	// from 2 bits, rounded up): a gzip file of n bytes cannot hold more than n*1032 bytes.
 	maxDeflateRatio = 1032
@@ -83,15 +85,19 @@ func decodeIDX(b []byte, magic uint32, maxBytes int64) (dims []int, data []byte,
 		dims[i] = int(binary.BigEndian.Uint32(dimBytes[4*i:]))
 	}
 	headerLen := int64(4 + 4*nd)
-	total := int64(1)
+	budget := min(maxBytes, maxMaxBytes) - headerLen
+	total, over := int64(1), budget < 0
 	for _, d := range dims {
-		total *= int64(d) // at most maxBytes * 2^32 before the check: no overflow
-		if headerLen+total > maxBytes {
-			// Go on multiplying by the other dimensions only to report the claimed size.
-			return nil, nil, fmt.Errorf("dimensions %v declare %s bytes, more than the budget of %d bytes "+
-				"(MNIST's largest file has %d; set MNISTOptions.MaxBytes to read a larger file)",
-				dims, declared(headerLen, dims), maxBytes, DefaultMNISTMaxBytes)
+		if d != 0 && total > budget/int64(d) {
+			over = true
+			break
 		}
+		total *= int64(d)
+	}
+	if over {
+		return nil, nil, fmt.Errorf("dimensions %v declare %s bytes, more than the budget of %d bytes "+
+			"(MNIST's largest file has %d; set MNISTOptions.MaxBytes to read a larger file)",
+			dims, declared(headerLen, dims), maxBytes, DefaultMNISTMaxBytes)
 	}
 	switch {
 	case !gz && headerLen+total != size:
@@ -171,7 +177,7 @@ func readIDXFile(path string, magic uint32, maxBytes int64, wantSHA, fix string)
 	if err != nil {
 		return nil, nil, fmt.Errorf("mnist: %w", err)
 	}
-	if limit := maxBytes + maxBytes/1000 + 1<<16; st.Size() > limit {
+	if limit := min(maxBytes, maxMaxBytes) + min(maxBytes, maxMaxBytes)/1000 + 1<<16; st.Size() > limit {
 		return nil, nil, fmt.Errorf("mnist: read %s: %d bytes, more than an IDX file within the budget of %d decompressed bytes can have "+
 			"(MNIST's largest file has %d; set MNISTOptions.MaxBytes to read a larger file)", path, st.Size(), maxBytes, DefaultMNISTMaxBytes)
 	}

@@ -42,14 +42,14 @@ const (
 // memory and time. The zero value gives the defaults, which admit the tutorial's file with room to
 // spare; raise a budget to read a larger file.
 type MNISTJSONOptions struct {
-	// MaxBytes is the most bytes of JSON the file may hold, once decompressed; 0 means
+	// MaxBytes is the most bytes of JSON the file may hold, once decompressed; 0 (or less) means
 	// DefaultMNISTJSONMaxBytes (1 GiB).
 	MaxBytes int64
-	// MaxItems is the most items (images, and labels) one split may hold; 0 means
+	// MaxItems is the most items (images, and labels) one split may hold; 0 (or less) means
 	// DefaultMNISTJSONMaxItems (60,000).
 	MaxItems int
 	// MaxRatio is the most bytes of JSON a gzip-compressed file may give per compressed byte,
-	// checked once 1 MiB of JSON has been read; 0 means DefaultMNISTJSONMaxRatio (100).
+	// checked once 1 MiB of JSON has been read; 0 (or less) means DefaultMNISTJSONMaxRatio (100).
 	MaxRatio int
 }
 
@@ -72,6 +72,8 @@ func jsonOptions(op string, opts []MNISTJSONOptions) MNISTJSONOptions {
 	if o.MaxRatio <= 0 {
 		o.MaxRatio = DefaultMNISTJSONMaxRatio
 	}
+	// Caps far beyond any real file, so that products and sums of the budgets cannot overflow.
+	o.MaxBytes, o.MaxItems, o.MaxRatio = min(o.MaxBytes, maxMaxBytes), min(o.MaxItems, 1<<30), min(o.MaxRatio, 1<<12)
 	return o
 }
 

@@ -3,6 +3,7 @@ package datasets
 import (
 	"bytes"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -218,6 +219,9 @@ func TestMNISTJSONBudgets(t *testing.T) {
 	require.NoError(t, err)
 	_, err = ReadMNISTJSON(bytes.NewReader(big), MNISTJSONOptions{MaxRatio: 2})
 	require.ErrorContains(t, err, "compressed bytes, more than the budget of 2 per byte: a decompression bomb? (the tutorial's file has 8 to 13; set MNISTJSONOptions.MaxRatio to read this file)")
+
+	_, err = ReadMNISTJSON(bytes.NewReader(big), MNISTJSONOptions{MaxBytes: math.MaxInt64, MaxItems: math.MaxInt, MaxRatio: math.MaxInt})
+	require.NoError(t, err)
 
 	require.PanicsWithError(t, "datasets: ReadMNISTJSON: 2 MNISTJSONOptions, want at most one", func() {
 		ReadMNISTJSON(strings.NewReader(good), three, three)

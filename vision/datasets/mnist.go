@@ -50,7 +50,7 @@ type MNISTOptions struct {
 	// DownloadTimeout bounds the acquisition through the Go module proxy; 0 means 10 minutes.
 	// Call AcquireMNIST with a context for finer control.
 	DownloadTimeout time.Duration
-	// MaxBytes is the most bytes one IDX file may hold once decompressed; 0 means
+	// MaxBytes is the most bytes one IDX file may hold once decompressed; 0 (or less) means
 	// DefaultMNISTMaxBytes (47,040,016: the size of MNIST's largest file). A file whose header
 	// declares more is refused before its data is read. Raise it to read larger data sets in the
 	// same format, such as EMNIST.
@@ -102,11 +102,19 @@ func NewMNIST(opt MNISTOptions) (*MNIST, error) {
 	if err != nil {
 		return nil, err
 	}
-	images, labels, err := loadMNIST(imagesPath, labelsPath, cmp.Or(opt.MaxBytes, DefaultMNISTMaxBytes), src)
+	images, labels, err := loadMNIST(imagesPath, labelsPath, mnistMaxBytes(opt.MaxBytes), src)
 	if err != nil {
 		return nil, err
 	}
 	return newMNIST(images, labels, opt.Transform), nil
+}
+
+// mnistMaxBytes returns the budget of MNISTOptions.MaxBytes m.
+func mnistMaxBytes(m int64) int64 {
+	if m <= 0 {
+		return DefaultMNISTMaxBytes
+	}
+	return m
 }
 
 func mnistFiles(mode string) (images, labels string, err error) {

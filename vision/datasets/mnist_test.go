@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"math"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -346,6 +347,10 @@ func TestMNISTMaxBytes(t *testing.T) {
 	require.ErrorContains(t, err, "mnist: read "+filepath.Join(dir, TrainImagesFile)+": dimensions [5 28 28] declare 3936 bytes, more than the budget of 3152 bytes")
 	_, err = NewMNIST(MNISTOptions{Dir: dir, MaxBytes: 16 + 5*784})
 	require.NoError(t, err)
+	_, err = NewMNIST(MNISTOptions{Dir: dir, MaxBytes: math.MaxInt64})
+	require.NoError(t, err)
+	_, _, err = decodeIDX(gz(idxBytes(idxImagesMagic, []int{1 << 31, 1 << 31, 1 << 31}, nil)), idxImagesMagic, math.MaxInt64)
+	require.ErrorContains(t, err, "dimensions [2147483648 2147483648 2147483648] declare 9903520314283042199192993808 bytes, more than the budget of 9223372036854775807 bytes")
 	// A file larger than any within the budget is refused before it is read.
 	raw := writeMNISTDir(t, 5, false)
 	path := filepath.Join(raw, strings.TrimSuffix(TrainImagesFile, ".gz"))
