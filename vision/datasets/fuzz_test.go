@@ -73,7 +73,7 @@ func FuzzMNISTJSON(f *testing.F) {
 		f.Add(gz([]byte(seed)))
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
-		limit := allocBound(b, DefaultMNISTJSONMaxBytes, 12, 1<<20)
+		limit := allocBound(b, DefaultMNISTJSONMaxBytes, 12, 2<<20)
 		var splits [3]*JSONSplit
 		var err error
 		alloc := allocated(func() { splits, err = ReadMNISTJSON(bytes.NewReader(b)) })
@@ -113,7 +113,8 @@ func allocated(f func()) uint64 {
 }
 
 // allocBound returns the most that a reader may allocate for input b: perByte bytes per byte it
-// holds (decompressed, when it is gzip, up to maxBytes) plus fixed.
+// holds (decompressed, when it is gzip, up to maxBytes) plus fixed, twice that under the race
+// detector.
 func allocBound(b []byte, maxBytes int64, perByte, fixed int) uint64 {
 	n := int64(len(b))
 	if len(b) >= 2 && b[0] == 0x1f && b[1] == 0x8b {
@@ -122,7 +123,11 @@ func allocBound(b []byte, maxBytes int64, perByte, fixed int) uint64 {
 			n, _ = io.Copy(io.Discard, io.LimitReader(zr, maxBytes+1))
 		}
 	}
-	return uint64(perByte)*uint64(n) + uint64(fixed)
+	bound := uint64(perByte)*uint64(n) + uint64(fixed)
+	if raceEnabled {
+		bound *= 2 // the race detector's instrumentation allocates too
+	}
+	return bound
 }
 
 // forgeSize sets the size trailer of the gzip file b to n.
