@@ -36,9 +36,9 @@
 // header and the file size, as many labels as images, labels 0..9. A corrupt file is an error
 // naming it and the problem, e.g. "mnist: read /data/train-labels-idx1-ubyte.gz: label 10 at
 // index 7, want 0..9"; no input makes the readers panic. Files read from the cache, or from the Go
-// module cache, are also checked against the SHA-256 of LeCun's files (15 ms for the training
-// set, whose decompression takes 650 ms), and a mismatch says how to recover: delete the cached
-// file so that it is fetched again, or, for the Go module cache, run `go clean -modcache`.
+// module cache, are also checked against the SHA-256 of LeCun's files (6 ms for the training
+// set's 9.9 MB, 2% of the 270 ms its loading takes), and a mismatch says how to recover: delete the
+// cached file so that it is fetched again, or, for the Go module cache, run `go clean -modcache`.
 //
 // The readers allocate in proportion to the bytes they read, never to a size that a header or a
 // gzip size trailer claims, and they work within budgets derived from the real files, so that a
