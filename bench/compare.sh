@@ -4,7 +4,7 @@
 #   bash bench/compare.sh [epochs]        (from the repository root; epochs defaults to 1)
 #   SEEDS=5 bash bench/compare.sh         (also the mean test accuracy over seeds 1..5)
 #
-# For each model (lenet, cnn) it runs ../shared/bench/torch_mnist.py (PyTorch with the script's
+# For each model (lenet, cnn) it runs bench/torch_mnist.py (PyTorch with the script's
 # own thread settings) and then go run ./bench/mnist, back to back on the same MNIST files, and
 # prints oar/PyTorch ratios of training and inference samples/s and of peak RSS (lower is better
 # for RSS), the test accuracies, and last "lenet train ratio R". It installs nothing: when
@@ -16,7 +16,7 @@ set -euo pipefail
 
 cd "$(dirname "$0")/.."
 epochs="${1:-1}"
-torch_script="${TORCH_MNIST:-../shared/bench/torch_mnist.py}"
+torch_script="${TORCH_MNIST:-bench/torch_mnist.py}"
 python="${PYTHON:-/usr/bin/python3}"
 
 missing=()
@@ -26,7 +26,7 @@ if [[ ! -x "$python" ]]; then
 elif ! "$python" -c 'import torch, numpy' >/dev/null 2>&1; then
 	missing+=("PyTorch and NumPy for $python (apt-get update && apt-get install -y python3-torch python3-numpy)")
 fi
-[[ -f "$torch_script" ]] || missing+=("$torch_script: the PyTorch baseline (../shared/bench), or set TORCH_MNIST")
+[[ -f "$torch_script" ]] || missing+=("$torch_script: the PyTorch baseline (in this repository), or set TORCH_MNIST")
 
 # Both programs read the same IDX files. oar caches them in $OAR_DATA_HOME/mnist (default
 # ~/.cache/oar/mnist); the PyTorch script reads $MNIST_DIR.

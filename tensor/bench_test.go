@@ -7,7 +7,7 @@ import (
 	"github.com/oarlab/oar/tensor"
 )
 
-// The shapes below are those of ../shared/bench/torch_layers.py, so that the two can be run in one
+// The shapes below are those of bench/torch_layers.py, so that the two can be run in one
 // session and quoted as ratios.
 
 func BenchmarkMatMul(b *testing.B) {

@@ -1,4 +1,4 @@
-// Command mnist is oar's end-to-end MNIST benchmark, the twin of ../shared/bench/torch_mnist.py:
+// Command mnist is oar's end-to-end MNIST benchmark, the twin of bench/torch_mnist.py:
 // the same models, optimizers, batch sizes, normalisation and data, measured the same way, so
 // that the two can be run back to back and compared as ratios (bench/compare.sh does that).
 //
