@@ -263,6 +263,7 @@ func (e *NonFiniteLossError) Error() string {
 	return msg
 }
 
+// Unwrap returns the cause, so that errors.As finds the *tensor.NonFiniteError inside.
 func (e *NonFiniteLossError) Unwrap() error { return e.Cause }
 
 // Fit trains the network on train for opt.Epochs epochs, evaluating on opt.Eval every EvalFreq
