@@ -87,13 +87,14 @@ func (t *Tensor) backward(op string, seed []float32, opts []BackwardOption) {
 	defer st.free()
 	st.topoOrder(op, t)
 	st.run(identity, seed, []*Tensor{t})
+	retain := slices.Contains(opts, RetainGraph)
 	for i := len(st.order) - 1; i >= 0; i-- {
 		v := st.order[i]
 		g := v.partial
 		v.partial = nil
 		st.run(v.node.rule, *g, v.node.inputs)
 		kernel.PutBuf(g) // no rule keeps g
-		if !slices.Contains(opts, RetainGraph) {
+		if !retain {
 			v.release()
 		}
 	}
