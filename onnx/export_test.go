@@ -1,0 +1,352 @@
+package onnx_test
+
+import (
+	"bytes"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"slices"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/oarlab/oar/nn"
+	"github.com/oarlab/oar/onnx"
+	"github.com/oarlab/oar/onnx/internal/onnxpb"
+	"github.com/oarlab/oar/tensor"
+	"github.com/oarlab/oar/vision/models"
+)
+
+// tutorialCNN is the network of examples/cnn (newNet), with its layer names.
+func tutorialCNN() *nn.Sequential {
+	conv := nn.Conv2DOptions{Stride: []int{1}, Padding: []int{2}}
+	return nn.NewSequentialNamed(
+		nn.Named{Name: "conv1", Layer: nn.NewConv2D(1, 20, 5, conv)},
+		nn.Named{Name: "relu1", Layer: nn.NewReLU()},
+		nn.Named{Name: "max_pool1", Layer: nn.NewMaxPool2D(2, 2)},
+		nn.Named{Name: "conv2", Layer: nn.NewConv2D(20, 20, 5, conv)},
+		nn.Named{Name: "relu2", Layer: nn.NewReLU()},
+		nn.Named{Name: "max_pool2", Layer: nn.NewMaxPool2D(2, 2)},
+		nn.Named{Name: "flatten", Layer: nn.NewFlatten()},
+		nn.Named{Name: "fc", Layer: nn.NewLinear(980, 10)},
+	)
+}
+
+// randomize fills every parameter and buffer of l with values from rng, the running variances
+// positive, so that no layer computes with its trivial initial values.
+func randomize(l nn.Layer, rng *rand.Rand) {
+	for _, p := range nn.StateDict(l) {
+		for i := range p.Data() {
+			p.Data()[i] = float32(rng.NormFloat64()) * 0.5
+		}
+	}
+	nn.Walk(l, func(_ string, c nn.Layer) {
+		if bn, ok := c.(*nn.BatchNorm2D); ok {
+			for i := range bn.RunningVar.Data() {
+				bn.RunningVar.Data()[i] = 0.5 + rng.Float32()
+			}
+		}
+	})
+}
+
+// bnNet is a Conv2D, a BatchNorm2D with non-trivial running statistics, a ReLU, an AvgPool2D in
+// ceil mode with padding whose last windows overhang the padded input, a Flatten and a Linear.
+func bnNet(inclusive bool) *nn.Sequential {
+	pool := nn.NewAvgPool2D(3, 2)
+	pool.Options.Padding = []int{1}
+	pool.Options.CeilMode = true
+	pool.Options.Inclusive = inclusive
+	bn := nn.NewBatchNorm2D(4)
+	bn.Epsilon, bn.Momentum = 1e-3, 0.8
+	return nn.NewSequential(
+		nn.NewConv2D(3, 4, 3, nn.Conv2DOptions{Padding: []int{1}}),
+		bn,
+		nn.NewReLU(),
+		pool, // 8x8 -> 5x5 (floor rounding gives 4x4)
+		nn.NewFlatten(),
+		nn.NewLinear(4*5*5, 3),
+	)
+}
+
+// convOptionsNet uses every Conv2D option: strides, 4-value padding, SAME and VALID, dilation and
+// groups, and a MaxPool2D in ceil mode.
+func convOptionsNet() *nn.Sequential {
+	pool := nn.NewMaxPool2D(2, 2)
+	pool.Options.CeilMode = true
+	return nn.NewSequential(
+		nn.NewConv2D(2, 6, 3, nn.Conv2DOptions{Stride: []int{2}, Padding: []int{1, 0, 2, 1}}),
+		nn.NewLeakyReLU(),
+		nn.NewConv2D(6, 6, 3, nn.Conv2DOptions{PadMode: tensor.PadSame, Groups: 3, Dilation: []int{2}, Stride: []int{2, 1}}),
+		nn.NewSigmoid(),
+		nn.NewConv2D(6, 4, 2, nn.Conv2DOptions{PadMode: tensor.PadValid, KernelSize: [2]int{2, 3}, NoBias: true}),
+		nn.NewTanh(),
+		pool,
+		nn.NewFlatten(),
+		nn.NewSoftmax(-1),
+	)
+}
+
+// twoPath is a struct layer that calls its sublayers with tensor ops between them: Permute,
+// Reshape, MatMul with a parameter, broadcast Add/Sub/Mul/Div, Exp, Log, Sqrt, Abs, Square,
+// Maximum, a tensor Softmax, Concat, a Linear called twice (one set of weights), a Dropout (in
+// evaluation mode it returns its input) and the layers of a LayerList.
+type twoPath struct {
+	nn.Hooks
+	Proj   *tensor.Tensor // [24, 8]
+	Shared *nn.Linear     // 8 -> 8, called twice
+	Drop   *nn.Dropout
+	Heads  *nn.LayerList // Linear(8, 4), Sigmoid
+	Out    *nn.Linear    // 16 -> 3
+}
+
+func newTwoPath() *twoPath {
+	return &twoPath{
+		Proj:   tensor.Randn(rand.New(rand.NewPCG(3, 4)), 24, 8).SetRequiresGrad(true),
+		Shared: nn.NewLinear(8, 8),
+		Drop:   nn.NewDropout(0.5),
+		Heads:  nn.NewLayerList(nn.NewLinear(8, 4), nn.NewSigmoid()),
+		Out:    nn.NewLinear(16, 3),
+	}
+}
+
+func (m *twoPath) Forward(x *tensor.Tensor) (y *tensor.Tensor) {
+	defer m.Done(m, x, &y)
+	h := x.Permute(0, 2, 1, 3).Flatten(1, -1).MatMul(m.Proj) // [N, 2, 3, 4] -> [N, 3, 2, 4] -> [N, 24] -> [N, 8]
+	a := m.Shared.Forward(m.Drop.Forward(h)).Tanh()
+	b := m.Shared.Forward(a.Square().Add(tensor.Scalar(1)).Sqrt()) // the same weights again
+	c := a.Sub(b).Abs().Add(tensor.Full(0.5, 1, 8)).Log().Mul(b.Exp().Div(tensor.Full(3, 8)))
+	d := m.Heads.At(1).Forward(m.Heads.At(0).Forward(c.Maximum(a)))          // [N, 4]
+	e := d.Reshape(-1, 2, 2).Softmax(2).Reshape(-1, 4)                       // a tensor op softmax
+	return m.Out.Forward(tensor.Concat([]*tensor.Tensor{c, e, d.Mul(d)}, 1)) // [N, 16] -> [N, 3]
+}
+
+func (m *twoPath) Params() []nn.Param {
+	return append([]nn.Param{{Name: "proj", Tensor: m.Proj}}, nn.CollectParams(m.Sublayers())...)
+}
+
+func (m *twoPath) Sublayers() []nn.Named {
+	return []nn.Named{{Name: "shared", Layer: m.Shared}, {Name: "drop", Layer: m.Drop},
+		{Name: "heads", Layer: m.Heads}, {Name: "out", Layer: m.Out}}
+}
+
+// exportCase is a network, the input shape it is traced at and the batch size it is run at.
+type exportCase struct {
+	name     string
+	net      nn.Layer
+	in       []int // traced
+	runBatch int   // run by oar and ONNX Runtime
+	opts     onnx.ExportOptions
+}
+
+func exportCases() []exportCase {
+	mlp := models.MLP([]int{20, 32, 16, 5}, func() nn.Layer { return nn.NewReLU() })
+	fusedLeNet, fusedCNN := models.LeNet(10), tutorialCNN()
+	if nn.Fuse(fusedLeNet) != 2 || nn.Fuse(fusedCNN) != 2 {
+		panic("Fuse did not fuse the networks")
+	}
+	cases := []exportCase{
+		{name: "LeNet", net: models.LeNet(10), in: []int{2, 1, 28, 28}, runBatch: 5},
+		{name: "tutorialCNN", net: tutorialCNN(), in: []int{3, 1, 28, 28}, runBatch: 4},
+		{name: "MLP", net: mlp, in: []int{4, 20}, runBatch: 7},
+		{name: "BatchNormInclusive", net: bnNet(true), in: []int{2, 3, 8, 8}, runBatch: 3},
+		{name: "BatchNormExclusive", net: bnNet(false), in: []int{2, 3, 8, 8}, runBatch: 3},
+		{name: "convOptions", net: convOptionsNet(), in: []int{2, 2, 15, 13}, runBatch: 3},
+		{name: "structLayer", net: newTwoPath(), in: []int{3, 2, 3, 4}, runBatch: 6},
+		{name: "fusedLeNet", net: fusedLeNet, in: []int{2, 1, 28, 28}, runBatch: 3},
+		{name: "fusedTutorialCNN", net: fusedCNN, in: []int{2, 1, 28, 28}, runBatch: 3},
+		{name: "LeNetStaticBatch", net: models.LeNet(10), in: []int{4, 1, 28, 28}, runBatch: 4, opts: onnx.ExportOptions{StaticBatch: true}},
+	}
+	for opset := 13; opset <= 17; opset++ {
+		cases = append(cases, exportCase{name: fmt.Sprint("BatchNormOpset", opset), net: bnNet(true),
+			in: []int{2, 3, 8, 8}, runBatch: 5, opts: onnx.ExportOptions{Opset: opset}})
+	}
+	return cases
+}
+
+// TestExportMatchesONNXRuntime exports each network, checks the file with onnx.checker, runs it
+// with ONNX Runtime at a batch size other than the traced one (unless StaticBatch) and requires
+// max |oar - ORT| <= 1e-5 * max |oar|.
+func TestExportMatchesONNXRuntime(t *testing.T) {
+	dir := t.TempDir()
+	rng := rand.New(rand.NewPCG(1, 2))
+	cases := exportCases()
+	var paths []string
+	var jobs []ortJob
+	var want []*tensor.Tensor
+	for _, c := range cases {
+		randomize(c.net, rng)
+		nn.Train(c.net)
+		path := filepath.Join(dir, c.name+".onnx")
+		require.NoError(t, onnx.Save(path, c.net, c.in, c.opts), c.name)
+		nn.Walk(c.net, func(p string, l nn.Layer) { // Export restored the training mode
+			if tr, ok := l.(nn.Trainer); ok {
+				require.True(t, tr.Training(), "%s: %s left in evaluation mode", c.name, p)
+			}
+		})
+		checkIO(t, c, path)
+		shape := slices.Clone(c.in)
+		shape[0] = c.runBatch
+		x := tensor.Randn(rng, shape...)
+		nn.Eval(c.net)
+		want = append(want, c.net.Forward(x.NoGrad()))
+		paths = append(paths, path)
+		jobs = append(jobs, ortJob{Model: path, Inputs: map[string]ortTensor{"input": {Dims: shape, Data: x.Data()}}})
+	}
+	checkModels(t, paths...)
+	got := runORT(t, jobs)
+	for i, c := range cases {
+		diff, scale := maxDiff(t, want[i], got[i]["output"])
+		t.Logf("%-20s opset %2d, traced batch %d, run batch %d: max |oar - ORT| = %.3g (max |oar| = %.3g, ratio %.3g)",
+			c.name, max(c.opts.Opset, 13), c.in[0], c.runBatch, diff, scale, diff/scale)
+		require.LessOrEqual(t, diff, 1e-5*scale, c.name)
+		require.Greater(t, scale, 0.0, c.name)
+	}
+}
+
+// checkIO decodes the model at path and checks its version, input and output.
+func checkIO(t *testing.T, c exportCase, path string) {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	require.NoError(t, err)
+	var m onnxpb.ModelProto
+	require.NoError(t, proto.Unmarshal(b, &m))
+	opset := max(c.opts.Opset, 13)
+	require.Equal(t, int64(opset), m.OpsetImport[0].Version)
+	require.Equal(t, map[int]int64{13: 7, 14: 7, 15: 8, 16: 8, 17: 8}[opset], m.IrVersion)
+	g := m.Graph
+	require.Len(t, g.Input, 1)
+	require.Len(t, g.Output, 1)
+	require.Equal(t, "input", g.Input[0].Name)
+	require.Equal(t, "output", g.Output[0].Name)
+	for _, v := range []*onnxpb.ValueInfoProto{g.Input[0], g.Output[0]} {
+		d0 := v.GetType().GetTensorType().GetShape().GetDim()[0]
+		if c.opts.StaticBatch {
+			require.Equal(t, int64(c.in[0]), d0.GetDimValue(), c.name)
+		} else {
+			require.Equal(t, "batch", d0.GetDimParam(), c.name)
+		}
+	}
+	// Every parameter and buffer is one initializer named by its state-dict key.
+	inits := map[string]bool{}
+	for _, in := range g.Initializer {
+		require.False(t, inits[in.Name], "%s: initializer %s twice", c.name, in.Name)
+		inits[in.Name] = true
+	}
+	for _, p := range nn.StateDict(c.net) {
+		require.True(t, inits[p.Name], "%s: no initializer %s", c.name, p.Name)
+	}
+	for _, n := range g.Node {
+		require.NotEqual(t, "Dropout", n.OpType)
+	}
+}
+
+// TestExportOps checks the ONNX operators that some of the networks become.
+func TestExportOps(t *testing.T) {
+	ops := func(l nn.Layer, in []int) []string {
+		var buf bytes.Buffer
+		require.NoError(t, onnx.Export(&buf, l, in))
+		var m onnxpb.ModelProto
+		require.NoError(t, proto.Unmarshal(buf.Bytes(), &m))
+		var out []string
+		for _, n := range m.Graph.Node {
+			out = append(out, n.OpType)
+		}
+		return out
+	}
+	require.Equal(t, []string{"Conv", "Relu", "MaxPool", "Conv", "Relu", "MaxPool", "Flatten", "Gemm", "Gemm", "Gemm"},
+		ops(models.LeNet(10), []int{1, 1, 28, 28}))
+	fused := models.LeNet(10)
+	nn.Fuse(fused)
+	require.Equal(t, ops(models.LeNet(10), []int{1, 1, 28, 28}), ops(fused, []int{1, 1, 28, 28}))
+	require.Equal(t, []string{"Conv", "BatchNormalization", "Relu", "AveragePool", "Flatten", "Gemm"},
+		ops(bnNet(false), []int{2, 3, 8, 8}))
+	// A Linear on a 3-D input is MatMul and Add; a Dropout in DownscaleInInfer mode is a Mul.
+	drop := nn.NewDropout(0.25)
+	drop.Mode = nn.DownscaleInInfer
+	require.Equal(t, []string{"MatMul", "Add", "Mul"}, ops(nn.NewSequential(nn.NewLinear(4, 3), drop), []int{2, 5, 4}))
+}
+
+// scaler is a custom layer whose op Export cannot map.
+type scaler struct{ nn.Hooks }
+
+func (s *scaler) Forward(x *tensor.Tensor) (y *tensor.Tensor) {
+	defer s.Done(s, x, &y)
+	return x.Scale(2)
+}
+
+func (s *scaler) Params() []nn.Param { return nil }
+
+func TestExportErrors(t *testing.T) {
+	var buf bytes.Buffer
+	net := nn.NewSequentialNamed(nn.Named{Name: "fc", Layer: nn.NewLinear(4, 4)},
+		nn.Named{Name: "body", Layer: nn.NewSequential(nn.NewReLU(), &scaler{})})
+	err := onnx.Export(&buf, net, []int{2, 4})
+	require.EqualError(t, err, "onnx: Export: body.1 (*onnx_test.scaler): tensor op Scale has a scalar argument that the trace does not record; multiply or add a tensor (x.Mul(tensor.Scalar(s)), x.Add(tensor.Scalar(s))) or use the nn layer (nn.LeakyReLU)")
+	require.Zero(t, buf.Len(), "nothing written on error")
+
+	for _, opset := range []int{1, 12, 18} {
+		err := onnx.Export(&buf, models.LeNet(10), []int{1, 1, 28, 28}, onnx.ExportOptions{Opset: opset})
+		require.EqualError(t, err, fmt.Sprintf("onnx: Export: opset %d is not supported; use 13 through 17 (0 means 13)", opset))
+	}
+	require.ErrorContains(t, onnx.Export(&buf, models.LeNet(10), nil), "empty input shape")
+	require.ErrorContains(t, onnx.Export(&buf, models.LeNet(10), []int{0, 1, 28, 28}), "input shape [0 1 28 28] has a dimension below 1")
+	err = onnx.Export(&buf, models.LeNet(10), []int{1, 3, 28, 28})
+	require.ErrorContains(t, err, "features.0 (Conv2D): input [1 3 28 28], weight [6 1 3 3]: want [N, 1, H, W]")
+	require.ErrorContains(t, onnx.Export(&buf, models.LeNet(10), []int{1, 1, 28, 28}, onnx.ExportOptions{}, onnx.ExportOptions{}), "at most one")
+
+	// A ceil-mode window that starts in the padding: oar keeps it, ONNX Runtime drops it.
+	pool := nn.NewMaxPool2D(2, 2)
+	pool.Options.Padding, pool.Options.CeilMode = []int{1}, true
+	err = onnx.Export(&buf, nn.NewSequentialNamed(nn.Named{Name: "pool", Layer: pool}), []int{1, 1, 5, 5})
+	require.ErrorContains(t, err, "pool (*nn.MaxPool2D): MaxPool on [1 1 5 5]: the last window (output 4x4) starts in the padding")
+
+	// A Reshape that moves the batch axis holds at no other batch size.
+	err = onnx.Export(&buf, &reshaper{}, []int{4, 6})
+	require.ErrorContains(t, err, "the network (*onnx_test.reshaper): Reshape [4 6] -> [3 8] moves the batch dimension")
+	require.NoError(t, onnx.Export(&buf, &reshaper{}, []int{4, 6}, onnx.ExportOptions{StaticBatch: true}))
+
+	// Save reports the file, and leaves nothing behind on error.
+	path := filepath.Join(t.TempDir(), "m.onnx")
+	require.ErrorContains(t, onnx.Save(path, net, []int{2, 4}), path)
+	_, err = os.Stat(path)
+	require.True(t, os.IsNotExist(err))
+}
+
+type reshaper struct{ nn.Hooks }
+
+func (r *reshaper) Forward(x *tensor.Tensor) (y *tensor.Tensor) {
+	defer r.Done(r, x, &y)
+	return x.Reshape(3, -1).ReLU()
+}
+
+func (r *reshaper) Params() []nn.Param { return nil }
+
+func ExampleExport() {
+	net := nn.NewSequential(nn.NewLinear(4, 8), nn.NewReLU(), nn.NewDropout(0.1), nn.NewLinear(8, 2), nn.NewSoftmax(-1))
+	var buf bytes.Buffer
+	if err := onnx.Export(&buf, net, []int{1, 4}); err != nil {
+		fmt.Println(err)
+		return
+	}
+	var m onnxpb.ModelProto
+	if err := proto.Unmarshal(buf.Bytes(), &m); err != nil {
+		fmt.Println(err)
+		return
+	}
+	var ops, inits []string
+	for _, n := range m.Graph.Node {
+		ops = append(ops, n.OpType)
+	}
+	for _, in := range m.Graph.Initializer {
+		inits = append(inits, fmt.Sprint(in.Name, in.Dims))
+	}
+	fmt.Println(ops)
+	fmt.Println(inits)
+	fmt.Println("opset", m.OpsetImport[0].Version, "IR", m.IrVersion)
+	// Output:
+	// [Gemm Relu Gemm Softmax]
+	// [0.weight[4 8] 0.bias[8] 3.weight[8 2] 3.bias[2]]
+	// opset 13 IR 7
+}
