@@ -170,6 +170,11 @@ type exHookable interface {
 // exTraceRun runs l once in evaluation mode on a random input of shape, recording every layer call
 // and the autograd graph, and restores each layer's mode.
 func exTraceRun(l nn.Layer, shape []int) (tr *exTrace, err error) {
+	defer func() { // deferred first, so that it runs after the hooks are removed and modes restored
+		if r := recover(); r != nil {
+			tr, err = nil, fmt.Errorf("onnx: Export: %s on an input of shape %v: %v", nn.TypeName(l), shape, r)
+		}
+	}()
 	tr = &exTrace{root: l, params: map[*tensor.Tensor]string{}}
 	for _, p := range nn.StateDict(l) {
 		if _, ok := tr.params[p.Tensor]; !ok && p.Tensor != nil { // shared: the first name
@@ -204,11 +209,6 @@ func exTraceRun(l nn.Layer, shape []int) (tr *exTrace, err error) {
 		}
 	})
 	tr.x = tensor.Randn(rand.New(rand.NewPCG(13, 17)), shape...).SetRequiresGrad(true)
-	defer func() {
-		if r := recover(); r != nil {
-			err = fmt.Errorf("onnx: Export: %s on an input of shape %v: %v", nn.TypeName(l), shape, r)
-		}
-	}()
 	tr.y = l.Forward(tr.x)
 	if tr.y == nil {
 		return nil, fmt.Errorf("onnx: Export: %s returned no output for an input of shape %v", nn.TypeName(l), shape)

@@ -41,6 +41,9 @@ func newExporter(tr *exTrace, o ExportOptions) *exporter {
 			e.producers[c.out] = append(e.producers[c.out], c)
 		}
 	}
+	for _, name := range tr.params { // generated names never take a state-dict key
+		e.used[name] = true
+	}
 	e.names[tr.x] = o.InputName
 	e.used[o.InputName] = true
 	e.state[o.InputName] = exBatched
@@ -52,12 +55,9 @@ func newExporter(tr *exTrace, o ExportOptions) *exporter {
 
 // graph resolves the output and returns the graph.
 func (e *exporter) graph() (*onnxpb.GraphProto, error) {
-	if name, ok := e.tr.params[e.tr.y]; ok && name == e.o.OutputName {
-		return nil, fmt.Errorf("onnx: Export: output name %q is the name of a parameter; choose another OutputName", name)
-	}
 	for _, name := range e.tr.params {
-		if name == e.o.InputName {
-			return nil, fmt.Errorf("onnx: Export: input name %q is the name of a parameter; choose another InputName", name)
+		if name == e.o.InputName || name == e.o.OutputName {
+			return nil, fmt.Errorf("onnx: Export: %q is the name of a parameter and of the graph's input or output; choose another InputName or OutputName", name)
 		}
 	}
 	out, err := e.value(e.tr.y, nil)
@@ -552,7 +552,8 @@ func exSwapLast(r int) []int {
 }
 
 // exSoftmaxAxis recovers the axis of a softmax (or log-softmax) of in that gave out, from the values:
-// the one axis of size above 1 along which the softmax of in is out.
+// the one axis of size above 1 along which the softmax of in is out, or the last axis if it has
+// size 1 and out is all ones (zeros).
 func exSoftmaxAxis(in, out *tensor.Tensor, log bool) (int, error) {
 	var axes []int
 	for a := range in.Rank() {
@@ -567,6 +568,15 @@ func exSoftmaxAxis(in, out *tensor.Tensor, log bool) (int, error) {
 		}
 		if slices.Equal(want.Data(), out.Data()) {
 			axes = append(axes, a)
+		}
+	}
+	if len(axes) == 0 && in.Rank() > 1 && in.Dim(-1) == 1 { // a softmax over one element: all 1 (log: 0)
+		one := float32(1)
+		if log {
+			one = 0
+		}
+		if !slices.ContainsFunc(out.Data(), func(v float32) bool { return v != one }) {
+			axes = append(axes, in.Rank()-1)
 		}
 	}
 	if len(axes) != 1 {

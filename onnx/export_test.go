@@ -34,12 +34,12 @@ func tutorialCNN() *nn.Sequential {
 	)
 }
 
-// randomize fills every parameter and buffer of l with values from rng, the running variances
-// positive, so that no layer computes with its trivial initial values.
+// randomize perturbs every parameter and buffer of l with values from rng (so that biases are not
+// zero) and draws BatchNorm2D's running statistics, so that no layer computes with trivial values.
 func randomize(l nn.Layer, rng *rand.Rand) {
 	for _, p := range nn.StateDict(l) {
 		for i := range p.Data() {
-			p.Data()[i] = float32(rng.NormFloat64()) * 0.5
+			p.Data()[i] += float32(rng.NormFloat64()) * 0.1
 		}
 	}
 	nn.Walk(l, func(_ string, c nn.Layer) {
@@ -49,6 +49,13 @@ func randomize(l nn.Layer, rng *rand.Rand) {
 			}
 		}
 	})
+}
+
+// sharedWeights is two Linear layers holding one weight tensor, which is one initializer.
+func sharedWeights() *nn.Sequential {
+	a, b := nn.NewLinear(6, 6), nn.NewLinear(6, 6)
+	b.Weight = a.Weight
+	return nn.NewSequential(a, nn.NewTanh(), b, nn.NewDropout(0.3), nn.NewLinear(6, 2))
 }
 
 // bnNet is a Conv2D, a BatchNorm2D with non-trivial running statistics, a ReLU, an AvgPool2D in
@@ -154,10 +161,16 @@ func exportCases() []exportCase {
 		{name: "BatchNormExclusive", net: bnNet(false), in: []int{2, 3, 8, 8}, runBatch: 3},
 		{name: "convOptions", net: convOptionsNet(), in: []int{2, 2, 15, 13}, runBatch: 3},
 		{name: "structLayer", net: newTwoPath(), in: []int{3, 2, 3, 4}, runBatch: 6},
+		{name: "sharedWeights", net: sharedWeights(), in: []int{1, 6}, runBatch: 4},
 		{name: "fusedLeNet", net: fusedLeNet, in: []int{2, 1, 28, 28}, runBatch: 3},
 		{name: "fusedTutorialCNN", net: fusedCNN, in: []int{2, 1, 28, 28}, runBatch: 3},
 		{name: "LeNetStaticBatch", net: models.LeNet(10), in: []int{4, 1, 28, 28}, runBatch: 4, opts: onnx.ExportOptions{StaticBatch: true}},
 	}
+	cases = append(cases,
+		exportCase{name: "structLayerOpset17", net: newTwoPath(), in: []int{2, 2, 3, 4}, runBatch: 3, opts: onnx.ExportOptions{Opset: 17}},
+		exportCase{name: "convOptionsOpset16", net: convOptionsNet(), in: []int{1, 2, 15, 13}, runBatch: 2, opts: onnx.ExportOptions{Opset: 16}},
+		exportCase{name: "fusedLeNetOpset15", net: fusedLeNet, in: []int{1, 1, 28, 28}, runBatch: 2, opts: onnx.ExportOptions{Opset: 15}},
+	)
 	for opset := 13; opset <= 17; opset++ {
 		cases = append(cases, exportCase{name: fmt.Sprint("BatchNormOpset", opset), net: bnNet(true),
 			in: []int{2, 3, 8, 8}, runBatch: 5, opts: onnx.ExportOptions{Opset: opset}})
@@ -194,7 +207,12 @@ func TestExportMatchesONNXRuntime(t *testing.T) {
 		paths = append(paths, path)
 		jobs = append(jobs, ortJob{Model: path, Inputs: map[string]ortTensor{"input": {Dims: shape, Data: x.Data()}}})
 	}
-	checkModels(t, paths...)
+	t.Run("onnx.checker", func(t *testing.T) { checkModels(t, paths...) })
+	t.Run("ONNXRuntime", func(t *testing.T) { compareORT(t, cases, jobs, want) })
+}
+
+// compareORT runs the jobs with ONNX Runtime and compares the outputs with oar's, want.
+func compareORT(t *testing.T, cases []exportCase, jobs []ortJob, want []*tensor.Tensor) {
 	got := runORT(t, jobs)
 	for i, c := range cases {
 		diff, scale := maxDiff(t, want[i], got[i]["output"])
@@ -228,14 +246,16 @@ func checkIO(t *testing.T, c exportCase, path string) {
 			require.Equal(t, "batch", d0.GetDimParam(), c.name)
 		}
 	}
-	// Every parameter and buffer is one initializer named by its state-dict key.
+	// Every parameter and buffer is one initializer named by its (first) state-dict key.
 	inits := map[string]bool{}
 	for _, in := range g.Initializer {
 		require.False(t, inits[in.Name], "%s: initializer %s twice", c.name, in.Name)
 		inits[in.Name] = true
 	}
+	seen := map[*tensor.Tensor]bool{}
 	for _, p := range nn.StateDict(c.net) {
-		require.True(t, inits[p.Name], "%s: no initializer %s", c.name, p.Name)
+		require.Equal(t, !seen[p.Tensor], inits[p.Name], "%s: initializer %s", c.name, p.Name)
+		seen[p.Tensor] = true
 	}
 	for _, n := range g.Node {
 		require.NotEqual(t, "Dropout", n.OpType)
@@ -307,6 +327,10 @@ func TestExportErrors(t *testing.T) {
 	require.ErrorContains(t, err, "the network (*onnx_test.reshaper): Reshape [4 6] -> [3 8] moves the batch dimension")
 	require.NoError(t, onnx.Export(&buf, &reshaper{}, []int{4, 6}, onnx.ExportOptions{StaticBatch: true}))
 
+	// An output computed from the input's values outside the recorded graph.
+	err = onnx.Export(&buf, &detacher{}, []int{2, 3})
+	require.ErrorContains(t, err, "the output of the network (*onnx_test.detacher) does not depend on its input through recorded ops")
+
 	// Save reports the file, and leaves nothing behind on error.
 	path := filepath.Join(t.TempDir(), "m.onnx")
 	require.ErrorContains(t, onnx.Save(path, net, []int{2, 4}), path)
@@ -322,6 +346,15 @@ func (r *reshaper) Forward(x *tensor.Tensor) (y *tensor.Tensor) {
 }
 
 func (r *reshaper) Params() []nn.Param { return nil }
+
+type detacher struct{ nn.Hooks }
+
+func (d *detacher) Forward(x *tensor.Tensor) (y *tensor.Tensor) {
+	defer d.Done(d, x, &y)
+	return tensor.New(x.Data(), x.Shape()...).Sigmoid()
+}
+
+func (d *detacher) Params() []nn.Param { return nil }
 
 func ExampleExport() {
 	net := nn.NewSequential(nn.NewLinear(4, 8), nn.NewReLU(), nn.NewDropout(0.1), nn.NewLinear(8, 2), nn.NewSoftmax(-1))
