@@ -192,8 +192,8 @@ func (e *exporter) conv(stack []*exCall, x string, in []int, w, b *tensor.Tensor
 // be 0 in oar and pooled from the padding in ONNX: an error too. An overhanging last window is
 // alike in both: a maximum and an exclusive average read the cells inside the input, and an
 // inclusive average divides by the window clipped to the padded input, which is oar's rule
-// (the window clipped at H+top padding) when the padding is symmetric. Asymmetric padding of an
-// inclusive average is therefore an error.
+// (the window clipped at H+top padding) when the padding is symmetric. An inclusive average whose
+// last window reaches where the two rules differ (asymmetric padding) is therefore an error.
 func (e *exporter) pool(stack []*exCall, x string, in []int, isMax bool, opt tensor.PoolOptions, want []int) (string, error) {
 	op := "AveragePool"
 	if isMax {
@@ -218,8 +218,11 @@ func (e *exporter) pool(stack []*exCall, x string, in []int, isMax bool, opt ten
 			op, in, rows.out, cols.out)
 	}
 	inclusive := !isMax && opt.Inclusive
-	if inclusive && (rows.lo != rows.hi || cols.lo != cols.hi) {
-		return "", e.errAt(stack, "AveragePool on %v with Inclusive and asymmetric padding (top %d bottom %d left %d right %d): oar divides by the window clipped at the input plus the top (left) padding, ONNX by the window clipped at the padded input; use symmetric padding or an exclusive average",
+	// divisors: an inclusive average's last window ends past the input plus the smaller of its
+	// two paddings, where oar's clip (top padding) and ONNX's (bottom padding) differ.
+	divisors := func(a exAxis, n, k, s int) bool { return a.lo != a.hi && (a.out-1)*s-a.lo+k > n+min(a.lo, a.hi) }
+	if inclusive && (divisors(rows, in[2], kh, sh) || divisors(cols, in[3], kw, sw)) {
+		return "", e.errAt(stack, "AveragePool on %v with Inclusive and asymmetric padding (top %d bottom %d left %d right %d): oar divides the last window by its cells up to the input plus the top (left) padding, ONNX up to the input plus the bottom (right) padding; use symmetric padding or an exclusive average",
 			in, rows.lo, rows.hi, cols.lo, cols.hi)
 	}
 	attrs := []*onnxpb.AttributeProto{exAttrInts("kernel_shape", kh, kw), exAttrInts("strides", sh, sw),

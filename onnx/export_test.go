@@ -51,6 +51,15 @@ func randomize(l nn.Layer, rng *rand.Rand) {
 	})
 }
 
+// asymmetricAvgPool pools with asymmetric padding, inclusive and exclusive, where oar's and
+// ONNX's divisors agree.
+func asymmetricAvgPool() *nn.Sequential {
+	inc, exc := nn.NewAvgPool2D(2, 2), nn.NewAvgPool2D(3, 1)
+	inc.Options.Padding, inc.Options.Inclusive = []int{0, 1, 1, 0}, true // [4, 6] -> [2, 3]
+	exc.Options.Padding = []int{1, 0, 2, 1}                              // [2, 3] -> [1, 4]
+	return nn.NewSequential(inc, exc, nn.NewFlatten())
+}
+
 // sharedWeights is two Linear layers holding one weight tensor, which is one initializer.
 func sharedWeights() *nn.Sequential {
 	a, b := nn.NewLinear(6, 6), nn.NewLinear(6, 6)
@@ -161,6 +170,7 @@ func exportCases() []exportCase {
 		{name: "BatchNormExclusive", net: bnNet(false), in: []int{2, 3, 8, 8}, runBatch: 3},
 		{name: "convOptions", net: convOptionsNet(), in: []int{2, 2, 15, 13}, runBatch: 3},
 		{name: "structLayer", net: newTwoPath(), in: []int{3, 2, 3, 4}, runBatch: 6},
+		{name: "asymmetricAvgPool", net: asymmetricAvgPool(), in: []int{2, 3, 4, 6}, runBatch: 3},
 		{name: "sharedWeights", net: sharedWeights(), in: []int{1, 6}, runBatch: 4},
 		{name: "fusedLeNet", net: fusedLeNet, in: []int{2, 1, 28, 28}, runBatch: 3},
 		{name: "fusedTutorialCNN", net: fusedCNN, in: []int{2, 1, 28, 28}, runBatch: 3},
@@ -321,6 +331,12 @@ func TestExportErrors(t *testing.T) {
 	pool.Options.Padding, pool.Options.CeilMode = []int{1}, true
 	err = onnx.Export(&buf, nn.NewSequentialNamed(nn.Named{Name: "pool", Layer: pool}), []int{1, 1, 5, 5})
 	require.ErrorContains(t, err, "pool (*nn.MaxPool2D): MaxPool on [1 1 5 5]: the last window (output 4x4) starts in the padding")
+
+	// An inclusive average whose divisor oar and ONNX compute differently.
+	avg := nn.NewAvgPool2D(2, 1)
+	avg.Options.Padding, avg.Options.Inclusive = []int{0, 1, 0, 0}, true
+	err = onnx.Export(&buf, avg, []int{1, 1, 3, 3})
+	require.ErrorContains(t, err, "the network (*nn.AvgPool2D): AveragePool on [1 1 3 3] with Inclusive and asymmetric padding (top 0 bottom 1 left 0 right 0)")
 
 	// A Reshape that moves the batch axis holds at no other batch size.
 	err = onnx.Export(&buf, &reshaper{}, []int{4, 6})
