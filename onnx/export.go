@@ -40,26 +40,35 @@ var exIRVersions = map[int]int64{13: 7, 14: 7, 15: 8, 16: 8, 17: 8}
 // Export writes l as an ONNX model to w: one float input of shape inputShape ([N, C, H, W] for a
 // CNN, [N, features] for an MLP; dim 0 is the batch) and one float output, the parameters and
 // buffers (BatchNorm2D's running statistics) as initializers named by their state-dict keys
-// ("features.0.weight"), in evaluation mode (Dropout removed, BatchNorm2D on its running
-// statistics).
+// ("features.0.weight"; a tensor shared by two layers is one initializer, under its first key), in
+// evaluation mode (Dropout removed, BatchNorm2D on its running statistics).
 //
 // Export runs l.Forward once, in evaluation mode, on a random input of inputShape with the
-// autograd graph recorded, and each layer's mode is restored afterwards. The built-in layers
+// autograd graph recorded, and each layer's mode is restored afterwards (it registers forward
+// post-hooks for that run: l must not run on another goroutine meanwhile). The built-in layers
 // (Linear, Conv2D, ConvReLUPool, MaxPool2D, AvgPool2D, BatchNorm2D, Dropout, Flatten, ReLU,
 // LeakyReLU, Sigmoid, Tanh, Softmax) become their ONNX operators; containers (Sequential,
 // LayerList) and struct layers of any type are traced through: the tensor ops their Forward calls
 // between sublayers become ONNX operators (Reshape and Flatten, Add, Sub, Mul, Div, Maximum,
 // Minimum with broadcasting, ReLU, Sigmoid, Tanh, Exp, Log, Sqrt, Abs, Square, Softmax,
-// LogSoftmax, Concat, Permute, MatMul, Linear, Clone), their attributes recovered from the traced
-// shapes and values. Tensors that are neither parameters nor computed from the input become
-// initializers with generated names.
+// LogSoftmax, Concat, Permute, MatMul, Linear, Clone, and the reductions Sum, Mean, Max and Min
+// with or without KeepDim), their attributes recovered from the traced shapes and values. A
+// reduction that the shapes allow with or without the batch axis (traced at size 1) is taken to
+// keep the batch.
+//
+// Tensors that are neither parameters nor computed from the input through recorded ops become
+// initializers with generated names: constants such as tensor.Scalar(1), but also anything
+// computed from the input without the autograd graph (comparisons, ArgMax, Data()), which the
+// model then holds as traced. A constant whose dim 0 is the traced batch size (above 1), combined
+// with the batched input, is an error.
 //
 // It returns an error, and writes nothing, if more than one options value is given, the opset is
 // outside 13..17, inputShape is empty or has a dimension below 1, l.Forward panics on that input,
 // the output does not depend on the input, or an op cannot be written as ONNX (an op whose
-// attributes cannot be recovered, such as Scale's factor, or a pooling window that ONNX Runtime
-// would drop); the error names the layer at fault by its path ("features.3") and Go type, and
-// says what to use instead. Errors writing to w are returned as they are.
+// attributes cannot be recovered, such as Scale's factor; a pooling window that ONNX Runtime
+// computes differently from oar; a Reshape that moves a symbolic batch); the error names the layer
+// at fault by its path ("features.3") and Go type, and says what to use instead. Errors writing to
+// w are returned as they are.
 func Export(w io.Writer, l nn.Layer, inputShape []int, opts ...ExportOptions) error {
 	m, err := exportModel(l, inputShape, opts)
 	if err != nil {

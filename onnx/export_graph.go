@@ -4,7 +4,9 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math"
+	"math/bits"
 	"slices"
+	"strings"
 
 	"github.com/oarlab/oar/nn"
 	"github.com/oarlab/oar/onnx/internal/onnxpb"
@@ -382,6 +384,8 @@ func (e *exporter) op(t *tensor.Tensor, stack []*exCall) (string, error) {
 		return e.matmul(stack, t, ins, names)
 	case "Linear":
 		return e.linear(path, names[0], ins[0].Rank(), names[1], names[2]), nil
+	case "Sum", "SumKeepDim", "Mean", "MeanKeepDim", "Max", "MaxKeepDim", "Min", "MinKeepDim":
+		return e.reduce(stack, t, ins[0], names[0])
 	}
 	return "", e.errAt(stack, "tensor op %s %s", t.Op(), exInstead(t.Op()))
 }
@@ -583,4 +587,107 @@ func exSoftmaxAxis(in, out *tensor.Tensor, log bool) (int, error) {
 		return 0, fmt.Errorf("the axis of the softmax of a %v tensor cannot be recovered from the values (candidates %v)", in.Shape(), axes)
 	}
 	return axes[0], nil
+}
+
+// reduce recovers the axes of a reduction (Sum, Mean, Max, Min, with or without KeepDim) from the
+// shapes and values and writes ReduceSum, ReduceMean, ReduceMax or ReduceMin. Reducing an axis of
+// size 1 changes no value, so such axes are left out where the shapes allow; the batch axis, traced
+// at size 1, is not reduced where the shapes allow either.
+func (e *exporter) reduce(stack []*exCall, t, in *tensor.Tensor, x string) (string, error) {
+	op := t.Op()
+	keep := strings.HasSuffix(op, "KeepDim")
+	base := strings.TrimSuffix(op, "KeepDim")
+	r := in.Rank()
+	if r > 8 {
+		return "", e.errAt(stack, "tensor op %s of rank %d: Export recovers the axes up to rank 8", op, r)
+	}
+	significant := func(mask uint) uint { // the axes of size above 1 in mask
+		for a := range r {
+			if in.Dim(a) == 1 {
+				mask &^= 1 << a
+			}
+		}
+		return mask
+	}
+	var fits []uint
+	for mask := uint(1); mask < 1<<r; mask++ {
+		var axes []int
+		for a := range r {
+			if mask&(1<<a) != 0 {
+				axes = append(axes, a)
+			}
+		}
+		if y := exReduce(in.Detach(), base, keep, axes); slices.Equal(y.Shape(), t.Shape()) && slices.Equal(y.Data(), t.Data()) {
+			fits = append(fits, mask)
+		}
+	}
+	if len(fits) == 0 {
+		return "", e.errAt(stack, "tensor op %s %v -> %v: no axes reproduce it", op, in.Shape(), t.Shape())
+	}
+	for _, m := range fits {
+		if significant(m) != significant(fits[0]) {
+			return "", e.errAt(stack, "tensor op %s %v -> %v: the axes cannot be recovered (the shapes allow several)", op, in.Shape(), t.Shape())
+		}
+	}
+	// A batch traced at size 1 fits with and without the batch axis reduced: the reduction is
+	// taken to keep the batch (a model that reduces over its batch is rare outside training).
+	mask := fits[0]
+	if e.state[x] == exBatched {
+		for _, m := range fits {
+			if m&1 == 0 {
+				mask = m
+				break
+			}
+		}
+	}
+	if keep { // size-1 axes change nothing with keepdims; the batch axis is kept as found
+		mask = significant(mask) | mask&1
+	}
+	if mask == 0 { // only size-1 axes, kept: the values are the input's
+		return e.node(exPathOf(stack), "Identity", e.state[x], []string{x}), nil
+	}
+	axes := make([]int, 0, bits.OnesCount(mask))
+	for a := range r {
+		if mask&(1<<a) != 0 {
+			axes = append(axes, a)
+		}
+	}
+	st := e.state[x]
+	if mask&1 != 0 && st == exBatched {
+		st = exStatic // the batch is reduced away: the shape no longer depends on it
+	}
+	keepdims := 0
+	if keep {
+		keepdims = 1
+	}
+	path := exPathOf(stack)
+	if base == "Sum" { // ReduceSum takes its axes as an input from opset 13
+		ax := make([]int64, len(axes))
+		for i, a := range axes {
+			ax[i] = int64(a)
+		}
+		return e.node(path, "ReduceSum", st, []string{x, e.int64s(ax...)}, exAttrInt("keepdims", keepdims)), nil
+	}
+	return e.node(path, "Reduce"+base, st, []string{x}, exAttrInts("axes", axes...), exAttrInt("keepdims", keepdims)), nil
+}
+
+// exReduce applies the reduction base (Sum, Mean, Max, Min) over axes.
+func exReduce(x *tensor.Tensor, base string, keep bool, axes []int) *tensor.Tensor {
+	switch base + map[bool]string{true: "KeepDim"}[keep] {
+	case "Sum":
+		return x.Sum(axes...)
+	case "SumKeepDim":
+		return x.SumKeepDim(axes...)
+	case "Mean":
+		return x.Mean(axes...)
+	case "MeanKeepDim":
+		return x.MeanKeepDim(axes...)
+	case "Max":
+		return x.Max(axes...)
+	case "MaxKeepDim":
+		return x.MaxKeepDim(axes...)
+	case "Min":
+		return x.Min(axes...)
+	}
+	return x.MinKeepDim(axes...)
 }

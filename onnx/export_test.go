@@ -147,6 +147,32 @@ func (m *twoPath) Sublayers() []nn.Named {
 		{Name: "heads", Layer: m.Heads}, {Name: "out", Layer: m.Out}}
 }
 
+// gapNet is a struct layer with reductions between its sublayers: a global average pool
+// (x.Mean(2, 3)) and Sum, Mean, Max and Min over the features, with and without KeepDim.
+type gapNet struct {
+	nn.Hooks
+	Conv *nn.Conv2D
+	Act  *nn.ReLU
+	FC   *nn.Linear
+}
+
+func newGapNet() *gapNet {
+	return &gapNet{Conv: nn.NewConv2D(3, 8, 3), Act: nn.NewReLU(), FC: nn.NewLinear(8, 4)}
+}
+
+func (m *gapNet) Forward(x *tensor.Tensor) (y *tensor.Tensor) {
+	defer m.Done(m, x, &y)
+	h := m.Act.Forward(m.Conv.Forward(x)).Mean(2, 3) // [N, 8]
+	h = h.Sub(h.MeanKeepDim(1)).Div(h.SumKeepDim(1).Abs().Add(tensor.Scalar(1)))
+	return tensor.Concat([]*tensor.Tensor{m.FC.Forward(h), h.MaxKeepDim(1), h.Min(1).Reshape(-1, 1)}, 1)
+}
+
+func (m *gapNet) Params() []nn.Param { return nn.CollectParams(m.Sublayers()) }
+
+func (m *gapNet) Sublayers() []nn.Named {
+	return []nn.Named{{Name: "conv", Layer: m.Conv}, {Name: "act", Layer: m.Act}, {Name: "fc", Layer: m.FC}}
+}
+
 // exportCase is a network, the input shape it is traced at and the batch size it is run at.
 type exportCase struct {
 	name     string
@@ -171,6 +197,7 @@ func exportCases() []exportCase {
 		{name: "convOptions", net: convOptionsNet(), in: []int{2, 2, 15, 13}, runBatch: 3},
 		{name: "structLayer", net: newTwoPath(), in: []int{3, 2, 3, 4}, runBatch: 6},
 		{name: "asymmetricAvgPool", net: asymmetricAvgPool(), in: []int{2, 3, 4, 6}, runBatch: 3},
+		{name: "reductions", net: newGapNet(), in: []int{2, 3, 7, 6}, runBatch: 5},
 		{name: "sharedWeights", net: sharedWeights(), in: []int{1, 6}, runBatch: 4},
 		{name: "fusedLeNet", net: fusedLeNet, in: []int{2, 1, 28, 28}, runBatch: 3},
 		{name: "fusedTutorialCNN", net: fusedCNN, in: []int{2, 1, 28, 28}, runBatch: 3},
@@ -179,6 +206,7 @@ func exportCases() []exportCase {
 	cases = append(cases,
 		exportCase{name: "structLayerOpset17", net: newTwoPath(), in: []int{2, 2, 3, 4}, runBatch: 3, opts: onnx.ExportOptions{Opset: 17}},
 		exportCase{name: "convOptionsOpset16", net: convOptionsNet(), in: []int{1, 2, 15, 13}, runBatch: 2, opts: onnx.ExportOptions{Opset: 16}},
+		exportCase{name: "reductionsBatch1Opset17", net: newGapNet(), in: []int{1, 3, 7, 6}, runBatch: 4, opts: onnx.ExportOptions{Opset: 17}},
 		exportCase{name: "fusedLeNetOpset15", net: fusedLeNet, in: []int{1, 1, 28, 28}, runBatch: 2, opts: onnx.ExportOptions{Opset: 15}},
 	)
 	for opset := 13; opset <= 17; opset++ {
