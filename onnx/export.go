@@ -62,6 +62,10 @@ var exIRVersions = map[int]int64{13: 7, 14: 7, 15: 8, 16: 8, 17: 8}
 // model then holds as traced. A constant whose dim 0 is the traced batch size (above 1), combined
 // with the batched input, is an error.
 //
+// An imported model (a *Graph from Import or Load) is written as it was read, with the current
+// values of its parameters and buffers (after fine-tuning, say); inputShape is checked but not
+// used, and Opset (unless equal to the model's), StaticBatch, InputName and OutputName are errors.
+//
 // It returns an error, and writes nothing, if more than one options value is given, the opset is
 // outside 13..17, inputShape is empty or has a dimension below 1, l.Forward panics on that input,
 // the output does not depend on the input, or an op cannot be written as ONNX (an op whose
@@ -138,6 +142,9 @@ func exportModel(l nn.Layer, inputShape []int, opts []ExportOptions) (*onnxpb.Mo
 			return nil, fmt.Errorf("onnx: Export: input shape %v has a dimension below 1", inputShape)
 		}
 	}
+	if im, ok := l.(exImported); ok {
+		return exportImported(im, o, opts)
+	}
 	tr, err := exTraceRun(l, inputShape)
 	if err != nil {
 		return nil, err
@@ -156,7 +163,36 @@ func exportModel(l nn.Layer, inputShape []int, opts []ExportOptions) (*onnxpb.Mo
 	}, nil
 }
 
-// A call is one Forward of a layer, seen by a forward post-hook.
+// exImported is a model read by Import or Load (*Graph), which Export writes as it is.
+type exImported interface {
+	nn.Layer
+	modelProto() *onnxpb.ModelProto
+}
+
+// exportImported returns an imported model with its parameters' current values. Options that
+// would change the model are errors: the graph is written as it was read.
+func exportImported(im exImported, o ExportOptions, opts []ExportOptions) (*onnxpb.ModelProto, error) {
+	var given ExportOptions
+	if len(opts) == 1 {
+		given = opts[0]
+	}
+	m := im.modelProto()
+	opset := int64(0)
+	for _, id := range m.GetOpsetImport() {
+		if id.GetDomain() == "" || id.GetDomain() == "ai.onnx" {
+			opset = id.GetVersion()
+		}
+	}
+	if (given.Opset != 0 && int64(given.Opset) != opset) || given.StaticBatch || given.InputName != "" || given.OutputName != "" {
+		return nil, fmt.Errorf("onnx: Export: an imported model (%T, opset %d) is written as it was read, with its parameters' current values; Opset, StaticBatch, InputName and OutputName cannot change it", im, opset)
+	}
+	if given.ProducerName != "" || given.ProducerVersion != "" {
+		m.ProducerName, m.ProducerVersion = o.ProducerName, o.ProducerVersion
+	}
+	return m, nil
+}
+
+// An exCall is one Forward of a layer, seen by a forward post-hook.
 type exCall struct {
 	layer   nn.Layer
 	path    string
