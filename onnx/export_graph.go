@@ -47,7 +47,7 @@ func newExporter(tr *exTrace, o ExportOptions) *exporter {
 		e.used[name] = true
 	}
 	e.names[tr.x] = o.InputName
-	e.used[o.InputName] = true
+	e.used[o.InputName], e.used[o.OutputName] = true, true
 	e.state[o.InputName] = exBatched
 	if o.StaticBatch {
 		e.state[o.InputName] = exStatic
@@ -393,8 +393,16 @@ func (e *exporter) op(t *tensor.Tensor, stack []*exCall) (string, error) {
 // exInstead says why an op has no mapping and what to use instead.
 func exInstead(op string) string {
 	switch op {
-	case "Scale", "AddScalar", "Pow", "Clip", "LeakyReLU":
-		return "has a scalar argument that the trace does not record; multiply or add a tensor (x.Mul(tensor.Scalar(s)), x.Add(tensor.Scalar(s))) or use the nn layer (nn.LeakyReLU)"
+	case "Scale":
+		return "has a scalar factor that the trace does not record; multiply by a tensor instead: x.Mul(tensor.Scalar(s))"
+	case "AddScalar":
+		return "has a scalar that the trace does not record; add a tensor instead: x.Add(tensor.Scalar(s))"
+	case "Pow":
+		return "has an exponent that the trace does not record; use Square, Sqrt or Mul instead"
+	case "Clip":
+		return "has bounds that the trace does not record; use x.Maximum(tensor.Scalar(lo)).Minimum(tensor.Scalar(hi)) instead"
+	case "LeakyReLU":
+		return "has a slope that the trace does not record; use the nn.LeakyReLU layer instead"
 	case "Conv2D", "Conv2DReLUMaxPool", "MaxPool2D", "AvgPool2D":
 		return "has options that the trace does not record; use the layer (nn.Conv2D, nn.MaxPool2D, nn.AvgPool2D, or nn.Fuse's nn.ConvReLUPool) instead of the tensor op"
 	case "Slice", "Gather", "TakeAlongAxis", "Where":

@@ -58,6 +58,9 @@ func (e *exporter) layer(c *exCall, stack []*exCall) (name string, ok bool, err 
 	case *nn.Dropout:
 		// In evaluation mode a Dropout returns its input (no producer, so not reached here) or,
 		// in DownscaleInInfer mode, x.Scale(1-P): the same float32 product as Mul by 1-P.
+		if l.Mode != nn.DownscaleInInfer {
+			return "", false, e.errAt(here, "a Dropout in evaluation mode returned a new tensor in mode %d", l.Mode)
+		}
 		return e.node(path, "Mul", st, []string{x, e.scalar(1 - l.P)}), true, nil
 	case *nn.Flatten:
 		y, err := e.reshape(here, x, inShape, outShape)

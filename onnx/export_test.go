@@ -341,8 +341,12 @@ func TestExportErrors(t *testing.T) {
 	net := nn.NewSequentialNamed(nn.Named{Name: "fc", Layer: nn.NewLinear(4, 4)},
 		nn.Named{Name: "body", Layer: nn.NewSequential(nn.NewReLU(), &scaler{})})
 	err := onnx.Export(&buf, net, []int{2, 4})
-	require.EqualError(t, err, "onnx: Export: body.1 (*onnx_test.scaler): tensor op Scale has a scalar argument that the trace does not record; multiply or add a tensor (x.Mul(tensor.Scalar(s)), x.Add(tensor.Scalar(s))) or use the nn layer (nn.LeakyReLU)")
+	require.EqualError(t, err, "onnx: Export: body.1 (*onnx_test.scaler): tensor op Scale has a scalar factor that the trace does not record; multiply by a tensor instead: x.Mul(tensor.Scalar(s))")
 	require.Zero(t, buf.Len(), "nothing written on error")
+
+	// An op between two sublayers is the enclosing layer's.
+	err = onnx.Export(&buf, nn.NewSequentialNamed(nn.Named{Name: "head", Layer: &scaledBetween{A: nn.NewLinear(4, 4), B: nn.NewLinear(4, 2)}}), []int{2, 4})
+	require.ErrorContains(t, err, "onnx: Export: head (*onnx_test.scaledBetween): tensor op Scale")
 
 	for _, opset := range []int{1, 12, 18} {
 		err := onnx.Export(&buf, models.LeNet(10), []int{1, 1, 28, 28}, onnx.ExportOptions{Opset: opset})
@@ -380,6 +384,22 @@ func TestExportErrors(t *testing.T) {
 	require.ErrorContains(t, onnx.Save(path, net, []int{2, 4}), path)
 	_, err = os.Stat(path)
 	require.True(t, os.IsNotExist(err))
+}
+
+type scaledBetween struct {
+	nn.Hooks
+	A, B *nn.Linear
+}
+
+func (m *scaledBetween) Forward(x *tensor.Tensor) (y *tensor.Tensor) {
+	defer m.Done(m, x, &y)
+	return m.B.Forward(m.A.Forward(x).Scale(3))
+}
+
+func (m *scaledBetween) Params() []nn.Param { return nn.CollectParams(m.Sublayers()) }
+
+func (m *scaledBetween) Sublayers() []nn.Named {
+	return []nn.Named{{Name: "a", Layer: m.A}, {Name: "b", Layer: m.B}}
 }
 
 type reshaper struct{ nn.Hooks }
