@@ -60,6 +60,13 @@ func asymmetricAvgPool() *nn.Sequential {
 	return nn.NewSequential(inc, exc, nn.NewFlatten())
 }
 
+// flattenVariants flattens other axes than 1 to the last: Flatten(2) keeps the batch as dim 0
+// (a Reshape), a Linear on the 3-D result is MatMul and Add, and Flatten(0, 1) merges the batch
+// into dim 0, after which the output's shape is [batch*3, 5].
+func flattenVariants() *nn.Sequential {
+	return nn.NewSequential(nn.NewConv2D(1, 3, 3), nn.NewFlatten(2), nn.NewLinear(16, 5), nn.NewFlatten(0, 1), nn.NewSoftmax(-1))
+}
+
 // sharedWeights is two Linear layers holding one weight tensor, which is one initializer.
 func sharedWeights() *nn.Sequential {
 	a, b := nn.NewLinear(6, 6), nn.NewLinear(6, 6)
@@ -198,10 +205,11 @@ func exportCases() []exportCase {
 		{name: "structLayer", net: newTwoPath(), in: []int{3, 2, 3, 4}, runBatch: 6},
 		{name: "asymmetricAvgPool", net: asymmetricAvgPool(), in: []int{2, 3, 4, 6}, runBatch: 3},
 		{name: "reductions", net: newGapNet(), in: []int{2, 3, 7, 6}, runBatch: 5},
+		{name: "flattenVariants", net: flattenVariants(), in: []int{2, 1, 6, 6}, runBatch: 3},
 		{name: "sharedWeights", net: sharedWeights(), in: []int{1, 6}, runBatch: 4},
 		{name: "fusedLeNet", net: fusedLeNet, in: []int{2, 1, 28, 28}, runBatch: 3},
 		{name: "fusedTutorialCNN", net: fusedCNN, in: []int{2, 1, 28, 28}, runBatch: 3},
-		{name: "LeNetStaticBatch", net: models.LeNet(10), in: []int{4, 1, 28, 28}, runBatch: 4, opts: onnx.ExportOptions{StaticBatch: true}},
+		{name: "LeNetStaticBatch", net: models.LeNet(10), in: []int{4, 1, 28, 28}, runBatch: 4, opts: onnx.ExportOptions{StaticBatch: true, InputName: "image", OutputName: "logits"}},
 	}
 	cases = append(cases,
 		exportCase{name: "structLayerOpset17", net: newTwoPath(), in: []int{2, 2, 3, 4}, runBatch: 3, opts: onnx.ExportOptions{Opset: 17}},
@@ -243,7 +251,7 @@ func TestExportMatchesONNXRuntime(t *testing.T) {
 		nn.Eval(c.net)
 		want = append(want, c.net.Forward(x.NoGrad()))
 		paths = append(paths, path)
-		jobs = append(jobs, ortJob{Model: path, Inputs: map[string]ortTensor{"input": {Dims: shape, Data: x.Data()}}})
+		jobs = append(jobs, ortJob{Model: path, Inputs: map[string]ortTensor{names(c)[0]: {Dims: shape, Data: x.Data()}}})
 	}
 	t.Run("onnx.checker", func(t *testing.T) { checkModels(t, paths...) })
 	t.Run("ONNXRuntime", func(t *testing.T) { compareORT(t, cases, jobs, want) })
@@ -253,12 +261,24 @@ func TestExportMatchesONNXRuntime(t *testing.T) {
 func compareORT(t *testing.T, cases []exportCase, jobs []ortJob, want []*tensor.Tensor) {
 	got := runORT(t, jobs)
 	for i, c := range cases {
-		diff, scale := maxDiff(t, want[i], got[i]["output"])
+		diff, scale := maxDiff(t, want[i], got[i][names(c)[1]])
 		t.Logf("%-20s opset %2d, traced batch %d, run batch %d: max |oar - ORT| = %.3g (max |oar| = %.3g, ratio %.3g)",
 			c.name, max(c.opts.Opset, 13), c.in[0], c.runBatch, diff, scale, diff/scale)
 		require.LessOrEqual(t, diff, 1e-5*scale, c.name)
 		require.Greater(t, scale, 0.0, c.name)
 	}
+}
+
+// names returns the input and output names that c exports.
+func names(c exportCase) [2]string {
+	in, out := c.opts.InputName, c.opts.OutputName
+	if in == "" {
+		in = "input"
+	}
+	if out == "" {
+		out = "output"
+	}
+	return [2]string{in, out}
 }
 
 // checkIO decodes the model at path and checks its version, input and output.
@@ -274,13 +294,16 @@ func checkIO(t *testing.T, c exportCase, path string) {
 	g := m.Graph
 	require.Len(t, g.Input, 1)
 	require.Len(t, g.Output, 1)
-	require.Equal(t, "input", g.Input[0].Name)
-	require.Equal(t, "output", g.Output[0].Name)
+	require.Equal(t, names(c)[0], g.Input[0].Name)
+	require.Equal(t, names(c)[1], g.Output[0].Name)
 	for _, v := range []*onnxpb.ValueInfoProto{g.Input[0], g.Output[0]} {
 		d0 := v.GetType().GetTensorType().GetShape().GetDim()[0]
-		if c.opts.StaticBatch {
+		switch {
+		case c.opts.StaticBatch:
 			require.Equal(t, int64(c.in[0]), d0.GetDimValue(), c.name)
-		} else {
+		case v == g.Output[0] && c.name == "flattenVariants": // the batch is merged into dim 0: unknown
+			require.Nil(t, d0.GetValue(), c.name)
+		default:
 			require.Equal(t, "batch", d0.GetDimParam(), c.name)
 		}
 	}
