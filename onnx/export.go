@@ -51,7 +51,7 @@ var exIRVersions = map[int]int64{13: 7, 14: 7, 15: 8, 16: 8, 17: 8}
 // LayerList) and struct layers of any type are traced through: the tensor ops their Forward calls
 // between sublayers become ONNX operators (Reshape and Flatten, Add, Sub, Mul, Div, Maximum,
 // Minimum with broadcasting, ReLU, Sigmoid, Tanh, Exp, Log, Sqrt, Abs, Square, Softmax,
-// LogSoftmax, Concat, Permute, MatMul, Linear, Clone, and the reductions Sum, Mean, Max and Min
+// LogSoftmax, Concat, Permute, Slice and Index, MatMul, Linear, Clone, and the reductions Sum, Mean, Max and Min
 // with or without KeepDim), their attributes recovered from the traced shapes and values. A
 // reduction that the shapes allow with or without the batch axis (traced at size 1) is taken to
 // keep the batch.

@@ -384,6 +384,8 @@ func (e *exporter) op(t *tensor.Tensor, stack []*exCall) (string, error) {
 		return e.matmul(stack, t, ins, names)
 	case "Linear":
 		return e.linear(path, names[0], ins[0].Rank(), names[1], names[2]), nil
+	case "Slice":
+		return e.slice(stack, t, ins[0], names[0])
 	case "Sum", "SumKeepDim", "Mean", "MeanKeepDim", "Max", "MaxKeepDim", "Min", "MinKeepDim":
 		return e.reduce(stack, t, ins[0], names[0])
 	}
@@ -405,7 +407,7 @@ func exInstead(op string) string {
 		return "has a slope that the trace does not record; use the nn.LeakyReLU layer instead"
 	case "Conv2D", "Conv2DReLUMaxPool", "MaxPool2D", "AvgPool2D":
 		return "has options that the trace does not record; use the layer (nn.Conv2D, nn.MaxPool2D, nn.AvgPool2D, or nn.Fuse's nn.ConvReLUPool) instead of the tensor op"
-	case "Slice", "Gather", "TakeAlongAxis", "Where":
+	case "Gather", "TakeAlongAxis", "Where":
 		return "has indices or arguments that the trace does not record, and Export does not map it; compute it with the ops listed in Export's documentation"
 	}
 	return "is not one that Export maps; compute it with the layers and tensor ops listed in Export's documentation"
@@ -698,4 +700,33 @@ func exReduce(x *tensor.Tensor, base string, keep bool, axes []int) *tensor.Tens
 		return x.Min(axes...)
 	}
 	return x.MinKeepDim(axes...)
+}
+
+// slice recovers a Slice's axis from the shapes and its start from the values: the one position
+// of the input where the output is found.
+func (e *exporter) slice(stack []*exCall, t, in *tensor.Tensor, x string) (string, error) {
+	axis := -1
+	for a := range in.Rank() {
+		if in.Dim(a) != t.Dim(a) {
+			axis = a
+		}
+	}
+	if axis < 0 { // the whole axis
+		return e.node(exPathOf(stack), "Identity", e.state[x], []string{x}), nil
+	}
+	if axis == 0 && e.state[x] != exStatic {
+		return "", e.errAt(stack, "tensor op Slice %v -> %v of the batch axis: export with StaticBatch", in.Shape(), t.Shape())
+	}
+	n := t.Dim(axis)
+	var starts []int
+	for s := 0; s+n <= in.Dim(axis); s++ {
+		if slices.Equal(in.Detach().Slice(axis, s, s+n).Data(), t.Data()) {
+			starts = append(starts, s)
+		}
+	}
+	if len(starts) != 1 {
+		return "", e.errAt(stack, "tensor op Slice %v -> %v: the start cannot be recovered (%d positions fit the values)", in.Shape(), t.Shape(), len(starts))
+	}
+	s := int64(starts[0])
+	return e.node(exPathOf(stack), "Slice", e.state[x], []string{x, e.int64s(s), e.int64s(s + int64(n)), e.int64s(int64(axis))}), nil
 }

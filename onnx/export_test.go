@@ -155,7 +155,8 @@ func (m *twoPath) Sublayers() []nn.Named {
 }
 
 // gapNet is a struct layer with reductions between its sublayers: a global average pool
-// (x.Mean(2, 3)) and Sum, Mean, Max and Min over the features, with and without KeepDim.
+// (x.Mean(2, 3)) and Sum, Mean, Max and Min over the features, with and without KeepDim; then
+// Slice and Index.
 type gapNet struct {
 	nn.Hooks
 	Conv *nn.Conv2D
@@ -171,7 +172,8 @@ func (m *gapNet) Forward(x *tensor.Tensor) (y *tensor.Tensor) {
 	defer m.Done(m, x, &y)
 	h := m.Act.Forward(m.Conv.Forward(x)).Mean(2, 3) // [N, 8]
 	h = h.Sub(h.MeanKeepDim(1)).Div(h.SumKeepDim(1).Abs().Add(tensor.Scalar(1)))
-	return tensor.Concat([]*tensor.Tensor{m.FC.Forward(h), h.MaxKeepDim(1), h.Min(1).Reshape(-1, 1)}, 1)
+	h = tensor.Concat([]*tensor.Tensor{m.FC.Forward(h), h.MaxKeepDim(1), h.Min(1).Reshape(-1, 1)}, 1) // [N, 6]
+	return h.Slice(1, 1, 5).Add(h.Index(1, -1).Unsqueeze(1).LogSoftmax(1))                            // Slice, Index, a LogSoftmax over one element
 }
 
 func (m *gapNet) Params() []nn.Param { return nn.CollectParams(m.Sublayers()) }
@@ -402,6 +404,11 @@ func TestExportErrors(t *testing.T) {
 	err = onnx.Export(&buf, &detacher{}, []int{2, 3})
 	require.ErrorContains(t, err, "the output of the network (*onnx_test.detacher) does not depend on its input through recorded ops")
 
+	// A Slice of the batch axis holds at no other batch size.
+	first := &fnLayer{f: func(x *tensor.Tensor) *tensor.Tensor { return x.Slice(0, 0, 1).Tanh() }}
+	require.ErrorContains(t, onnx.Export(&buf, first, []int{3, 2}), "the network (*onnx_test.fnLayer): tensor op Slice [3 2] -> [1 2] of the batch axis: export with StaticBatch")
+	require.NoError(t, onnx.Export(&buf, first, []int{3, 2}, onnx.ExportOptions{StaticBatch: true}))
+
 	// Save reports the file, and leaves nothing behind on error.
 	path := filepath.Join(t.TempDir(), "m.onnx")
 	require.ErrorContains(t, onnx.Save(path, net, []int{2, 4}), path)
@@ -424,6 +431,19 @@ func (m *scaledBetween) Params() []nn.Param { return nn.CollectParams(m.Sublayer
 func (m *scaledBetween) Sublayers() []nn.Named {
 	return []nn.Named{{Name: "a", Layer: m.A}, {Name: "b", Layer: m.B}}
 }
+
+// fnLayer is a layer whose Forward is f.
+type fnLayer struct {
+	nn.Hooks
+	f func(x *tensor.Tensor) *tensor.Tensor
+}
+
+func (l *fnLayer) Forward(x *tensor.Tensor) (y *tensor.Tensor) {
+	defer l.Done(l, x, &y)
+	return l.f(x)
+}
+
+func (l *fnLayer) Params() []nn.Param { return nil }
 
 type reshaper struct{ nn.Hooks }
 
