@@ -345,6 +345,21 @@ func TestExportOps(t *testing.T) {
 	require.Equal(t, ops(models.LeNet(10), []int{1, 1, 28, 28}), ops(fused, []int{1, 1, 28, 28}))
 	require.Equal(t, []string{"Conv", "BatchNormalization", "Relu", "AveragePool", "Flatten", "Gemm"},
 		ops(bnNet(false), []int{2, 3, 8, 8}))
+	// BatchNormalization keeps epsilon and momentum: ONNX's momentum is, as oar's and Paddle's, the
+	// weight of the old running value.
+	var buf bytes.Buffer
+	require.NoError(t, onnx.Export(&buf, bnNet(false), []int{2, 3, 8, 8}))
+	var m onnxpb.ModelProto
+	require.NoError(t, proto.Unmarshal(buf.Bytes(), &m))
+	bn := m.Graph.Node[1]
+	require.Equal(t, "BatchNormalization", bn.OpType)
+	require.Equal(t, []string{"1.weight", "1.bias", "1._mean", "1._variance"}, bn.Input[1:])
+	attrs := map[string]float32{}
+	for _, a := range bn.Attribute {
+		attrs[a.Name] = a.F
+	}
+	require.Equal(t, map[string]float32{"epsilon": 1e-3, "momentum": 0.8}, attrs)
+
 	// A Linear on a 3-D input is MatMul and Add; a Dropout in DownscaleInInfer mode is a Mul.
 	drop := nn.NewDropout(0.25)
 	drop.Mode = nn.DownscaleInInfer
