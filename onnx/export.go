@@ -24,8 +24,9 @@ type ExportOptions struct {
 	Opset int
 	// StaticBatch fixes dim 0 of the input and output to inputShape[0]. Without it dim 0 is the
 	// symbolic dimension "batch", so that the model runs at any batch size; every Reshape target
-	// is then written so that it holds for any batch (a Reshape that moves the batch axis is an
-	// error that suggests StaticBatch).
+	// is then written so that it holds for any batch (a Reshape that moves the batch axis, or a
+	// Slice of it, is an error that suggests StaticBatch). The output's dim 0 is "batch" too, or
+	// unknown if the network merged the batch into it (Flatten(0, 1)).
 	StaticBatch bool
 	// InputName and OutputName name the graph's input and output; "" means "input" and "output".
 	InputName, OutputName string
