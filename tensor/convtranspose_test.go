@@ -272,3 +272,23 @@ func TestConv2DTransposePanics(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) { requirePanic(t, c.msg, c.f) })
 	}
 }
+
+// TestConvSameIgnoresDilation checks Paddle's "SAME" rule (UpdatePaddingAndDilation): the padding
+// is computed for the undilated kernel and the dilation becomes 1, for Conv2D as for
+// Conv2DTranspose.
+func TestConvSameIgnoresDilation(t *testing.T) {
+	rng := newRNG()
+	x, w := tensor.Randn(rng, 1, 2, 7, 6), tensor.Randn(rng, 3, 2, 3, 3)
+	// H = 7, stride 2: 4 rows, padding max(3*2+3-7, 0) = 2, one each side; W = 6: 3 columns,
+	// padding max(2*2+3-6, 0) = 1, at the right.
+	want := x.Conv2D(w, nil, tensor.ConvOptions{Stride: []int{2}, Padding: []int{1, 1, 0, 1}})
+	require.Equal(t, []int{1, 3, 4, 3}, want.Shape())
+	for _, d := range [][]int{nil, {2}, {3, 2}} {
+		got := x.Conv2D(w, nil, tensor.ConvOptions{Stride: []int{2}, PadMode: tensor.PadSame, Dilation: d})
+		tensortest.AllClose(t, got, want, 0, 0)
+	}
+	wt := tensor.Randn(rng, 2, 3, 3, 3)
+	want = x.Conv2DTranspose(wt, nil, tensor.ConvTransposeOptions{Stride: []int{2}, Padding: []int{1, 1, 0, 1}})
+	got := x.Conv2DTranspose(wt, nil, tensor.ConvTransposeOptions{Stride: []int{2}, PadMode: tensor.PadSame, Dilation: []int{2}})
+	tensortest.AllClose(t, got, want, 0, 0)
+}
