@@ -22,8 +22,10 @@ type Conv1DOptions struct {
 	PadMode  tensor.PadMode
 	Dilation int // 0 means 1
 	Groups   int // 0 means 1
-	// PaddingMode is Paddle's padding_mode: "" or "zeros". Paddle's "reflect", "replicate" and
-	// "circular" are not implemented and panic.
+	// PaddingMode is Paddle's padding_mode: "" or "zeros" (the default), or "reflect",
+	// "replicate" or "circular", which pad both ends of the input by Padding[0] with mirrored
+	// (excluding the edge), repeated edge or wrapped-around values and then convolve without
+	// padding; as Paddle, these take a single Padding value and no PadMode.
 	PaddingMode string
 
 	WeightInit Init       // nil: Normal(0, sqrt(2/(in*k))), Paddle's default
@@ -46,6 +48,8 @@ type Conv1D struct {
 	PadMode  tensor.PadMode // tensor.PadSame or tensor.PadValid instead of Padding
 	Dilation int            // at least 1
 	Groups   int            // at least 1
+	// PaddingMode is "zeros" (or ""), "reflect", "replicate" or "circular" (see Conv1DOptions).
+	PaddingMode string
 }
 
 // NewConv1D returns a convolution from in to out channels with a window of kernel elements, as
@@ -63,8 +67,14 @@ func NewConv1D(in, out, kernel int, opts ...Conv1DOptions) *Conv1D {
 		bad("in %d, out %d, kernel %d, groups %d, stride %d, dilation %d: sizes must be at least 1 and channels divisible by groups",
 			in, out, kernel, o.Groups, o.Stride, o.Dilation)
 	}
-	if o.PaddingMode != "" && o.PaddingMode != "zeros" {
-		bad("PaddingMode %q is not supported (only \"zeros\")", o.PaddingMode)
+	switch o.PaddingMode {
+	case "", "zeros":
+	case "reflect", "replicate", "circular":
+		if len(o.Padding) != 1 || o.PadMode != tensor.PadExplicit {
+			bad("PaddingMode %q takes one Padding value and no PadMode, got Padding %v, PadMode %d", o.PaddingMode, o.Padding, o.PadMode)
+		}
+	default:
+		bad("PaddingMode %q: want \"zeros\", \"reflect\", \"replicate\" or \"circular\"", o.PaddingMode)
 	}
 	if len(o.Padding) > 2 || (o.Padding != nil && len(o.Padding) == 0) {
 		bad("Padding %v: want 1 or 2 values (before, after)", o.Padding)
@@ -86,7 +96,7 @@ func NewConv1D(in, out, kernel int, opts ...Conv1DOptions) *Conv1D {
 	}
 	l := &Conv1D{
 		Weight: newParam(o.Rand, o.WeightInit, fanIn, fanOut, out, in/groups, kernel),
-		Stride: stride, Padding: o.Padding, PadMode: o.PadMode, Dilation: dilation, Groups: groups,
+		Stride: stride, Padding: o.Padding, PadMode: o.PadMode, Dilation: dilation, Groups: groups, PaddingMode: o.PaddingMode,
 	}
 	if !o.NoBias {
 		l.Bias = newParam(o.Rand, o.BiasInit, fanIn, fanOut, out)
@@ -94,25 +104,25 @@ func NewConv1D(in, out, kernel int, opts ...Conv1DOptions) *Conv1D {
 	return l
 }
 
-// conv2D returns the options of the equivalent 2-D convolution over [N, C, 1, L] and the output
-// length for input length n, or panics in the layer's name.
-func (l *Conv1D) conv2D(n int) (opt tensor.ConvOptions, outLen int) {
+// conv2D returns the options of the equivalent 2-D convolution over [N, C, 1, L] with the given
+// padding and the output length for input length n, or panics in the layer's name.
+func (l *Conv1D) conv2D(n int, padding []int, mode tensor.PadMode) (opt tensor.ConvOptions, outLen int) {
 	k := l.Weight.Dim(2)
 	s, d := max(l.Stride, 1), max(l.Dilation, 1)
 	var before, after int
 	switch {
-	case l.PadMode == tensor.PadSame:
+	case mode == tensor.PadSame:
 		d = 1 // Paddle's UpdatePaddingAndDilation
 		out := (n + s - 1) / s
 		total := max((out-1)*s+k-n, 0)
 		before, after = total/2, total-total/2
-	case l.PadMode == tensor.PadValid:
-	case len(l.Padding) == 1:
-		before, after = l.Padding[0], l.Padding[0]
-	case len(l.Padding) == 2:
-		before, after = l.Padding[0], l.Padding[1]
-	case len(l.Padding) != 0:
-		panicf(l, "Padding %v: want 1 or 2 values (before, after)", l.Padding)
+	case mode == tensor.PadValid:
+	case len(padding) == 1:
+		before, after = padding[0], padding[0]
+	case len(padding) == 2:
+		before, after = padding[0], padding[1]
+	case len(padding) != 0:
+		panicf(l, "Padding %v: want 1 or 2 values (before, after)", padding)
 	}
 	ek := d*(k-1) + 1
 	if before < 0 || after < 0 || n+before+after < ek {
@@ -130,9 +140,55 @@ func (l *Conv1D) Forward(x *tensor.Tensor) (y *tensor.Tensor) {
 	if in := l.Weight.Dim(1) * max(l.Groups, 1); x.Rank() != 3 || x.Dim(1) != in {
 		panicf(l, "input %v, weight %v, groups %d: want [N, %d, L]", x.Shape(), l.Weight.Shape(), max(l.Groups, 1), in)
 	}
-	opt, _ := l.conv2D(x.Dim(2))
+	if m := l.PaddingMode; m != "" && m != "zeros" {
+		if len(l.Padding) != 1 || l.PadMode != tensor.PadExplicit {
+			panicf(l, "PaddingMode %q takes one Padding value and no PadMode, got Padding %v, PadMode %d", m, l.Padding, l.PadMode)
+		}
+		x = l.padEnds(x, l.Padding[0], m)
+		opt, _ := l.conv2D(x.Dim(2), nil, tensor.PadExplicit)
+		return x.Unsqueeze(2).Conv2D(l.Weight.Unsqueeze(2), l.Bias, opt).Squeeze(2)
+	}
+	opt, _ := l.conv2D(x.Dim(2), l.Padding, l.PadMode)
 	w := l.Weight.Unsqueeze(2) // [out, in/groups, 1, k], sharing the data
 	return x.Unsqueeze(2).Conv2D(w, l.Bias, opt).Squeeze(2)
+}
+
+// padEnds pads x [N, C, L] by p at both ends of L as Paddle's F.pad in mode "reflect" (x[p], ...,
+// x[1] before; the edge is not repeated), "replicate" (the edge values) or "circular" (the other
+// end's values), built from Slice and Concat so that the gradient flows back.
+func (l *Conv1D) padEnds(x *tensor.Tensor, p int, mode string) *tensor.Tensor {
+	n := x.Dim(2)
+	if p == 0 {
+		return x
+	}
+	if (mode == "reflect" && p >= n) || (mode == "circular" && p > n) {
+		panicf(l, "padding %d too large for %s padding of length %d", p, mode, n)
+	}
+	parts := make([]*tensor.Tensor, 0, 2*p+1)
+	switch mode {
+	case "reflect":
+		for i := p; i >= 1; i-- {
+			parts = append(parts, x.Slice(2, i, i+1))
+		}
+		parts = append(parts, x)
+		for i := n - 2; i >= n-1-p; i-- {
+			parts = append(parts, x.Slice(2, i, i+1))
+		}
+	case "replicate":
+		first, last := x.Slice(2, 0, 1), x.Slice(2, n-1, n)
+		for range p {
+			parts = append(parts, first)
+		}
+		parts = append(parts, x)
+		for range p {
+			parts = append(parts, last)
+		}
+	case "circular":
+		parts = append(parts, x.Slice(2, n-p, n), x, x.Slice(2, 0, p))
+	default:
+		panicf(l, "PaddingMode %q: want \"zeros\", \"reflect\", \"replicate\" or \"circular\"", mode)
+	}
+	return tensor.Concat(parts, 2)
 }
 
 // Params returns "weight" and, if present, "bias".

@@ -40,6 +40,31 @@ func TestConv1DHandComputed(t *testing.T) {
 	tensortest.AllClose(t, l.Forward(tensor.New([]float32{1, 2, 3}, 1, 1, 3)), tensor.New([]float32{100, 210, 321}, 1, 1, 3), 0, 0)
 }
 
+func TestConv1DPaddingModes(t *testing.T) {
+	// A kernel [0, 1, 0, 0, 0] (k = 5, padding 2) reads x at i-1: the padded sequence shifted by
+	// one, which shows the two values padded before x.
+	x := tensor.New([]float32{1, 2, 3, 4}, 1, 1, 4)
+	for _, c := range []struct {
+		mode string
+		want []float32
+	}{
+		{"zeros", []float32{0, 1, 2, 3}},
+		{"reflect", []float32{2, 1, 2, 3}},   // 3 2 | 1 2 3 4 | 3 2
+		{"replicate", []float32{1, 1, 2, 3}}, // 1 1 | 1 2 3 4 | 4 4
+		{"circular", []float32{4, 1, 2, 3}},  // 3 4 | 1 2 3 4 | 1 2
+	} {
+		l := nn.NewConv1D(1, 1, 5, nn.Conv1DOptions{Padding: []int{2}, PaddingMode: c.mode, NoBias: true})
+		copy(l.Weight.Data(), []float32{0, 1, 0, 0, 0})
+		tensortest.AllClose(t, l.Forward(x), tensor.New(c.want, 1, 1, 4), 0, 0)
+		// and the last kernel tap reads x at i+2: the values padded after x.
+		copy(l.Weight.Data(), []float32{0, 0, 0, 0, 1})
+		after := map[string][]float32{"zeros": {3, 4, 0, 0}, "reflect": {3, 4, 3, 2}, "replicate": {3, 4, 4, 4}, "circular": {3, 4, 1, 2}}[c.mode]
+		tensortest.AllClose(t, l.Forward(x), tensor.New(after, 1, 1, 4), 0, 0)
+		l = nn.NewConv1D(2, 3, 3, nn.Conv1DOptions{Padding: []int{2}, PaddingMode: c.mode, Stride: 2, Rand: newRNG()})
+		checkLayer(t, l, tensor.Randn(newRNG(), 2, 2, 5), tensortest.GradCheckOptions{})
+	}
+}
+
 func TestConv1DLayer(t *testing.T) {
 	rng := newRNG()
 	cases := []struct {
@@ -91,8 +116,12 @@ func TestConv1DDefaultsAndPanics(t *testing.T) {
 		func() { l.Forward(tensor.Zeros(1, 16, 4)) })
 	requireLayerPanic(t, "nn: Conv1D: in 3, out 2, kernel 3, groups 2, stride 0, dilation 0: sizes must be at least 1 and channels divisible by groups",
 		func() { nn.NewConv1D(3, 2, 3, nn.Conv1DOptions{Groups: 2}) })
-	requireLayerPanic(t, `nn: Conv1D: PaddingMode "reflect" is not supported (only "zeros")`,
-		func() { nn.NewConv1D(1, 1, 3, nn.Conv1DOptions{PaddingMode: "reflect"}) })
+	requireLayerPanic(t, `nn: Conv1D: PaddingMode "reflect" takes one Padding value and no PadMode, got Padding [1 2], PadMode 0`,
+		func() { nn.NewConv1D(1, 1, 3, nn.Conv1DOptions{PaddingMode: "reflect", Padding: []int{1, 2}}) })
+	requireLayerPanic(t, `nn: Conv1D: PaddingMode "mirror": want "zeros", "reflect", "replicate" or "circular"`,
+		func() { nn.NewConv1D(1, 1, 3, nn.Conv1DOptions{PaddingMode: "mirror"}) })
+	r := nn.NewConv1D(1, 1, 3, nn.Conv1DOptions{PaddingMode: "reflect", Padding: []int{3}})
+	requireLayerPanic(t, "nn: Conv1D: padding 3 too large for reflect padding of length 3", func() { r.Forward(tensor.Zeros(1, 1, 3)) })
 	requireLayerPanic(t, "nn: Conv1D: Padding [1 2 3]: want 1 or 2 values (before, after)",
 		func() { nn.NewConv1D(1, 1, 3, nn.Conv1DOptions{Padding: []int{1, 2, 3}}) })
 	requireLayerPanic(t, "nn: Conv1D: negative Padding [-1]", func() { nn.NewConv1D(1, 1, 3, nn.Conv1DOptions{Padding: []int{-1}}) })

@@ -81,14 +81,15 @@ func TestConv1DTorchFixtures(t *testing.T) {
 		Stride, Dilation, Groups   int
 		Padding                    []int
 		PadMode                    string
+		PaddingMode                string `json:"padding_mode"`
 		X, W, B, Y, GY, GX, GW, GB *fixtureTensor
 	}
 	readFixture(t, "conv1d.json", &cases)
-	require.Len(t, cases, 10)
+	require.Len(t, cases, 13)
 	for _, c := range cases {
 		t.Run(c.Name, func(t *testing.T) {
 			opt := nn.Conv1DOptions{Stride: c.Stride, Dilation: c.Dilation, Groups: c.Groups, PadMode: padMode(c.PadMode),
-				NoBias: c.B == nil}
+				NoBias: c.B == nil, PaddingMode: c.PaddingMode}
 			if opt.PadMode == tensor.PadExplicit {
 				opt.Padding = c.Padding
 			}

@@ -57,8 +57,15 @@ def conv1d_cases():
         ("same stride 2 even", 1, 2, 2, 4, 2, "same", 1, 1, True, 8),
         ("same stride 3 dilation 2", 1, 2, 2, 3, 3, "same", 2, 1, True, 10),
         ("valid stride 2", 1, 3, 2, 3, 2, "valid", 1, 1, True, 9),
+        # padding_mode: torch's Conv1d and Paddle's both pad with F.pad in the mode, then convolve
+        ("reflect pad 2", 1, 2, 2, 3, 1, ["reflect", 2], 1, 1, True, 6),
+        ("replicate pad 2 stride 2", 2, 2, 3, 3, 2, ["replicate", 2], 1, 1, True, 7),
+        ("circular pad 3 dilation 2", 1, 2, 2, 3, 1, ["circular", 3], 2, 1, False, 5),
     ]
     for name, n, cin, cout, k, s, p, d, g, bias, L in specs:
+        mode = "constant"
+        if isinstance(p, list) and isinstance(p[0], str):
+            mode, p = p[0], [p[1]]
         x, w = rand(n, cin, L), rand(cout, cin // g, k)
         b = rand(cout) if bias else None
         if p == "same":
@@ -73,14 +80,14 @@ def conv1d_cases():
             before, after = (p[0], p[0]) if len(p) == 1 else (p[0], p[1])
             d_eff = d
 
-        def fn(x, w, *b, before=before, after=after, s=s, d=d_eff, g=g):
-            return F.conv1d(F.pad(x, (before, after)), w, b[0] if b else None, stride=s, dilation=d, groups=g)
+        def fn(x, w, *b, before=before, after=after, s=s, d=d_eff, g=g, mode=mode):
+            return F.conv1d(F.pad(x, (before, after), mode=mode), w, b[0] if b else None, stride=s, dilation=d, groups=g)
 
         inputs = [x, w] + ([b] if bias else [])
         y, gy, grads = run(fn, inputs)
         c = {"name": name, "in": cin, "out": cout, "kernel": k, "stride": s, "dilation": d, "groups": g,
              "padding": p if isinstance(p, list) else [], "padmode": p if isinstance(p, str) else "",
-             "x": enc(x), "w": enc(w), "y": enc(y), "gy": enc(gy), "gx": enc(grads[0]), "gw": enc(grads[1])}
+             "padding_mode": "zeros" if mode == "constant" else mode, "x": enc(x), "w": enc(w), "y": enc(y), "gy": enc(gy), "gx": enc(grads[0]), "gw": enc(grads[1])}
         if bias:
             c["b"], c["gb"] = enc(b), enc(grads[2])
         cases.append(c)
