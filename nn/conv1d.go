@@ -54,9 +54,10 @@ type Conv1D struct {
 
 // NewConv1D returns a convolution from in to out channels with a window of kernel elements, as
 // paddle.nn.Conv1D(in, out, kernel, ...): opts (at most one) gives the stride, padding,
-// dilation, groups and the initializers. It panics if a size is below 1, the channels are not
-// divisible by the groups, Padding has neither 1 nor 2 values or is negative, PaddingMode is not
-// "zeros", or more than one opts is given.
+// dilation, groups, padding mode and the initializers. It panics if a size is below 1, the
+// channels are not divisible by the groups, Padding has neither 1 nor 2 values or is negative,
+// PaddingMode is unknown or (not "zeros") lacks its single Padding value, or more than one opts is
+// given.
 func NewConv1D(in, out, kernel int, opts ...Conv1DOptions) *Conv1D {
 	o := oneOptions("Conv1D", opts)
 	groups, stride, dilation := max(o.Groups, 1), max(o.Stride, 1), max(o.Dilation, 1)
@@ -134,7 +135,8 @@ func (l *Conv1D) conv2D(n int, padding []int, mode tensor.PadMode) (opt tensor.C
 
 // Forward convolves x [N, in, L] into [N, out, L'] with L' = (L + before + after -
 // (dilation*(k-1)+1))/stride + 1 (ceil(L/stride) for "same"). It panics, naming the layer, if x is
-// not [N, in, L] or the dilated kernel is longer than the padded input.
+// not [N, in, L], the dilated kernel is longer than the padded input, or a reflect (circular)
+// padding is not below (at most) L.
 func (l *Conv1D) Forward(x *tensor.Tensor) (y *tensor.Tensor) {
 	defer l.Done(l, x, &y)
 	if in := l.Weight.Dim(1) * max(l.Groups, 1); x.Rank() != 3 || x.Dim(1) != in {
