@@ -161,13 +161,16 @@ func exPair(v []int, def int) (int, int) {
 	return def, def
 }
 
-// conv writes a Conv node and returns its output and shape. Paddle's SAME and VALID modes become
-// explicit pads, computed for the traced height and width (only the batch is symbolic). want, if
+// conv writes a Conv node and returns its output and shape. Paddle's SAME (which ignores the
+// dilation) and VALID modes become explicit pads, computed for the traced height and width (only the batch is symbolic). want, if
 // not nil, is the traced output shape, checked against the geometry.
 func (e *exporter) conv(stack []*exCall, x string, in []int, w, b *tensor.Tensor, opt tensor.ConvOptions, want []int) (string, []int, error) {
 	kh, kw := w.Dim(2), w.Dim(3)
 	sh, sw := exPair(opt.Stride, 1)
 	dh, dw := exPair(opt.Dilation, 1)
+	if opt.PadMode == tensor.PadSame {
+		dh, dw = 1, 1 // as tensor.Conv2D: Paddle's "SAME" takes the dilation as 1
+	}
 	pt, pb, pl, pr := exPads(opt.Padding)
 	rows := exSpatial(in[2], dh*(kh-1)+1, sh, pt, pb, opt.PadMode, false)
 	cols := exSpatial(in[3], dw*(kw-1)+1, sw, pl, pr, opt.PadMode, false)
