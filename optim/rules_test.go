@@ -94,3 +94,28 @@ func requireResumeBitwise(t *testing.T, mk func(ps []nn.Param) (Optimizer, Sched
 		require.Equal(t, st.Tensors[i].Data(), st2.Tensors[i].Data(), st.Tensors[i].Name)
 	}
 }
+
+// TestMoreStepAllocs checks that the Steps of Adagrad, Adadelta, Adamax and Lamb allocate nothing
+// after the first, with a clip and a scheduler of lr_more.go attached.
+func TestMoreStepAllocs(t *testing.T) {
+	if raceEnabled {
+		t.Skip("the race detector allocates")
+	}
+	params := []nn.Param{param("w", 0.5, -0.3, 0.2, 1.1), param("b", 0.1, -0.2)}
+	setGrad(params[0].Tensor, 0.3, -0.1, 0.5, 0.2)
+	setGrad(params[1].Tensor, -0.4, 0.6)
+	clip := ClipGradByGlobalNorm{ClipNorm: 1}
+	ada := NewAdagrad(params, 0.01)
+	ada.GradClip, ada.Scheduler = clip, NewPolynomialDecay(0.01, 100)
+	delta := NewAdadelta(params, 1)
+	delta.WeightDecay, delta.Scheduler = 0.01, NewNoamDecay(8, 10, 1)
+	amax := NewAdamax(params, 0.002)
+	amax.GradClip, amax.Scheduler = ClipGradByValue{Min: -1, Max: 1}, NewOneCycleLR(0.01, 1000)
+	lamb := NewLamb(params, 0.001)
+	lamb.GradClip, lamb.Scheduler = clip, NewCyclicLR(0.001, 0.01, 5)
+	lamb.ExcludeFromWeightDecay = func(name string) bool { return name == "b" }
+	for _, o := range []Optimizer{ada, delta, amax, lamb} {
+		o.Step()
+		require.Zero(t, testing.AllocsPerRun(20, o.Step), "%T", o)
+	}
+}
