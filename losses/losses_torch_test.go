@@ -35,6 +35,9 @@ type torchCase struct {
 		Margin    float32 `json:"margin"`
 		LogTarget bool    `json:"log_target"`
 		Axis      int     `json:"axis"`
+		Blank     int     `json:"blank"`
+		InputLens []int   `json:"input_lengths"`
+		LabelLens []int   `json:"label_lengths"`
 	} `json:"args"`
 	Input, Other, Label, Weight, Out, G *torchTensor
 	GradInput                           *torchTensor `json:"grad_input"`
@@ -92,6 +95,8 @@ func TestAgainstTorch(t *testing.T) {
 			case "HingeEmbedding":
 				m := c.Args.Margin
 				out = HingeEmbedding{Margin: &m, Reduction: r}.Forward(in, label)
+			case "CTC":
+				out = CTC{Blank: c.Args.Blank, Reduction: r}.Forward(in, label, c.Args.InputLens, c.Args.LabelLens)
 			case "CosineSimilarity":
 				out = tensor.CosineSimilarity(in, other, c.Args.Axis, 1e-8)
 			default:
@@ -109,5 +114,5 @@ func TestAgainstTorch(t *testing.T) {
 		})
 	}
 	require.Equal(t, map[string]int{"L1": 3, "SmoothL1": 10, "KLDiv": 8, "BCE": 6, "MarginRanking": 6,
-		"CosineEmbedding": 6, "HingeEmbedding": 6, "CosineSimilarity": 4}, seen, "fixture cases, from %s", file.Torch)
+		"CosineEmbedding": 6, "HingeEmbedding": 6, "CosineSimilarity": 4, "CTC": 6}, seen, "fixture cases, from %s", file.Torch)
 }

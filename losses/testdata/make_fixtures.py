@@ -18,7 +18,9 @@ written:
   - CosineEmbeddingLoss: PyTorch adds 1e-12 to the squared norms where Paddle adds 1e-11,
     invisible in float32 for the norms used here;
   - HingeEmbeddingLoss with labels 1 and -1 only (they differ on other labels);
-  - cosine_similarity with norms well above eps (they bound different quantities by eps).
+  - cosine_similarity with norms well above eps (they bound different quantities by eps);
+  - Paddle's ctc_loss takes logits and applies the softmax itself (warpctc): PyTorch's ctc_loss of
+    log_softmax(logits), with label lengths >= 1.
 
 Values are float32, written exactly (the shortest decimal that reads back as the same float32).
 """
@@ -122,6 +124,16 @@ def main():
         cases.append(case("CosineSimilarity", {"axis": axis},
                           lambda input, other: F.cosine_similarity(input, other, dim=axis, eps=1e-8),
                           {"input": x1, "other": x2}, ["input", "other"]))
+    for red in reductions:
+        for blank in [0, 2]:
+            x = torch.randn(6, 3, 5)
+            # a repeated label (1, 1) needs a blank between; rows are padded with 0
+            labels = torch.tensor([[1, 1, 3], [4, 3, 0], [3 if blank == 0 else 0, 0, 0]])
+            in_lens, lab_lens = [6, 5, 4], [3, 2, 1]
+            cases.append(case("CTC", {"reduction": red, "blank": blank, "input_lengths": in_lens, "label_lengths": lab_lens},
+                              lambda input, label: F.ctc_loss(input.log_softmax(2), label.long(), torch.tensor(in_lens),
+                                                               torch.tensor(lab_lens), blank=blank, reduction=red),
+                              {"input": x, "label": labels.float()}, ["input"]))
     path = os.path.join(HERE, "losses.json")
     with open(path, "w") as f:
         json.dump({"torch": torch.__version__, "cases": cases}, f, separators=(",", ":"))
