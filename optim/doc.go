@@ -25,7 +25,7 @@
 //
 // Schedulers (StepDecay, MultiStepDecay, PiecewiseDecay, ExponentialDecay, CosineAnnealingDecay,
 // LinearWarmup, ReduceOnPlateau, NoamDecay, NaturalExpDecay, InverseTimeDecay, PolynomialDecay,
-// LambdaDecay, MultiplicativeDecay, OneCycleLR, CyclicLR) follow Paddle's lr.py: they start at epoch 0 with the base rate,
+// LambdaDecay, MultiplicativeDecay, OneCycleLR, CyclicLR, LinearLR) follow Paddle's lr.py: they start at epoch 0 with the base rate,
 // the program calls Step (ReduceOnPlateau: StepMetric) and the attached optimizer reads LR at each
 // of its Steps.
 //

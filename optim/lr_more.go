@@ -507,3 +507,89 @@ func (s *CyclicLR) State() map[string]string { return s.state("CyclicLR") }
 func (s *CyclicLR) SetState(m map[string]string) error {
 	return setEpochLR("CyclicLR", &s.epochLR, m)
 }
+
+var _ Scheduler = (*LinearLR)(nil)
+
+// LinearLR is paddle.optimizer.lr.LinearLR: the rate moves linearly from base·StartFactor to
+// base·EndFactor over total_steps epochs and then stays. Like Paddle's get_lr it is computed
+// recursively, each Step multiplying the last rate by
+//
+//	1 + (EndFactor-StartFactor) / (total_steps·StartFactor + (epoch-1)·(EndFactor-StartFactor))
+//
+// NewLinearLR sets Paddle's defaults; the fields are read at each Step (and by LR before the
+// first), so set them before training.
+type LinearLR struct {
+	// StartFactor scales the base rate at epoch 0, in (0, 1]; default 1/3.
+	StartFactor float32
+	// EndFactor scales the base rate from total_steps on, in [0, 1]; default 1.
+	EndFactor float32
+
+	base  float64
+	total int
+	epochLR
+}
+
+// NewLinearLR returns LinearLR(learning_rate=lr, total_steps=totalSteps) with Paddle's defaults
+// start_factor 1/3 and end_factor 1.0. It panics if lr is negative or not finite or totalSteps
+// < 1.
+func NewLinearLR(lr float32, totalSteps int) *LinearLR {
+	const op = "LinearLR"
+	checkBaseLR(op, lr)
+	if totalSteps < 1 {
+		panicf(op, "total steps %d must be positive", totalSteps)
+	}
+	return &LinearLR{StartFactor: 1.0 / 3, EndFactor: 1, base: f64(lr), total: totalSteps}
+}
+
+// factors returns the checked start and end factors in float64: 1/3 for the default start, as
+// Paddle's Python computes it, not the float32 nearest.
+func (s *LinearLR) factors() (start, end float64) {
+	const op = "LinearLR"
+	if !(s.StartFactor > 0 && s.StartFactor <= 1) {
+		panicf(op, "StartFactor %v outside (0, 1]", s.StartFactor)
+	}
+	if !(s.EndFactor >= 0 && s.EndFactor <= 1) {
+		panicf(op, "EndFactor %v outside [0, 1]", s.EndFactor)
+	}
+	start, end = f64(s.StartFactor), f64(s.EndFactor)
+	if s.StartFactor == 1.0/3 {
+		start = 1.0 / 3
+	}
+	return start, end
+}
+
+// current is the rate at the current epoch (at epoch 0, from the fields).
+func (s *LinearLR) current() float64 {
+	if s.epoch == 0 {
+		start, _ := s.factors()
+		return s.base * start
+	}
+	return s.lr
+}
+
+// LR returns the current learning rate. It panics if a factor is out of range.
+func (s *LinearLR) LR() float32 { return float32(s.current()) }
+
+// Step advances one epoch. It panics if a factor is out of range.
+func (s *LinearLR) Step() {
+	start, end := s.factors()
+	last := s.current()
+	s.epoch++
+	if s.epoch > s.total {
+		s.lr = last
+		return
+	}
+	d := end - start
+	s.lr = last * (1.0 + d/(float64(s.total)*start+float64(s.epoch-1)*d))
+}
+
+// State returns last_epoch and last_lr.
+func (s *LinearLR) State() map[string]string {
+	e := epochLR{s.epoch, s.current()}
+	return e.state("LinearLR")
+}
+
+// SetState restores a LinearLR's State.
+func (s *LinearLR) SetState(m map[string]string) error {
+	return setEpochLR("LinearLR", &s.epochLR, m)
+}

@@ -93,6 +93,16 @@ func TestMoreSchedulers(t *testing.T) {
 			}
 			return (0.001-0.1)*(x-8)/11 + 0.1
 		}},
+		// LinearLR: Paddle's recursion equals base·(start + (end-start)·min(e, total)/total) up to
+		// rounding
+		{"LinearLR", NewLinearLR(0.5, 8), func(e int) float64 {
+			return 0.5 * (1.0/3 + (1-1.0/3)*math.Min(float64(e), 8)/8)
+		}},
+		{"LinearLR down", func() Scheduler {
+			s := NewLinearLR(0.5, 10)
+			s.StartFactor, s.EndFactor = 1, 0.1
+			return s
+		}(), func(e int) float64 { return 0.5 * (1 + (0.1-1)*math.Min(float64(e), 10)/10) }},
 		{"CyclicLR triangular", NewCyclicLR(0.5, 1, 3), cycleLR(0.5, 1, 3, 3, func(float64, float64) float64 { return 1 })},
 		{"CyclicLR triangular2", func() Scheduler {
 			s := NewCyclicLR(0.1, 1, 3)
@@ -135,6 +145,8 @@ func TestMoreSchedulersHand(t *testing.T) {
 	require.PanicsWithError(t, "optim: OneCycleLR: stepped 11 times, beyond total steps 10", s.Step)
 	// triangular cycle 0.5 ↔ 1 over 2 up, 2 down: 0.5, 0.75, 1, 0.75, 0.5, 0.75
 	require.Equal(t, []float32{0.5, 0.75, 1, 0.75, 0.5, 0.75}, lrs(NewCyclicLR(0.5, 1, 2), 5))
+	// LinearLR 0.3 over 2 steps from 1/3: 0.1, ×(1 + (2/3)/(2/3)) = 0.2, ×(1 + (2/3)/(4/3)) = 0.3, stays
+	require.InDeltaSlice(t, []float32{0.1, 0.2, 0.3, 0.3}, lrs(NewLinearLR(0.3, 2), 3), 1e-7)
 	// inverse time: 1/(1+0.5e): 1, 2/3, 1/2
 	require.InDeltaSlice(t, []float32{1, 2.0 / 3, 0.5}, lrs(NewInverseTimeDecay(1, 0.5), 2), 1e-7)
 	// multiplicative by 0.5 each epoch
@@ -156,6 +168,7 @@ func TestMoreSchedulersResume(t *testing.T) {
 		{"MultiplicativeDecay", func() Scheduler { return NewMultiplicativeDecay(0.1, func(int) float64 { return 0.9 }) }},
 		{"OneCycleLR", func() Scheduler { return NewOneCycleLR(0.1, 20) }},
 		{"CyclicLR", func() Scheduler { s := NewCyclicLR(0.01, 0.1, 3); s.Mode = CyclicTriangular2; return s }},
+		{"LinearLR", func() Scheduler { return NewLinearLR(0.1, 15) }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			requireResumeBitwise(t, func(ps []nn.Param) (Optimizer, Scheduler) {
@@ -200,6 +213,9 @@ func TestMoreSchedulersPanics(t *testing.T) {
 			"optim: OneCycleLR: PhasePct 0.5 outside [0, 1] (or not below 0.5 with ThreePhase)"},
 		{"one cycle zero phase", func() { s := NewOneCycleLR(1, 10); s.PhasePct = 0.1; s.LR() },
 			"optim: OneCycleLR: phase 1 of 10 steps has zero length (PhasePct 0.1)"},
+		{"linear total", func() { NewLinearLR(1, 0) }, "optim: LinearLR: total steps 0 must be positive"},
+		{"linear start", func() { s := NewLinearLR(1, 5); s.StartFactor = 0; s.LR() }, "optim: LinearLR: StartFactor 0 outside (0, 1]"},
+		{"linear end", func() { s := NewLinearLR(1, 5); s.EndFactor = 2; s.Step() }, "optim: LinearLR: EndFactor 2 outside [0, 1]"},
 		{"cyclic up", func() { NewCyclicLR(1, 2, 0) }, "optim: CyclicLR: step_size_up 0 must be positive"},
 		{"cyclic mode", func() { s := NewCyclicLR(1, 2, 1); s.Mode = 7; s.Step() }, "optim: CyclicLR: unknown CyclicMode(7)"},
 	} {
