@@ -25,9 +25,9 @@
 //
 // Schedulers (StepDecay, MultiStepDecay, PiecewiseDecay, ExponentialDecay, CosineAnnealingDecay,
 // LinearWarmup, ReduceOnPlateau, NoamDecay, NaturalExpDecay, InverseTimeDecay, PolynomialDecay,
-// LambdaDecay, MultiplicativeDecay, OneCycleLR, CyclicLR, LinearLR) follow Paddle's lr.py: they start at epoch 0 with the base rate,
-// the program calls Step (ReduceOnPlateau: StepMetric) and the attached optimizer reads LR at each
-// of its Steps.
+// LambdaDecay, MultiplicativeDecay, OneCycleLR, CyclicLR, LinearLR) follow Paddle's lr.py: they
+// start at epoch 0 with the base rate, the program calls Step (ReduceOnPlateau: StepMetric) and
+// the attached optimizer reads LR at each of its Steps.
 //
 // # Writing an optimizer
 //
