@@ -1,0 +1,139 @@
+"""Writes the PyTorch-exported ONNX fixtures that onnx/torch_test.go checks oar's importer against.
+
+Run it from this directory with Debian's Python, which has torch 1.13 and onnx 1.12:
+
+    cd onnx/testdata/torch && /usr/bin/python3 make_fixtures.py
+
+It is deterministic (torch.manual_seed; the same torch build writes the same bytes) and writes,
+next to itself:
+
+  lenet_opset13.onnx, lenet_opset17.onnx
+      Paddle's LeNet as oar has it (vision/models/lenet.go): features = Conv2d(1,6,3,padding=1),
+      ReLU, MaxPool2d(2,2), Conv2d(6,16,5), ReLU, MaxPool2d(2,2); torch.flatten(x, 1);
+      fc = Linear(400,120), Linear(120,84), Linear(84,10). torch exports Conv, Relu, MaxPool,
+      Flatten and Gemm (transB=1, so the weights keep torch's [out, in] layout).
+  lenet_view_opset13.onnx
+      The same network (other random weights) whose forward flattens with x.view(x.size(0), -1):
+      torch exports that as Shape -> Gather -> Unsqueeze -> Concat -> Reshape on int64 tensors.
+  cnn_opset13.onnx, cnn_opset17.onnx
+      The tutorial's CNN (examples/cnn/main.go newNet): conv1 Conv2d(1,20,5,padding=2), relu1,
+      max_pool1 MaxPool2d(2,2), conv2 Conv2d(20,20,5,padding=2), relu2, max_pool2, flatten,
+      fc Linear(980,10).
+  input.pb
+      The input batch, [4,1,28,28] float32 drawn from N(0,1).
+  lenet_output.pb, lenet_view_output.pb, cnn_output.pb
+      torch's output for input.pb in eval mode, [4,10] float32 (the same for every opset).
+
+Every model has one input "x" [N,1,28,28] and one output "y" [N,10] with a dynamic batch axis N
+(dynamic_axes), and is exported with export_params=True and do_constant_folding=True. torch 1.13
+names each initializer by its state-dict key ("features.0.weight", "fc.2.bias", "conv1.weight");
+it names its other constants "onnx::..." or "/Constant_output_0" and, in these models, emits them
+as Constant nodes, not initializers. The script checks the names and runs onnx.checker on each
+model.
+
+The .pb files are ONNX TensorProto messages (as ONNX's own backend tests store their data), made
+by onnx.numpy_helper.from_array: data_type 1 (FLOAT), dims, and the values as little-endian
+float32 in raw_data.
+"""
+
+import collections
+import os
+
+import numpy as np
+import onnx
+import onnx.numpy_helper
+import torch
+import torch.nn as nn
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+OPSETS = (13, 17)
+
+
+class LeNet(nn.Module):
+    """Paddle's LeNet (oar's models.LeNet(10)); view=True flattens with x.view(x.size(0), -1)."""
+
+    def __init__(self, view=False):
+        super().__init__()
+        self.view = view
+        self.features = nn.Sequential(
+            nn.Conv2d(1, 6, 3, stride=1, padding=1),
+            nn.ReLU(),
+            nn.MaxPool2d(2, 2),
+            nn.Conv2d(6, 16, 5, stride=1, padding=0),
+            nn.ReLU(),
+            nn.MaxPool2d(2, 2),
+        )
+        self.fc = nn.Sequential(nn.Linear(400, 120), nn.Linear(120, 84), nn.Linear(84, 10))
+
+    def forward(self, x):
+        x = self.features(x)
+        if self.view:
+            x = x.view(x.size(0), -1)
+        else:
+            x = torch.flatten(x, 1)
+        return self.fc(x)
+
+
+def tutorial_cnn():
+    """The tutorial's network with oar's layer names (examples/cnn/main.go newNet)."""
+    return nn.Sequential(collections.OrderedDict([
+        ("conv1", nn.Conv2d(1, 20, 5, stride=1, padding=2)),
+        ("relu1", nn.ReLU()),
+        ("max_pool1", nn.MaxPool2d(2, 2)),
+        ("conv2", nn.Conv2d(20, 20, 5, stride=1, padding=2)),
+        ("relu2", nn.ReLU()),
+        ("max_pool2", nn.MaxPool2d(2, 2)),
+        ("flatten", nn.Flatten()),
+        ("fc", nn.Linear(980, 10)),
+    ]))
+
+
+def save_tensor(name, t):
+    proto = onnx.numpy_helper.from_array(t.detach().numpy().astype(np.float32), name)
+    with open(os.path.join(HERE, name + ".pb"), "wb") as f:
+        f.write(proto.SerializeToString())
+
+
+def export(model, name, opset, x):
+    path = os.path.join(HERE, "%s_opset%d.onnx" % (name, opset))
+    torch.onnx.export(
+        model, x, path,
+        export_params=True,
+        do_constant_folding=True,
+        opset_version=opset,
+        training=torch.onnx.TrainingMode.EVAL,
+        input_names=["x"],
+        output_names=["y"],
+        dynamic_axes={"x": {0: "N"}, "y": {0: "N"}},
+    )
+    m = onnx.load(path)
+    onnx.checker.check_model(m)
+    got = sorted(i.name for i in m.graph.initializer)
+    want = sorted(model.state_dict().keys())
+    if got != want:
+        raise SystemExit("%s: initializers %s, want the state-dict keys %s" % (path, got, want))
+    ops = [n.op_type for n in m.graph.node]
+    print("%s: opset %d, %d nodes (%s), initializers = state-dict keys"
+          % (os.path.basename(path), opset, len(ops), " ".join(sorted(set(ops)))))
+
+
+def main():
+    torch.manual_seed(13)
+    x = torch.randn(4, 1, 28, 28)
+    save_tensor("input", x)
+    models = [
+        ("lenet", LeNet(), OPSETS),
+        ("lenet_view", LeNet(view=True), (13,)),
+        ("cnn", tutorial_cnn(), OPSETS),
+    ]
+    for name, model, opsets in models:
+        model.eval()
+        with torch.no_grad():
+            y = model(x)
+        save_tensor(name + "_output", y)
+        for opset in opsets:
+            export(model, name, opset, x)
+
+
+if __name__ == "__main__":
+    main()
