@@ -115,7 +115,7 @@ func torchLayout(l Layer, opts []PyTorchOptions) (entries []torchEntry, counters
 		if i := strings.LastIndexByte(mean, '.'); i >= 0 {
 			c = mean[:i+1] + c
 		}
-		claim(c, strings.TrimSuffix(m, "_mean")+"(counter)")
+		claim(c, m+"'s num_batches_tracked")
 		counters = append(counters, c)
 	}
 	if len(errs) > 0 {
