@@ -16,7 +16,7 @@ func mkModel(opset int64, nodes []*onnxpb.NodeProto, inits []*onnxpb.TensorProto
 	return &onnxpb.ModelProto{
 		IrVersion:   8,
 		OpsetImport: []*onnxpb.OperatorSetIdProto{{Domain: "", Version: opset}},
-		Graph: &onnxpb.GraphProto{Name: "g", Node: nodes, Initializer: inits, Input: inputs, Output: outputs},
+		Graph:       &onnxpb.GraphProto{Name: "g", Node: nodes, Initializer: inits, Input: inputs, Output: outputs},
 	}
 }
 
