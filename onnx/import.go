@@ -1,12 +1,12 @@
 package onnx
 
 import (
+	"container/heap"
 	"fmt"
 	"io"
 	"math/rand/v2"
 	"os"
 	"slices"
-	"sort"
 	"strings"
 
 	"google.golang.org/protobuf/proto"
@@ -218,7 +218,7 @@ func sortNodes(protos []*onnxpb.NodeProto, defined map[string]dtype) ([]*node, e
 	producer := map[string]int{}
 	nodes := make([]*node, len(protos))
 	for k, np := range protos {
-		n := &node{op: np.GetOpType(), in: np.GetInput(), out: np.GetOutput(), attrs: map[string]*onnxpb.AttributeProto{}}
+		n := &node{op: np.GetOpType(), in: np.GetInput(), out: np.GetOutput()}
 		name := np.GetName()
 		if name == "" && len(n.out) > 0 {
 			name = n.out[0]
@@ -228,8 +228,11 @@ func sortNodes(protos []*onnxpb.NodeProto, defined map[string]dtype) ([]*node, e
 			n.domain = d
 			n.label = fmt.Sprintf("node %q (%s.%s)", name, d, n.op)
 		}
-		for _, a := range np.GetAttribute() {
-			n.attrs[a.GetName()] = a
+		if len(np.GetAttribute()) > 0 {
+			n.attrs = make(map[string]*onnxpb.AttributeProto, len(np.GetAttribute()))
+			for _, a := range np.GetAttribute() {
+				n.attrs[a.GetName()] = a
+			}
 		}
 		for _, o := range n.out {
 			if o == "" {
@@ -267,21 +270,19 @@ func sortNodes(protos []*onnxpb.NodeProto, defined map[string]dtype) ([]*node, e
 			}
 		}
 	}
-	var ready []int
+	ready := &intHeap{}
 	for k := range nodes {
 		if waiting[k] == 0 {
-			ready = append(ready, k)
+			*ready = append(*ready, k)
 		}
 	}
 	order := make([]*node, 0, len(nodes))
-	for len(ready) > 0 {
-		sort.Ints(ready)
-		k := ready[0]
-		ready = ready[1:]
+	for ready.Len() > 0 {
+		k := heap.Pop(ready).(int)
 		order = append(order, nodes[k])
 		for _, u := range users[k] {
 			if waiting[u]--; waiting[u] == 0 {
-				ready = append(ready, u)
+				heap.Push(ready, u)
 			}
 		}
 	}
@@ -390,4 +391,18 @@ func (g *Graph) modelProto() *onnxpb.ModelProto {
 		}
 	}
 	return m
+}
+
+// intHeap is a min-heap of node positions: the ready node first in the file runs first.
+type intHeap []int
+
+func (h intHeap) Len() int           { return len(h) }
+func (h intHeap) Less(i, j int) bool { return h[i] < h[j] }
+func (h intHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
+func (h *intHeap) Push(x any)        { *h = append(*h, x.(int)) }
+func (h *intHeap) Pop() any {
+	old := *h
+	x := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return x
 }
