@@ -43,8 +43,14 @@ func Load(path string) (*Graph, error) {
 // Import reads an ONNX model (a serialized ModelProto, as torch.onnx.export and paddle2onnx
 // write) and returns it as a *Graph, in evaluation mode (see Graph).
 //
-// The model must use the default ("ai.onnx") operator set at a version from 7 through 17, and
-// its tensors must be float32 or integers (float64 and float16 are not supported). Before any
+// The model must use the default ("ai.onnx") operator set at a version from 7 through 17 (or an
+// older one when each of its operators is defined there as at opset 7, such as
+// GlobalAveragePool-1), and its tensors must be float32 or integers (float64 and float16 are not
+// supported). The operators are Conv (1-D, 2-D), MaxPool and AveragePool (any rank, dilations,
+// ceil_mode, auto_pad, MaxPool's Indices), GlobalAveragePool, GlobalMaxPool, Pad, Gemm, MatMul,
+// Add, Sub, Mul, Div, Pow, Relu, LeakyRelu, Sigmoid, Tanh, Erf, Sqrt, Softmax, LogSoftmax,
+// Flatten, Reshape, Transpose, Concat, Constant, Identity, Dropout, BatchNormalization, Clip,
+// Shape, Gather, Unsqueeze, Squeeze and ReduceMean, with each opset's attributes and inputs. Before any
 // computation Import checks every node, and when some cannot run returns one error listing each
 // of them with the reason (unknown operator, attribute value, data type, opset, domain), such as
 //
