@@ -74,37 +74,48 @@ var lenetParams = []string{
 	"fc.0.weight", "fc.0.bias", "fc.1.weight", "fc.1.bias", "fc.2.weight", "fc.2.bias",
 }
 
+var cnnParams = []string{"conv1.weight", "conv1.bias", "conv2.weight", "conv2.bias", "fc.weight", "fc.bias"}
+
+// checkNames checks that ps has the names want, in any order.
+func checkNames(t *testing.T, what string, ps []nn.Param, want []string) {
+	t.Helper()
+	var names []string
+	for _, p := range ps {
+		names = append(names, p.Name)
+	}
+	sort.Strings(names)
+	want = slices.Clone(want)
+	sort.Strings(want)
+	if !slices.Equal(names, want) {
+		t.Errorf("%s %v, want %v", what, names, want)
+	}
+}
+
 // TestTorchFixtures imports each PyTorch-exported model and checks that its output for the
 // fixture batch matches torch's to within 1e-5 of the output's largest magnitude, for the whole
 // batch and (the batch axis is dynamic) for its first image alone. It also checks that the
-// parameters are the initializers under torch's state-dict names.
+// parameters are the initializers under torch's state-dict names, and the BatchNormalization's
+// running statistics its buffers.
 func TestTorchFixtures(t *testing.T) {
 	x := readTensorPB(t, "input.pb")
 	for _, tc := range []struct {
-		model, output string
-		params        []string
+		model, output   string
+		params, buffers []string
 	}{
-		{"lenet_opset13.onnx", "lenet_output.pb", lenetParams},
-		{"lenet_opset17.onnx", "lenet_output.pb", lenetParams},
-		{"lenet_view_opset13.onnx", "lenet_view_output.pb", lenetParams},
-		{"cnn_opset13.onnx", "cnn_output.pb", []string{"conv1.weight", "conv1.bias", "conv2.weight", "conv2.bias", "fc.weight", "fc.bias"}},
-		{"cnn_opset17.onnx", "cnn_output.pb", []string{"conv1.weight", "conv1.bias", "conv2.weight", "conv2.bias", "fc.weight", "fc.bias"}},
+		{"lenet_opset13.onnx", "lenet_output.pb", lenetParams, nil},
+		{"lenet_opset17.onnx", "lenet_output.pb", lenetParams, nil},
+		{"lenet_view_opset13.onnx", "lenet_view_output.pb", lenetParams, nil},
+		{"cnn_opset13.onnx", "cnn_output.pb", cnnParams, nil},
+		{"cnn_opset17.onnx", "cnn_output.pb", cnnParams, nil},
+		{"bn_opset13.onnx", "bn_output.pb", []string{"0.weight", "0.bias", "2.weight", "2.bias", "5.weight", "5.bias"}, []string{"2.running_mean", "2.running_var"}},
 	} {
 		t.Run(tc.model, func(t *testing.T) {
 			g, err := onnx.Load(filepath.Join(torchDir, tc.model))
 			if err != nil {
 				t.Fatal(err)
 			}
-			var names []string
-			for _, p := range g.Params() {
-				names = append(names, p.Name)
-			}
-			sort.Strings(names)
-			want := slices.Clone(tc.params)
-			sort.Strings(want)
-			if !slices.Equal(names, want) {
-				t.Errorf("params %v, want %v", names, want)
-			}
+			checkNames(t, "params", g.Params(), tc.params)
+			checkNames(t, "buffers", g.Buffers(), tc.buffers)
 			nn.Eval(g)
 			wantY := readTensorPB(t, tc.output)
 			diff, scale := maxAbsDiff(t, g.Forward(x.NoGrad()), wantY)

@@ -19,9 +19,16 @@ next to itself:
       The tutorial's CNN (examples/cnn/main.go newNet): conv1 Conv2d(1,20,5,padding=2), relu1,
       max_pool1 MaxPool2d(2,2), conv2 Conv2d(20,20,5,padding=2), relu2, max_pool2, flatten,
       fc Linear(980,10).
+  bn_opset13.onnx
+      A net with a BatchNorm2d that torch cannot fold into the convolution before it (ReLU comes
+      between): Sequential(Conv2d(1,4,3,padding=1), ReLU, BatchNorm2d(4), MaxPool2d(2,2), Flatten,
+      Linear(784,10)), after three training-mode passes over random batches (so its running
+      statistics are not the defaults) and with random BatchNorm weight and bias; exported in
+      eval mode, as a BatchNormalization node whose running_mean and running_var are initializers
+      ("2.running_mean", "2.running_var"; torch leaves num_batches_tracked out).
   input.pb
       The input batch, [4,1,28,28] float32 drawn from N(0,1).
-  lenet_output.pb, lenet_view_output.pb, cnn_output.pb
+  lenet_output.pb, lenet_view_output.pb, cnn_output.pb, bn_output.pb
       torch's output for input.pb in eval mode, [4,10] float32 (the same for every opset).
 
 Every model has one input "x" [N,1,28,28] and one output "y" [N,10] with a dynamic batch axis N
@@ -88,6 +95,20 @@ def tutorial_cnn():
     ]))
 
 
+def bn_net():
+    """A Conv2d, then a BatchNorm2d with trained running statistics, kept apart by a ReLU."""
+    net = nn.Sequential(
+        nn.Conv2d(1, 4, 3, padding=1), nn.ReLU(), nn.BatchNorm2d(4), nn.MaxPool2d(2, 2),
+        nn.Flatten(), nn.Linear(784, 10))
+    with torch.no_grad():
+        net[2].weight.uniform_(0.5, 1.5)
+        net[2].bias.uniform_(-0.5, 0.5)
+        net.train()
+        for _ in range(3):
+            net(torch.randn(8, 1, 28, 28) * 2 + 0.5)
+    return net
+
+
 def save_tensor(name, t):
     proto = onnx.numpy_helper.from_array(t.detach().numpy().astype(np.float32), name)
     with open(os.path.join(HERE, name + ".pb"), "wb") as f:
@@ -109,7 +130,7 @@ def export(model, name, opset, x):
     m = onnx.load(path)
     onnx.checker.check_model(m)
     got = sorted(i.name for i in m.graph.initializer)
-    want = sorted(model.state_dict().keys())
+    want = sorted(k for k in model.state_dict() if not k.endswith("num_batches_tracked"))
     if got != want:
         raise SystemExit("%s: initializers %s, want the state-dict keys %s" % (path, got, want))
     ops = [n.op_type for n in m.graph.node]
@@ -125,6 +146,7 @@ def main():
         ("lenet", LeNet(), OPSETS),
         ("lenet_view", LeNet(view=True), (13,)),
         ("cnn", tutorial_cnn(), OPSETS),
+        ("bn", bn_net(), (13,)),
     ]
     for name, model, opsets in models:
         model.eval()
