@@ -394,8 +394,14 @@ func TestReadPyTorchErrors(t *testing.T) {
 	if !slices.Equal(net.At(0).(*nn.Conv2D).Weight.Data(), before) {
 		t.Error("the net changed although reading failed")
 	}
-	for i := range len(file) { // every truncation is an error, not a panic
-		if err := nn.ReadPyTorch(bytes.NewReader(file[:i]), bnNet()); err == nil {
+	// A truncated stream is an error, not a panic: cut anywhere in the header, then every 997
+	// bytes of the data, and one byte short.
+	dataStart := 8 + int(binary.LittleEndian.Uint64(file))
+	for i := 0; i < len(file); i++ {
+		if i > dataStart+64 {
+			i = min(i+996, len(file)-1)
+		}
+		if err := nn.ReadPyTorch(bytes.NewReader(file[:i]), net); err == nil {
 			t.Fatalf("truncated to %d bytes: no error", i)
 		}
 	}
@@ -434,4 +440,60 @@ func ExampleWritePyTorch() {
 	// [0.5 2]
 	// nn: ReadPyTorch: key "weight": shape [2 3] in the file, want [3 2], Linear's [in, out] [2 3] transposed
 	// key "bias": shape [2] in the file, want [3]
+}
+
+// fuzzNet is a small net with a Linear and a BatchNorm2D, for FuzzReadPyTorch.
+func fuzzNet() *nn.Sequential {
+	return nn.NewSequential(nn.NewLinear(3, 2), nn.NewBatchNorm2D(2))
+}
+
+// FuzzReadPyTorch feeds arbitrary bytes to nn.ReadPyTorch: it never panics, allocates no more
+// than allocBound, leaves the net as it was on error, and what it reads writes back and reads
+// again to the same state.
+func FuzzReadPyTorch(f *testing.F) {
+	seedCheckpoints(f)
+	var buf bytes.Buffer
+	if err := nn.WritePyTorch(&buf, fuzzNet()); err != nil {
+		f.Fatal(err)
+	}
+	f.Add(buf.Bytes())
+	f.Add(writeRaw(
+		rawTensor{"0.weight", "F16", []int{2, 3}, make([]byte, 12)},
+		rawTensor{"0.bias", "BF16", []int{2}, []byte{0x80, 0x3f, 0x80, 0xbf}},
+		rawTensor{"1.weight", "F64", []int{2}, make([]byte, 16)},
+		rawTensor{"1.bias", "F32", []int{2}, f32Bytes(1, 2)},
+		rawTensor{"1.running_mean", "F32", []int{2}, f32Bytes(3, 4)},
+		rawTensor{"1.running_var", "F32", []int{2}, f32Bytes(5, 6)},
+		rawTensor{"1.num_batches_tracked", "I64", []int{}, make([]byte, 8)},
+	))
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		net := fuzzNet()
+		before := slices.Clone(net.At(0).(*nn.Linear).Weight.Data())
+		var err error
+		if a := allocated(func() { err = nn.ReadPyTorch(bytes.NewReader(raw), net) }); a > allocBound(len(raw)) {
+			t.Fatalf("allocated %d bytes for a %d-byte input, more than the bound of %d", a, len(raw), allocBound(len(raw)))
+		}
+		if err != nil {
+			if !slices.Equal(net.At(0).(*nn.Linear).Weight.Data(), before) {
+				t.Fatal("a failed read changed the net")
+			}
+			return
+		}
+		var buf bytes.Buffer
+		if err := nn.WritePyTorch(&buf, net); err != nil {
+			t.Fatal(err)
+		}
+		again := fuzzNet()
+		if err := nn.ReadPyTorch(&buf, again); err != nil {
+			t.Fatal(err)
+		}
+		want, got := nn.StateDict(net), nn.StateDict(again)
+		for i := range want {
+			for j, v := range want[i].Data() {
+				if g := got[i].Data()[j]; g != v && !(g != g && v != v) { // NaN reads back as NaN
+					t.Fatalf("%s[%d]: %v, then %v", want[i].Name, j, v, g)
+				}
+			}
+		}
+	})
 }
