@@ -17,11 +17,13 @@ import (
 	"github.com/oarlab/oar/internal/atomicfile"
 )
 
-// PyTorch state dicts in safetensors: what safetensors.torch.save_file(model.state_dict(), path)
-// writes and what model.load_state_dict(safetensors.torch.load_file(path)) reads. PyTorch and
-// Paddle both name a tensor by its attribute path ("features.0.weight"), so the keys of an oar
-// network built like the torch one match, except for three differences of layout that these
-// functions translate, deciding from the layer tree (Walk), never from shapes:
+// PyTorchOptions are the optional settings of ReadPyTorch, LoadPyTorch, WritePyTorch and
+// SavePyTorch, which read and write PyTorch state dicts in the safetensors format: what
+// safetensors.torch.save_file(model.state_dict(), path) writes and
+// model.load_state_dict(safetensors.torch.load_file(path)) reads. PyTorch and Paddle both name a
+// tensor by its attribute path ("features.0.weight"), so the keys of an oar network built like
+// the torch one match, except for three differences of layout that these functions translate,
+// deciding from the layer tree (Walk), never from shapes:
 //
 //   - a *Linear's weight is [in, out] in oar and [out, in] in PyTorch: it is transposed;
 //   - a *BatchNorm2D's buffers "_mean" and "_variance" are PyTorch's "running_mean" and
@@ -30,10 +32,7 @@ import (
 //     keep (it only matters to PyTorch's momentum=None): it is ignored when read, and written as a
 //     0-d I64 zero so that load_state_dict(strict=True) finds it.
 //
-// Conv2D weights ([out, in/groups, kh, kw]) and biases have the same layout in both.
-
-// PyTorchOptions are the optional settings of ReadPyTorch, LoadPyTorch, WritePyTorch and
-// SavePyTorch.
+// Conv2D weights ([out, in/groups, kh, kw]) and all biases have the same layout in both.
 type PyTorchOptions struct {
 	// Names maps oar state-dict keys ("fc.0.weight", "bn._mean") to the PyTorch keys they are
 	// stored under, for networks whose attribute names differ. Keys it does not list get the
@@ -137,7 +136,7 @@ func sortedKeys(m map[string]string) []string {
 // same network in the safetensors format, with the metadata {"format": "pt"} that PyTorch's
 // writers add: Linear weights transposed to [out, in], BatchNorm2D's statistics named
 // running_mean and running_var with a num_batches_tracked of 0 (a 0-d I64) beside them, every
-// other tensor as it is, all F32 (see the comment at the top of pytorch.go). The result loads
+// other tensor as it is, all F32 (see PyTorchOptions). The result loads
 // with model.load_state_dict(safetensors.torch.load_file(path), strict=True). opts (at most one)
 // renames keys. It returns an error if the names clash or if w fails, and panics if more than one
 // opts is given.
@@ -203,12 +202,13 @@ func SavePyTorch(path string, l Layer, opts ...PyTorchOptions) error {
 // safetensors.torch.save_file(model.state_dict(), path) writes it) from r into l's parameters and
 // buffers: each of l's keys is looked up under its PyTorch name, Linear weights are transposed
 // from [out, in], BatchNorm2D's statistics come from running_mean and running_var, and
-// num_batches_tracked is ignored (see the comment at the top of pytorch.go). opts (at most one)
+// num_batches_tracked is ignored (see PyTorchOptions). opts (at most one)
 // renames keys. Tensors may be F32, or F16, BF16 (converted exactly) or F64 (rounded to the
-// nearest float32; a value beyond float32's range is an error). It returns one error listing
-// every problem: a corrupt or truncated stream, missing and unexpected keys, a shape that differs
-// (naming both keys and both shapes), another dtype; on error l is unchanged. It panics if more
-// than one opts is given.
+// nearest float32; a value beyond float32's range is an error). A corrupt or truncated stream is
+// an error (never a panic); otherwise one error lists every problem: missing and unexpected keys,
+// a shape that differs (naming the PyTorch and oar keys and both shapes), another dtype. On error
+// l is unchanged. The layers are found by Walk: a Linear that a custom layer holds without
+// listing it in Sublayers is not transposed. It panics if more than one opts is given.
 func ReadPyTorch(r io.Reader, l Layer, opts ...PyTorchOptions) error {
 	entries, counters, err := torchLayout(l, opts)
 	if err != nil {
