@@ -237,6 +237,23 @@ func TestGradThroughImportedOps(t *testing.T) {
 		{"Pad/constant", oneNode(13, "Pad", 1, 1, []*onnxpb.TensorProto{shape("p", 1, 0, 0, 2), floatProto("c", tensor.Scalar(1.5))}, []string{"p", "c"}), []*tensor.Tensor{randn(2, 3)}},
 		{"Pad/reflect", oneNode(13, "Pad", 1, 1, []*onnxpb.TensorProto{shape("p", 0, 2, 0, 3)}, []string{"p"}, attrS("mode", "reflect")), []*tensor.Tensor{randn(2, 3)}},
 		{"Pad/edge crop", oneNode(13, "Pad", 1, 1, []*onnxpb.TensorProto{shape("p", 1, -1, 0, 2)}, []string{"p"}, attrS("mode", "edge")), []*tensor.Tensor{randn(2, 3)}},
+		{"Exp", oneNode(13, "Exp", 1, 1, nil, nil), []*tensor.Tensor{randn(3, 2)}},
+		{"Log", oneNode(13, "Log", 1, 1, nil, nil), []*tensor.Tensor{pos(3, 2)}},
+		{"Neg", oneNode(13, "Neg", 1, 1, nil, nil), []*tensor.Tensor{randn(3, 2)}},
+		{"Abs", oneNode(13, "Abs", 1, 1, nil, nil), []*tensor.Tensor{away(3, 2)}},
+		{"Reciprocal", oneNode(13, "Reciprocal", 1, 1, nil, nil), []*tensor.Tensor{pos(3, 2)}},
+		{"ReduceMax", oneNode(13, "ReduceMax", 1, 1, nil, nil, attrIs("axes", 1)), []*tensor.Tensor{distinct(2, 3, 2)}},
+		{"ReduceMin", oneNode(13, "ReduceMin", 1, 1, nil, nil, attrI("keepdims", 0)), []*tensor.Tensor{distinct(2, 3)}},
+		{"ReduceSum/13", oneNode(13, "ReduceSum", 1, 1, []*onnxpb.TensorProto{shape("a", -1)}, []string{"a"}), []*tensor.Tensor{randn(2, 3)}},
+		{"Sum", oneNode(13, "Sum", 3, 1, nil, nil), []*tensor.Tensor{randn(2, 3), randn(3), randn(2, 1)}},
+		{"Mean", oneNode(13, "Mean", 2, 1, nil, nil), []*tensor.Tensor{randn(2, 3), randn(3)}},
+		{"Max", oneNode(13, "Max", 2, 1, nil, nil), []*tensor.Tensor{distinct(2, 3), distinct(3).Scale(1.01)}},
+		{"Where", mkModel(13, []*onnxpb.NodeProto{mkNode("Where", "n", []string{"c", "x0", "x1"}, []string{"y0"})},
+			[]*onnxpb.TensorProto{{Name: "c", DataType: tBool, Dims: []int64{3}, Int32Data: []int32{1, 0, 1}}},
+			[]*onnxpb.ValueInfoProto{vinfo("x0", tFloat), vinfo("x1", tFloat)}, []*onnxpb.ValueInfoProto{vinfo("y0", tFloat)}), []*tensor.Tensor{randn(2, 3), randn(2, 1)}},
+		{"Cast", oneNode(13, "Cast", 1, 1, nil, nil, attrI("to", int64(tFloat))), []*tensor.Tensor{randn(3)}},
+		{"Slice", oneNode(13, "Slice", 1, 1, []*onnxpb.TensorProto{shape("s", -1, 0), shape("e", -1000, 9), shape("a", 1, 0), shape("st", -2, 2)}, []string{"s", "e", "a", "st"}), []*tensor.Tensor{randn(3, 5)}},
+		{"Expand", oneNode(13, "Expand", 1, 1, []*onnxpb.TensorProto{shape("s", 2, 1, 3)}, []string{"s"}), []*tensor.Tensor{randn(2, 1)}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
