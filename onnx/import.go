@@ -46,19 +46,25 @@ func Load(path string) (*Graph, error) {
 // The model must use the default ("ai.onnx") operator set at a version from 7 through 17 (or an
 // older one when each of its operators is defined there as at opset 7, such as
 // GlobalAveragePool-1), and its tensors must be float32 or integers (float64 and float16 are not
-// supported). The operators are Conv (1-D, 2-D), MaxPool and AveragePool (any rank, dilations,
-// ceil_mode, auto_pad, MaxPool's Indices), GlobalAveragePool, GlobalMaxPool, Pad, Gemm, MatMul,
-// Add, Sub, Mul, Div, Pow, Relu, LeakyRelu, Sigmoid, Tanh, Erf, Sqrt, Softmax, LogSoftmax,
-// Flatten, Reshape, Transpose, Concat, Constant, Identity, Dropout, BatchNormalization, Clip,
-// Shape, Gather, Unsqueeze, Squeeze and ReduceMean, with each opset's attributes and inputs. Before any
-// computation Import checks every node, and when some cannot run returns one error listing each
-// of them with the reason (unknown operator, attribute value, data type, opset, domain), such as
+// supported). The operators are:
 //
-//	onnx: 2 unsupported nodes: node "n1" (Foo): unknown operator; node "n7" (Conv): 3-D convolution is not supported
+//   - layers: Conv (1-D, 2-D, groups, dilations, auto_pad), MaxPool and AveragePool (any rank,
+//     dilations, ceil_mode, auto_pad, MaxPool's Indices), GlobalAveragePool, GlobalMaxPool, Gemm,
+//     MatMul, BatchNormalization (training_mode and its running-statistics outputs),
+//     InstanceNormalization, LayerNormalization, Dropout, Pad (constant, reflect, edge);
+//   - element-wise: Add, Sub, Mul, Div, Pow, Sum, Mean, Max, Min, Neg, Abs, Reciprocal, Sqrt, Exp,
+//     Log, Erf, Floor, Ceil, Round, Sign, Clip, Relu, LeakyRelu, PRelu, Elu, Selu, Sigmoid,
+//     HardSigmoid, HardSwish, Tanh, Softplus, Softsign, Softmax, LogSoftmax;
+//   - reductions: ReduceMean, ReduceSum, ReduceMax, ReduceMin, ReduceL1, ReduceL2,
+//     ReduceSumSquare, ReduceLogSum, ReduceLogSumExp, ArgMax, ArgMin;
+//   - comparisons and logic: Equal, Less, Greater, LessOrEqual, GreaterOrEqual, Where, And, Or,
+//     Xor, Not;
+//   - shapes and data movement: Flatten, Reshape, Transpose, Concat, Split, Slice, Gather, Tile,
+//     Expand, Squeeze, Unsqueeze, Shape, Size, Cast, Constant, ConstantOfShape, Range, Identity;
 //
-// A malformed file (bad protobuf, tensors whose data does not match their dims, external data,
-// inputs nothing defines, cycles) is an error too; Import never panics on its input, and checks
-// every size it reads against the bytes present before allocating.
+// each with the attributes and inputs of every opset from 7 through 17 (Softmax's 2-D coercion
+// before 13, axes as attributes before 13 and inputs after, Clip's and Pad's bounds as
+// attributes before 11...).
 func Import(r io.Reader) (*Graph, error) {
 	data, err := io.ReadAll(io.LimitReader(r, maxModelBytes+1))
 	if err != nil {

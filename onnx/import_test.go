@@ -254,6 +254,22 @@ func TestGradThroughImportedOps(t *testing.T) {
 		{"Cast", oneNode(13, "Cast", 1, 1, nil, nil, attrI("to", int64(tFloat))), []*tensor.Tensor{randn(3)}},
 		{"Slice", oneNode(13, "Slice", 1, 1, []*onnxpb.TensorProto{shape("s", -1, 0), shape("e", -1000, 9), shape("a", 1, 0), shape("st", -2, 2)}, []string{"s", "e", "a", "st"}), []*tensor.Tensor{randn(3, 5)}},
 		{"Expand", oneNode(13, "Expand", 1, 1, []*onnxpb.TensorProto{shape("s", 2, 1, 3)}, []string{"s"}), []*tensor.Tensor{randn(2, 1)}},
+		{"Elu", oneNode(13, "Elu", 1, 1, nil, nil, attrF("alpha", 0.5)), []*tensor.Tensor{away(3, 4)}},
+		{"Selu", oneNode(13, "Selu", 1, 1, nil, nil), []*tensor.Tensor{away(3, 4)}},
+		{"HardSigmoid", oneNode(13, "HardSigmoid", 1, 1, nil, nil), []*tensor.Tensor{tensor.New([]float32{-4, -1, 0.3, 1.2, 4}, 5)}},
+		{"HardSwish", oneNode(14, "HardSwish", 1, 1, nil, nil), []*tensor.Tensor{tensor.New([]float32{-4, -1, 0.3, 1.2, 4}, 5)}},
+		{"Softplus", oneNode(13, "Softplus", 1, 1, nil, nil), []*tensor.Tensor{randn(3, 4)}},
+		{"Softsign", oneNode(13, "Softsign", 1, 1, nil, nil), []*tensor.Tensor{away(3, 4)}},
+		{"PRelu", oneNode(13, "PRelu", 2, 1, nil, nil), []*tensor.Tensor{away(2, 3, 2), randn(3, 1)}},
+		{"ReduceL1", oneNode(13, "ReduceL1", 1, 1, nil, nil, attrIs("axes", 1)), []*tensor.Tensor{away(2, 3)}},
+		{"ReduceL2", oneNode(13, "ReduceL2", 1, 1, nil, nil, attrI("keepdims", 0)), []*tensor.Tensor{randn(2, 3)}},
+		{"ReduceSumSquare", oneNode(13, "ReduceSumSquare", 1, 1, nil, nil, attrIs("axes", 0)), []*tensor.Tensor{randn(2, 3)}},
+		{"ReduceLogSum", oneNode(13, "ReduceLogSum", 1, 1, nil, nil, attrIs("axes", 1)), []*tensor.Tensor{pos(2, 3)}},
+		{"ReduceLogSumExp", oneNode(13, "ReduceLogSumExp", 1, 1, nil, nil, attrIs("axes", 1), attrI("keepdims", 0)), []*tensor.Tensor{randn(2, 3)}},
+		{"LayerNormalization", oneNode(17, "LayerNormalization", 3, 1, nil, nil, attrI("axis", -2)), []*tensor.Tensor{randn(2, 3, 2), randn(3, 2), randn(2)}},
+		{"InstanceNormalization", oneNode(13, "InstanceNormalization", 3, 1, nil, nil), []*tensor.Tensor{randn(2, 2, 3), randn(2), randn(2)}},
+		{"Split", oneNode(13, "Split", 1, 2, []*onnxpb.TensorProto{shape("s", 1, 2)}, []string{"s"}, attrI("axis", 1)), []*tensor.Tensor{randn(2, 3)}},
+		{"Tile", oneNode(13, "Tile", 1, 1, []*onnxpb.TensorProto{shape("r", 2, 1)}, []string{"r"}), []*tensor.Tensor{randn(2, 3)}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -432,5 +448,20 @@ func TestLoad(t *testing.T) {
 	}
 	if _, err := Load(bad); err == nil || !strings.HasPrefix(err.Error(), bad+": onnx:") {
 		t.Errorf("Load error %v does not name the file", err)
+	}
+}
+
+// TestImportDocListsEveryOperator keeps Import's documentation and the operator table in step.
+func TestImportDocListsEveryOperator(t *testing.T) {
+	src, err := os.ReadFile("import.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc := string(src)
+	doc = doc[strings.Index(doc, "// Import reads"):strings.Index(doc, "func Import(")]
+	for op := range ops {
+		if !strings.Contains(doc, " "+op+",") && !strings.Contains(doc, " "+op+";") && !strings.Contains(doc, " "+op+" (") {
+			t.Errorf("Import's doc does not list %s", op)
+		}
 	}
 }

@@ -18,8 +18,21 @@ func init() {
 	}
 	ops["Exp"] = unary((*tensor.Tensor).Exp)
 	ops["Log"] = unary((*tensor.Tensor).Log)
-	ops["Neg"] = unary((*tensor.Tensor).Neg)
-	ops["Abs"] = unary((*tensor.Tensor).Abs)
+	signed := func(f func(t *tensor.Tensor) *tensor.Tensor, fi func(int64) int64) *opSpec { // also on integers
+		return &opSpec{since: 7, minIn: 1, maxIn: 1, maxOut: 1, check: sameTypes, run: func(_ *exec, in []*value) []*value {
+			v := in[0]
+			if v.isFloat() {
+				return one(f(v.f))
+			}
+			d := make([]int64, len(v.i))
+			for k, e := range v.i {
+				d[k] = wrap(v.dtype, fi(e))
+			}
+			return []*value{intValue(v.dtype, d, v.shape)}
+		}}
+	}
+	ops["Neg"] = signed((*tensor.Tensor).Neg, func(e int64) int64 { return -e })
+	ops["Abs"] = signed((*tensor.Tensor).Abs, func(e int64) int64 { return max(e, -e) })
 	ops["Reciprocal"] = unary(func(t *tensor.Tensor) *tensor.Tensor { return tensor.Scalar(1).Div(t) })
 	reduce := func(keep, drop func(t *tensor.Tensor, axes ...int) *tensor.Tensor) *opSpec {
 		return &opSpec{since: 7, minIn: 1, maxIn: 1, maxOut: 1, check: floatOp, attrs: attrTypes{"axes": aInts, "keepdims": aInt},
