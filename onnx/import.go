@@ -127,8 +127,12 @@ func newGraph(m *onnxpb.ModelProto) (*Graph, error) {
 		if name == "" {
 			return nil, fmt.Errorf("onnx: initializer without a name")
 		}
-		if _, dup := g.inits[name]; dup {
+		if _, dup := types[name]; dup {
 			return nil, fmt.Errorf("onnx: initializer %q defined twice", name)
+		}
+		if t := tp.GetDataType(); !supportedType(t) {
+			types[name] = t // the nodes that read it are unsupported, and say why
+			continue
 		}
 		v, err := decodeTensor(tp)
 		if err != nil {
@@ -137,7 +141,7 @@ func newGraph(m *onnxpb.ModelProto) (*Graph, error) {
 		g.inits[name], types[name] = v, v.dtype
 	}
 	for _, vi := range gp.GetInput() {
-		if _, isInit := g.inits[vi.GetName()]; isInit {
+		if _, isInit := types[vi.GetName()]; isInit {
 			continue // IR < 4 lists initializers among the inputs: they are not fed
 		}
 		p, err := readPort(vi)
@@ -188,9 +192,18 @@ func newGraph(m *onnxpb.ModelProto) (*Graph, error) {
 		}
 		return nil, fmt.Errorf("onnx: %d unsupported node%s: %s", len(unsupported), s, strings.Join(unsupported, "; "))
 	}
-	for _, p := range g.outputs {
-		if _, ok := types[p.name]; !ok {
-			return nil, fmt.Errorf("onnx: graph output %q is computed by no node", p.name)
+	// Values of an unsupported type that no node reads (so no node reported them).
+	for _, ps := range [][]port{g.inputs, g.outputs} {
+		for _, p := range ps {
+			t, ok := types[p.name]
+			switch {
+			case !ok:
+				return nil, fmt.Errorf("onnx: graph output %q is computed by no node", p.name)
+			case t != tUndefined && !supportedType(t):
+				return nil, fmt.Errorf("onnx: graph input or output %q has data type %s (float32 and integer types are supported)", p.name, typeName(t))
+			case p.dtype != tUndefined && !supportedType(p.dtype):
+				return nil, fmt.Errorf("onnx: graph input or output %q has data type %s (float32 and integer types are supported)", p.name, typeName(p.dtype))
+			}
 		}
 	}
 	g.nodes = nodes
@@ -208,9 +221,6 @@ func readPort(vi *onnxpb.ValueInfoProto) (port, error) {
 		return p, fmt.Errorf("%q is not a tensor (sequences, maps and optionals are not supported)", p.name)
 	}
 	p.dtype = tt.GetElemType()
-	if p.dtype != tUndefined && !supportedType(p.dtype) {
-		return p, fmt.Errorf("%q has data type %s (float32 and integer types are supported)", p.name, typeName(p.dtype))
-	}
 	if sh := tt.GetShape(); sh != nil {
 		for _, d := range sh.GetDim() {
 			v := d.GetDimValue()
@@ -338,7 +348,7 @@ func checkNode(n *node, opset int, in []dtype) ([]dtype, error) {
 	}
 	for k, t := range in {
 		if t != tUndefined && !supportedType(t) {
-			return nil, fmt.Errorf("input %d has data type %s", k, typeName(t))
+			return nil, fmt.Errorf("input %d has data type %s (float32 and integer types are supported)", k, typeName(t))
 		}
 	}
 	if len(n.in) > spec.maxIn {

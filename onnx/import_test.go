@@ -339,7 +339,7 @@ func TestImportRejects(t *testing.T) {
 		{"raw not a multiple", encode(t, relu(13, raw([]int64{1}, 5))), "not a multiple of 4"},
 		{"negative dims", encode(t, relu(13, raw([]int64{-1}, 4))), "negative dimension"},
 		{"float_data short", encode(t, relu(13, &onnxpb.TensorProto{Name: "w", DataType: tFloat, Dims: []int64{3}, FloatData: []float32{1}})), "float_data holds 1"},
-		{"double", encode(t, relu(13, &onnxpb.TensorProto{Name: "w", DataType: int32(onnxpb.TensorProto_DOUBLE), Dims: []int64{1}, DoubleData: []float64{1}})), "DOUBLE is not supported"},
+		{"double", encode(t, relu(13, &onnxpb.TensorProto{Name: "w", DataType: int32(onnxpb.TensorProto_DOUBLE), Dims: []int64{1}, DoubleData: []float64{1}})), `1 unsupported node: node "n" (Add): input 1 has data type DOUBLE`},
 		{"external", encode(t, relu(13, &onnxpb.TensorProto{Name: "w", DataType: tFloat, Dims: []int64{1}, DataLocation: onnxpb.TensorProto_EXTERNAL,
 			ExternalData: []*onnxpb.StringStringEntryProto{{Key: "location", Value: "/etc/passwd"}}})), "external data"},
 		{"cycle", encode(t, cyc), "cycle"},
