@@ -208,6 +208,13 @@ func newGraph(m *onnxpb.ModelProto) (*Graph, error) {
 	}
 	g.nodes = nodes
 	g.collectParams(gp)
+	// The parameters' and buffers' data now live in their tensors, and modelProto writes them
+	// from there: drop the file's copy, which would double the model's memory.
+	for _, tp := range gp.GetInitializer() {
+		if v := g.inits[tp.GetName()]; v != nil && v.isFloat() && (v.f.RequiresGrad() || g.isBuffer(v.f)) {
+			tp.RawData, tp.FloatData = nil, nil
+		}
+	}
 	return g, nil
 }
 
@@ -394,6 +401,10 @@ func (g *Graph) collectParams(gp *onnxpb.GraphProto) {
 			g.params = append(g.params, nn.Param{Name: name, Tensor: v.f})
 		}
 	}
+}
+
+func (g *Graph) isBuffer(t *tensor.Tensor) bool {
+	return slices.ContainsFunc(g.buffers, func(p nn.Param) bool { return p.Tensor == t })
 }
 
 // modelProto returns the model with its initializers holding the current values of the
