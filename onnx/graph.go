@@ -243,3 +243,9 @@ func portShapes(ps []port) [][]int {
 	}
 	return s
 }
+
+var (
+	_ nn.Layer    = (*Graph)(nil)
+	_ nn.Buffered = (*Graph)(nil)
+	_ nn.Trainer  = (*Graph)(nil)
+)

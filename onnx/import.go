@@ -46,19 +46,25 @@ func Load(path string) (*Graph, error) {
 // The model must use the default ("ai.onnx") operator set at a version from 7 through 17 (or an
 // older one when each of its operators is defined there as at opset 7, such as
 // GlobalAveragePool-1), and its tensors must be float32 or integers (float64 and float16 are not
-// supported). The operators are Conv (1-D, 2-D), MaxPool and AveragePool (any rank, dilations,
-// ceil_mode, auto_pad, MaxPool's Indices), GlobalAveragePool, GlobalMaxPool, Pad, Gemm, MatMul,
-// Add, Sub, Mul, Div, Pow, Relu, LeakyRelu, Sigmoid, Tanh, Erf, Sqrt, Softmax, LogSoftmax,
-// Flatten, Reshape, Transpose, Concat, Constant, Identity, Dropout, BatchNormalization, Clip,
-// Shape, Gather, Unsqueeze, Squeeze and ReduceMean, with each opset's attributes and inputs. Before any
-// computation Import checks every node, and when some cannot run returns one error listing each
-// of them with the reason (unknown operator, attribute value, data type, opset, domain), such as
+// supported). The operators are:
 //
-//	onnx: 2 unsupported nodes: node "n1" (Foo): unknown operator; node "n7" (Conv): 3-D convolution is not supported
+//   - layers: Conv (1-D, 2-D, groups, dilations, auto_pad), MaxPool and AveragePool (any rank,
+//     dilations, ceil_mode, auto_pad, MaxPool's Indices), GlobalAveragePool, GlobalMaxPool, Gemm,
+//     MatMul, BatchNormalization (training_mode and its running-statistics outputs),
+//     InstanceNormalization, LayerNormalization, Dropout, Pad (constant, reflect, edge);
+//   - element-wise: Add, Sub, Mul, Div, Pow, Sum, Mean, Max, Min, Neg, Abs, Reciprocal, Sqrt, Exp,
+//     Log, Erf, Floor, Ceil, Round, Sign, Clip, Relu, LeakyRelu, PRelu, Elu, Selu, Sigmoid,
+//     HardSigmoid, HardSwish, Tanh, Softplus, Softsign, Softmax, LogSoftmax;
+//   - reductions: ReduceMean, ReduceSum, ReduceMax, ReduceMin, ReduceL1, ReduceL2,
+//     ReduceSumSquare, ReduceLogSum, ReduceLogSumExp, ArgMax, ArgMin;
+//   - comparisons and logic: Equal, Less, Greater, LessOrEqual, GreaterOrEqual, Where, And, Or,
+//     Xor, Not;
+//   - shapes and data movement: Flatten, Reshape, Transpose, Concat, Split, Slice, Gather, Tile,
+//     Expand, Squeeze, Unsqueeze, Shape, Size, Cast, Constant, ConstantOfShape, Range, Identity;
 //
-// A malformed file (bad protobuf, tensors whose data does not match their dims, external data,
-// inputs nothing defines, cycles) is an error too; Import never panics on its input, and checks
-// every size it reads against the bytes present before allocating.
+// each with the attributes and inputs of every opset from 7 through 17 (Softmax's 2-D coercion
+// before 13, axes as attributes before 13 and inputs after, Clip's and Pad's bounds as
+// attributes before 11...).
 func Import(r io.Reader) (*Graph, error) {
 	data, err := io.ReadAll(io.LimitReader(r, maxModelBytes+1))
 	if err != nil {
@@ -121,8 +127,12 @@ func newGraph(m *onnxpb.ModelProto) (*Graph, error) {
 		if name == "" {
 			return nil, fmt.Errorf("onnx: initializer without a name")
 		}
-		if _, dup := g.inits[name]; dup {
+		if _, dup := types[name]; dup {
 			return nil, fmt.Errorf("onnx: initializer %q defined twice", name)
+		}
+		if t := tp.GetDataType(); !supportedType(t) {
+			types[name] = t // the nodes that read it are unsupported, and say why
+			continue
 		}
 		v, err := decodeTensor(tp)
 		if err != nil {
@@ -131,7 +141,7 @@ func newGraph(m *onnxpb.ModelProto) (*Graph, error) {
 		g.inits[name], types[name] = v, v.dtype
 	}
 	for _, vi := range gp.GetInput() {
-		if _, isInit := g.inits[vi.GetName()]; isInit {
+		if _, isInit := types[vi.GetName()]; isInit {
 			continue // IR < 4 lists initializers among the inputs: they are not fed
 		}
 		p, err := readPort(vi)
@@ -182,13 +192,29 @@ func newGraph(m *onnxpb.ModelProto) (*Graph, error) {
 		}
 		return nil, fmt.Errorf("onnx: %d unsupported node%s: %s", len(unsupported), s, strings.Join(unsupported, "; "))
 	}
-	for _, p := range g.outputs {
-		if _, ok := types[p.name]; !ok {
-			return nil, fmt.Errorf("onnx: graph output %q is computed by no node", p.name)
+	// Values of an unsupported type that no node reads (so no node reported them).
+	for _, ps := range [][]port{g.inputs, g.outputs} {
+		for _, p := range ps {
+			t, ok := types[p.name]
+			switch {
+			case !ok:
+				return nil, fmt.Errorf("onnx: graph output %q is computed by no node", p.name)
+			case t != tUndefined && !supportedType(t):
+				return nil, fmt.Errorf("onnx: graph input or output %q has data type %s (float32 and integer types are supported)", p.name, typeName(t))
+			case p.dtype != tUndefined && !supportedType(p.dtype):
+				return nil, fmt.Errorf("onnx: graph input or output %q has data type %s (float32 and integer types are supported)", p.name, typeName(p.dtype))
+			}
 		}
 	}
 	g.nodes = nodes
 	g.collectParams(gp)
+	// The parameters' and buffers' data now live in their tensors, and modelProto writes them
+	// from there: drop the file's copy, which would double the model's memory.
+	for _, tp := range gp.GetInitializer() {
+		if v := g.inits[tp.GetName()]; v != nil && v.isFloat() && (v.f.RequiresGrad() || g.isBuffer(v.f)) {
+			tp.RawData, tp.FloatData = nil, nil
+		}
+	}
 	return g, nil
 }
 
@@ -202,9 +228,6 @@ func readPort(vi *onnxpb.ValueInfoProto) (port, error) {
 		return p, fmt.Errorf("%q is not a tensor (sequences, maps and optionals are not supported)", p.name)
 	}
 	p.dtype = tt.GetElemType()
-	if p.dtype != tUndefined && !supportedType(p.dtype) {
-		return p, fmt.Errorf("%q has data type %s (float32 and integer types are supported)", p.name, typeName(p.dtype))
-	}
 	if sh := tt.GetShape(); sh != nil {
 		for _, d := range sh.GetDim() {
 			v := d.GetDimValue()
@@ -332,7 +355,7 @@ func checkNode(n *node, opset int, in []dtype) ([]dtype, error) {
 	}
 	for k, t := range in {
 		if t != tUndefined && !supportedType(t) {
-			return nil, fmt.Errorf("input %d has data type %s", k, typeName(t))
+			return nil, fmt.Errorf("input %d has data type %s (float32 and integer types are supported)", k, typeName(t))
 		}
 	}
 	if len(n.in) > spec.maxIn {
@@ -378,6 +401,10 @@ func (g *Graph) collectParams(gp *onnxpb.GraphProto) {
 			g.params = append(g.params, nn.Param{Name: name, Tensor: v.f})
 		}
 	}
+}
+
+func (g *Graph) isBuffer(t *tensor.Tensor) bool {
+	return slices.ContainsFunc(g.buffers, func(p nn.Param) bool { return p.Tensor == t })
 }
 
 // modelProto returns the model with its initializers holding the current values of the

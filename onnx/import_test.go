@@ -237,6 +237,39 @@ func TestGradThroughImportedOps(t *testing.T) {
 		{"Pad/constant", oneNode(13, "Pad", 1, 1, []*onnxpb.TensorProto{shape("p", 1, 0, 0, 2), floatProto("c", tensor.Scalar(1.5))}, []string{"p", "c"}), []*tensor.Tensor{randn(2, 3)}},
 		{"Pad/reflect", oneNode(13, "Pad", 1, 1, []*onnxpb.TensorProto{shape("p", 0, 2, 0, 3)}, []string{"p"}, attrS("mode", "reflect")), []*tensor.Tensor{randn(2, 3)}},
 		{"Pad/edge crop", oneNode(13, "Pad", 1, 1, []*onnxpb.TensorProto{shape("p", 1, -1, 0, 2)}, []string{"p"}, attrS("mode", "edge")), []*tensor.Tensor{randn(2, 3)}},
+		{"Exp", oneNode(13, "Exp", 1, 1, nil, nil), []*tensor.Tensor{randn(3, 2)}},
+		{"Log", oneNode(13, "Log", 1, 1, nil, nil), []*tensor.Tensor{pos(3, 2)}},
+		{"Neg", oneNode(13, "Neg", 1, 1, nil, nil), []*tensor.Tensor{randn(3, 2)}},
+		{"Abs", oneNode(13, "Abs", 1, 1, nil, nil), []*tensor.Tensor{away(3, 2)}},
+		{"Reciprocal", oneNode(13, "Reciprocal", 1, 1, nil, nil), []*tensor.Tensor{pos(3, 2)}},
+		{"ReduceMax", oneNode(13, "ReduceMax", 1, 1, nil, nil, attrIs("axes", 1)), []*tensor.Tensor{distinct(2, 3, 2)}},
+		{"ReduceMin", oneNode(13, "ReduceMin", 1, 1, nil, nil, attrI("keepdims", 0)), []*tensor.Tensor{distinct(2, 3)}},
+		{"ReduceSum/13", oneNode(13, "ReduceSum", 1, 1, []*onnxpb.TensorProto{shape("a", -1)}, []string{"a"}), []*tensor.Tensor{randn(2, 3)}},
+		{"Sum", oneNode(13, "Sum", 3, 1, nil, nil), []*tensor.Tensor{randn(2, 3), randn(3), randn(2, 1)}},
+		{"Mean", oneNode(13, "Mean", 2, 1, nil, nil), []*tensor.Tensor{randn(2, 3), randn(3)}},
+		{"Max", oneNode(13, "Max", 2, 1, nil, nil), []*tensor.Tensor{distinct(2, 3), distinct(3).Scale(1.01)}},
+		{"Where", mkModel(13, []*onnxpb.NodeProto{mkNode("Where", "n", []string{"c", "x0", "x1"}, []string{"y0"})},
+			[]*onnxpb.TensorProto{{Name: "c", DataType: tBool, Dims: []int64{3}, Int32Data: []int32{1, 0, 1}}},
+			[]*onnxpb.ValueInfoProto{vinfo("x0", tFloat), vinfo("x1", tFloat)}, []*onnxpb.ValueInfoProto{vinfo("y0", tFloat)}), []*tensor.Tensor{randn(2, 3), randn(2, 1)}},
+		{"Cast", oneNode(13, "Cast", 1, 1, nil, nil, attrI("to", int64(tFloat))), []*tensor.Tensor{randn(3)}},
+		{"Slice", oneNode(13, "Slice", 1, 1, []*onnxpb.TensorProto{shape("s", -1, 0), shape("e", -1000, 9), shape("a", 1, 0), shape("st", -2, 2)}, []string{"s", "e", "a", "st"}), []*tensor.Tensor{randn(3, 5)}},
+		{"Expand", oneNode(13, "Expand", 1, 1, []*onnxpb.TensorProto{shape("s", 2, 1, 3)}, []string{"s"}), []*tensor.Tensor{randn(2, 1)}},
+		{"Elu", oneNode(13, "Elu", 1, 1, nil, nil, attrF("alpha", 0.5)), []*tensor.Tensor{away(3, 4)}},
+		{"Selu", oneNode(13, "Selu", 1, 1, nil, nil), []*tensor.Tensor{away(3, 4)}},
+		{"HardSigmoid", oneNode(13, "HardSigmoid", 1, 1, nil, nil), []*tensor.Tensor{tensor.New([]float32{-4, -1, 0.3, 1.2, 4}, 5)}},
+		{"HardSwish", oneNode(14, "HardSwish", 1, 1, nil, nil), []*tensor.Tensor{tensor.New([]float32{-4, -1, 0.3, 1.2, 4}, 5)}},
+		{"Softplus", oneNode(13, "Softplus", 1, 1, nil, nil), []*tensor.Tensor{randn(3, 4)}},
+		{"Softsign", oneNode(13, "Softsign", 1, 1, nil, nil), []*tensor.Tensor{away(3, 4)}},
+		{"PRelu", oneNode(13, "PRelu", 2, 1, nil, nil), []*tensor.Tensor{away(2, 3, 2), randn(3, 1)}},
+		{"ReduceL1", oneNode(13, "ReduceL1", 1, 1, nil, nil, attrIs("axes", 1)), []*tensor.Tensor{away(2, 3)}},
+		{"ReduceL2", oneNode(13, "ReduceL2", 1, 1, nil, nil, attrI("keepdims", 0)), []*tensor.Tensor{randn(2, 3)}},
+		{"ReduceSumSquare", oneNode(13, "ReduceSumSquare", 1, 1, nil, nil, attrIs("axes", 0)), []*tensor.Tensor{randn(2, 3)}},
+		{"ReduceLogSum", oneNode(13, "ReduceLogSum", 1, 1, nil, nil, attrIs("axes", 1)), []*tensor.Tensor{pos(2, 3)}},
+		{"ReduceLogSumExp", oneNode(13, "ReduceLogSumExp", 1, 1, nil, nil, attrIs("axes", 1), attrI("keepdims", 0)), []*tensor.Tensor{randn(2, 3)}},
+		{"LayerNormalization", oneNode(17, "LayerNormalization", 3, 1, nil, nil, attrI("axis", -2)), []*tensor.Tensor{randn(2, 3, 2), randn(3, 2), randn(2)}},
+		{"InstanceNormalization", oneNode(13, "InstanceNormalization", 3, 1, nil, nil), []*tensor.Tensor{randn(2, 2, 3), randn(2), randn(2)}},
+		{"Split", oneNode(13, "Split", 1, 2, []*onnxpb.TensorProto{shape("s", 1, 2)}, []string{"s"}, attrI("axis", 1)), []*tensor.Tensor{randn(2, 3)}},
+		{"Tile", oneNode(13, "Tile", 1, 1, []*onnxpb.TensorProto{shape("r", 2, 1)}, []string{"r"}), []*tensor.Tensor{randn(2, 3)}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -306,7 +339,7 @@ func TestImportRejects(t *testing.T) {
 		{"raw not a multiple", encode(t, relu(13, raw([]int64{1}, 5))), "not a multiple of 4"},
 		{"negative dims", encode(t, relu(13, raw([]int64{-1}, 4))), "negative dimension"},
 		{"float_data short", encode(t, relu(13, &onnxpb.TensorProto{Name: "w", DataType: tFloat, Dims: []int64{3}, FloatData: []float32{1}})), "float_data holds 1"},
-		{"double", encode(t, relu(13, &onnxpb.TensorProto{Name: "w", DataType: int32(onnxpb.TensorProto_DOUBLE), Dims: []int64{1}, DoubleData: []float64{1}})), "DOUBLE is not supported"},
+		{"double", encode(t, relu(13, &onnxpb.TensorProto{Name: "w", DataType: int32(onnxpb.TensorProto_DOUBLE), Dims: []int64{1}, DoubleData: []float64{1}})), `1 unsupported node: node "n" (Add): input 1 has data type DOUBLE`},
 		{"external", encode(t, relu(13, &onnxpb.TensorProto{Name: "w", DataType: tFloat, Dims: []int64{1}, DataLocation: onnxpb.TensorProto_EXTERNAL,
 			ExternalData: []*onnxpb.StringStringEntryProto{{Key: "location", Value: "/etc/passwd"}}})), "external data"},
 		{"cycle", encode(t, cyc), "cycle"},
@@ -415,5 +448,20 @@ func TestLoad(t *testing.T) {
 	}
 	if _, err := Load(bad); err == nil || !strings.HasPrefix(err.Error(), bad+": onnx:") {
 		t.Errorf("Load error %v does not name the file", err)
+	}
+}
+
+// TestImportDocListsEveryOperator keeps Import's documentation and the operator table in step.
+func TestImportDocListsEveryOperator(t *testing.T) {
+	src, err := os.ReadFile("import.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc := string(src)
+	doc = doc[strings.Index(doc, "// Import reads"):strings.Index(doc, "func Import(")]
+	for op := range ops {
+		if !slices.ContainsFunc([]string{",", ";", " (", " and"}, func(end string) bool { return strings.Contains(doc, " "+op+end) }) {
+			t.Errorf("Import's doc does not list %s", op)
+		}
 	}
 }

@@ -252,3 +252,23 @@ func compareValues(got, want *value) error {
 	}
 	return nil
 }
+
+// TestORTPoolingCases runs the cases of testdata/import_ort (see gen.py there): pooling and
+// convolution settings whose rules are easy to get wrong, checked against ONNX Runtime. With
+// ceil_mode and padding, ONNX Runtime (as PyTorch, and ONNX's later spec) drops a last window
+// that would start in the right padding, where Paddle's rule (oar's PoolOptions.CeilMode) keeps
+// it: test_ort_maxpool_2d_ceil_pads has a 3x3 output, not 4x4.
+func TestORTPoolingCases(t *testing.T) {
+	dirs, err := filepath.Glob(filepath.Join("testdata", "import_ort", "test_ort_*"))
+	if err != nil || len(dirs) == 0 {
+		t.Fatalf("no cases in testdata/import_ort: %v", err)
+	}
+	for _, dir := range dirs {
+		t.Run(filepath.Base(dir), func(t *testing.T) {
+			unsupported, err := runNodeTest(dir)
+			if unsupported != "" || err != nil {
+				t.Errorf("unsupported %q, error %v", unsupported, err)
+			}
+		})
+	}
+}

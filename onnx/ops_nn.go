@@ -541,11 +541,7 @@ func runPad(x *exec, in []*value) []*value {
 			maps[a][o] = src
 		}
 	}
-	size := prod(shape)
-	if size+1 >= 1<<24 {
-		x.failf("input %v is too large to pad (at most 2^24 elements)", shape)
-	}
-	idx := make([]float32, n)
+	idx := make([]int, n)
 	pos := make([]int, r)
 	for k := range idx {
 		flat := 0
@@ -557,17 +553,38 @@ func runPad(x *exec, in []*value) []*value {
 			}
 			flat = flat*shape[a] + s
 		}
-		if flat < 0 {
-			flat = size
-		}
-		idx[k] = float32(flat)
+		idx[k] = flat
 		odometer(pos, out)
 	}
-	it := tensor.New(idx, n)
+	return []*value{gatherFlat(x, v, idx, out, cval)}
+}
+
+// gatherFlat returns the value of shape out whose element k is v's element idx[k] (in row-major
+// order), or fill where idx[k] is -1. For a float value it is a differentiable Gather from the
+// flattened input with fill appended, so the gradient flows back to every element it copies.
+func gatherFlat(x *exec, v *value, idx []int, out []int, fill float64) *value {
+	size := v.len()
 	if v.isFloat() {
-		flat := tensor.Concat([]*tensor.Tensor{v.f.Reshape(size), tensor.Full(float32(cval), 1)}, 0)
-		return one(flat.Gather(it, 0).Reshape(out...))
+		if size+1 >= 1<<24 {
+			x.failf("input %v is too large (at most 2^24 elements)", v.dims())
+		}
+		ids := make([]float32, len(idx))
+		for k, i := range idx {
+			if i < 0 {
+				i = size
+			}
+			ids[k] = float32(i)
+		}
+		flat := tensor.Concat([]*tensor.Tensor{v.f.Reshape(size), tensor.Full(float32(fill), 1)}, 0)
+		return floatValue(flat.Gather(tensor.New(ids, len(ids)), 0).Reshape(out...))
 	}
-	src := append(slices.Clone(v.i), wrap(v.dtype, int64(cval)))
-	return []*value{pick(v.dtype, src, it.Reshape(out...))}
+	d := make([]int64, len(idx))
+	for k, i := range idx {
+		if i < 0 {
+			d[k] = wrap(v.dtype, int64(fill))
+		} else {
+			d[k] = v.i[i]
+		}
+	}
+	return intValue(v.dtype, d, out)
 }
