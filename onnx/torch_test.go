@@ -76,6 +76,14 @@ var lenetParams = []string{
 
 var cnnParams = []string{"conv1.weight", "conv1.bias", "conv2.weight", "conv2.bias", "fc.weight", "fc.bias"}
 
+// mixParams are the Mix net's: its state-dict keys, but for conv1 and bn1, which torch folded
+// into one Conv whose weight and bias it named "onnx::Conv_39" and "onnx::Conv_40".
+var (
+	mixParams = []string{"onnx::Conv_39", "onnx::Conv_40", "conv2.weight", "conv2.bias", "fc1.weight", "fc1.bias",
+		"bn2.weight", "bn2.bias", "fc2.weight", "fc2.bias"}
+	mixBuffers = []string{"bn2.running_mean", "bn2.running_var"}
+)
+
 // checkNames checks that ps has the names want, in any order.
 func checkNames(t *testing.T, what string, ps []nn.Param, want []string) {
 	t.Helper()
@@ -108,6 +116,8 @@ func TestTorchFixtures(t *testing.T) {
 		{"cnn_opset13.onnx", "cnn_output.pb", cnnParams, nil},
 		{"cnn_opset17.onnx", "cnn_output.pb", cnnParams, nil},
 		{"bn_opset13.onnx", "bn_output.pb", []string{"0.weight", "0.bias", "2.weight", "2.bias", "5.weight", "5.bias"}, []string{"2.running_mean", "2.running_var"}},
+		{"mix_opset13.onnx", "mix_output.pb", mixParams, mixBuffers},
+		{"mix_opset17.onnx", "mix_output.pb", mixParams, mixBuffers},
 	} {
 		t.Run(tc.model, func(t *testing.T) {
 			g, err := onnx.Load(filepath.Join(torchDir, tc.model))

@@ -26,17 +26,25 @@ next to itself:
       statistics are not the defaults) and with random BatchNorm weight and bias; exported in
       eval mode, as a BatchNormalization node whose running_mean and running_var are initializers
       ("2.running_mean", "2.running_var"; torch leaves num_batches_tracked out).
+  mix_opset13.onnx, mix_opset17.onnx
+      A net of many of the operators torch emits (class Mix below): Conv with its BatchNorm2d
+      folded in, Relu, LeakyRelu, Add, Sigmoid, Concat, Pad + AveragePool (avg_pool2d),
+      MaxPool with ceil_mode, ReduceMean, Flatten, Gemm, Tanh, Dropout (gone in eval mode),
+      BatchNormalization on [N, C] (BatchNorm1d), LogSoftmax. Folding bn1 into conv1 leaves
+      two initializers that torch names "onnx::Conv_39" and "onnx::Conv_40" (conv1's folded
+      weight and bias); the others keep their state-dict keys.
   input.pb
       The input batch, [4,1,28,28] float32 drawn from N(0,1).
-  lenet_output.pb, lenet_view_output.pb, cnn_output.pb, bn_output.pb
+  lenet_output.pb, lenet_view_output.pb, cnn_output.pb, bn_output.pb, mix_output.pb
       torch's output for input.pb in eval mode, [4,10] float32 (the same for every opset).
 
 Every model has one input "x" [N,1,28,28] and one output "y" [N,10] with a dynamic batch axis N
 (dynamic_axes), and is exported with export_params=True and do_constant_folding=True. torch 1.13
-names each initializer by its state-dict key ("features.0.weight", "fc.2.bias", "conv1.weight");
-it names its other constants "onnx::..." or "/Constant_output_0" and, in these models, emits them
-as Constant nodes, not initializers. The script checks the names and runs onnx.checker on each
-model.
+names each initializer by its state-dict key ("features.0.weight", "fc.2.bias", "conv1.weight"),
+except those that constant folding computes (a BatchNorm2d folded into the Conv before it), which
+it names "onnx::<Op>_<n>"; it emits its other constants (Reshape's shape, Pad's pads) as Constant
+nodes. num_batches_tracked is never exported. The script checks the names and runs onnx.checker
+on each model.
 
 The .pb files are ONNX TensorProto messages (as ONNX's own backend tests store their data), made
 by onnx.numpy_helper.from_array: data_type 1 (FLOAT), dims, and the values as little-endian
@@ -51,6 +59,7 @@ import onnx
 import onnx.numpy_helper
 import torch
 import torch.nn as nn
+import torch.nn.functional as F
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 OPSETS = (13, 17)
@@ -109,13 +118,48 @@ def bn_net():
     return net
 
 
+class Mix(nn.Module):
+    """Many of the operators torch emits, in one small net; see the docstring."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv1 = nn.Conv2d(1, 8, 3, padding=1, bias=False)
+        self.bn1 = nn.BatchNorm2d(8)
+        self.conv2 = nn.Conv2d(8, 8, 3, padding=1)
+        self.fc1 = nn.Linear(784, 32)
+        self.drop = nn.Dropout(0.5)
+        self.bn2 = nn.BatchNorm1d(32)
+        self.fc2 = nn.Linear(48, 10)
+
+    def forward(self, x):
+        y = F.relu(self.bn1(self.conv1(x)))
+        z = F.leaky_relu(self.conv2(y), 0.1) + y
+        z = torch.cat([z, torch.sigmoid(z)], 1)  # [N,16,28,28]
+        z = F.avg_pool2d(z, 2)  # [N,16,14,14]
+        z = F.max_pool2d(z, 2, ceil_mode=True)  # [N,16,7,7]
+        g = z.mean((2, 3))  # [N,16]
+        h = self.bn2(self.drop(torch.tanh(self.fc1(z.flatten(1)))))  # [N,32]
+        return F.log_softmax(self.fc2(torch.cat([h, g], 1)), 1)
+
+
+def mix_net():
+    """Mix with running statistics from three training-mode passes over random batches."""
+    net = Mix()
+    with torch.no_grad():
+        net.train()
+        for _ in range(3):
+            net(torch.randn(8, 1, 28, 28) * 2 + 0.5)
+    return net
+
+
 def save_tensor(name, t):
     proto = onnx.numpy_helper.from_array(t.detach().numpy().astype(np.float32), name)
     with open(os.path.join(HERE, name + ".pb"), "wb") as f:
         f.write(proto.SerializeToString())
 
 
-def export(model, name, opset, x):
+def export(model, name, opset, x, folded=()):
+    """Exports model; folded lists the state-dict keys that constant folding replaces."""
     path = os.path.join(HERE, "%s_opset%d.onnx" % (name, opset))
     torch.onnx.export(
         model, x, path,
@@ -129,13 +173,17 @@ def export(model, name, opset, x):
     )
     m = onnx.load(path)
     onnx.checker.check_model(m)
-    got = sorted(i.name for i in m.graph.initializer)
-    want = sorted(k for k in model.state_dict() if not k.endswith("num_batches_tracked"))
-    if got != want:
-        raise SystemExit("%s: initializers %s, want the state-dict keys %s" % (path, got, want))
+    names = [i.name for i in m.graph.initializer]
+    computed = sorted(n for n in names if n.startswith("onnx::"))
+    got = sorted(n for n in names if not n.startswith("onnx::"))
+    want = sorted(k for k in model.state_dict()
+                  if not k.endswith("num_batches_tracked") and k not in folded)
+    if got != want or bool(computed) != bool(folded):
+        raise SystemExit("%s: initializers %s, want the state-dict keys %s" % (path, names, want))
     ops = [n.op_type for n in m.graph.node]
-    print("%s: opset %d, %d nodes (%s), initializers = state-dict keys"
-          % (os.path.basename(path), opset, len(ops), " ".join(sorted(set(ops)))))
+    print("%s: opset %d, %d nodes (%s), initializers = state-dict keys%s"
+          % (os.path.basename(path), opset, len(ops), " ".join(sorted(set(ops))),
+             " + " + " ".join(computed) if computed else ""))
 
 
 def main():
@@ -147,14 +195,16 @@ def main():
         ("lenet_view", LeNet(view=True), (13,)),
         ("cnn", tutorial_cnn(), OPSETS),
         ("bn", bn_net(), (13,)),
+        ("mix", mix_net(), OPSETS),
     ]
+    folded = {"mix": ("conv1.weight", "bn1.weight", "bn1.bias", "bn1.running_mean", "bn1.running_var")}
     for name, model, opsets in models:
         model.eval()
         with torch.no_grad():
             y = model(x)
         save_tensor(name + "_output", y)
         for opset in opsets:
-            export(model, name, opset, x)
+            export(model, name, opset, x, folded.get(name, ()))
 
 
 if __name__ == "__main__":
