@@ -1,6 +1,7 @@
 package tensor
 
 import (
+	"math"
 	"slices"
 
 	"github.com/oarlab/oar/internal/kernel"
@@ -220,4 +221,20 @@ func Where(cond, a, b *Tensor) *Tensor {
 			}
 		}
 	}, cond, a, b)
+}
+
+// PowTensor returns t^u element-wise with a tensor exponent, broadcasting (paddle.pow with a
+// tensor y); Pow takes a constant exponent. The gradient is u·t^(u-1) for t and t^u·ln t for u
+// (NaN for t < 0, as the power itself for a non-integer u). It panics if the shapes do not
+// broadcast.
+func (t *Tensor) PowTensor(u *Tensor) *Tensor {
+	return t.binary("PowTensor", u, func(a, b float32) float32 { return float32(math.Pow(float64(a), float64(b))) },
+		func(a, b, y float32) (float32, float32) {
+			da := b * float32(math.Pow(float64(a), float64(b)-1))
+			var db float32
+			if y != 0 { // 0^u: no change with u (and ln 0 would make 0·-Inf = NaN)
+				db = y * float32(math.Log(float64(a)))
+			}
+			return da, db
+		})
 }

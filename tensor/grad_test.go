@@ -76,6 +76,8 @@ func TestGradElementwise(t *testing.T) {
 		{"Where", func(x ...*tensor.Tensor) *tensor.Tensor {
 			return tensor.Where(tensor.New([]float32{1, 0, 1}, 3), x[0], x[1])
 		}, []*tensor.Tensor{tensor.Randn(rng, 2, 3), tensor.Randn(rng, 2, 1)}, tensortest.GradCheckOptions{}},
+		{"Erf", func(x ...*tensor.Tensor) *tensor.Tensor { return x[0].Erf() }, []*tensor.Tensor{tensor.Randn(rng, 3, 4)}, tensortest.GradCheckOptions{}},
+		{"PowTensor/broadcast", func(x ...*tensor.Tensor) *tensor.Tensor { return x[0].PowTensor(x[1]) }, []*tensor.Tensor{positive(rng, 2, 3), tensor.Randn(rng, 3)}, tensortest.GradCheckOptions{}},
 		{"Square", func(x ...*tensor.Tensor) *tensor.Tensor { return x[0].Square() }, []*tensor.Tensor{tensor.Randn(rng, 2, 3)}, tensortest.GradCheckOptions{}},
 	}
 	for _, c := range cases {

@@ -157,3 +157,10 @@ func (t *Tensor) Tanh() *Tensor {
 	return t.unary("Tanh", func(x float32) float32 { return float32(math.Tanh(float64(x))) },
 		func(_, y float32) float32 { return 1 - y*y })
 }
+
+// Erf returns the error function erf(t) element-wise (paddle.erf; GELU's exact form is built on
+// it). Its gradient is 2/√π·e^(-t²).
+func (t *Tensor) Erf() *Tensor {
+	return t.unary("Erf", func(x float32) float32 { return float32(math.Erf(float64(x))) },
+		func(x, _ float32) float32 { return float32(2 / math.SqrtPi * math.Exp(-float64(x)*float64(x))) })
+}
