@@ -84,7 +84,7 @@ func compareGrads(t *testing.T, f, ref fn, inputs []*tensor.Tensor, atol float64
 func TestLayerNorm(t *testing.T) {
 	rng := newRNG()
 	for _, c := range []struct {
-		shape, norm []int
+		shape, norm  []int
 		weight, bias bool
 	}{
 		{[]int{3, 5}, []int{5}, true, true},
