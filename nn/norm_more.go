@@ -12,12 +12,12 @@ import (
 // Paddle's epsilon, weight_attr and bias_attr. The zero value is Paddle's default: epsilon 1e-5,
 // a weight of ones and a bias of zeros, both trained.
 type NormOptions struct {
-	Epsilon    float32 // 0: 1e-5. (An epsilon of exactly 0 is not available; use a tiny one.)
-	NoWeight   bool    // no weight (Paddle's weight_attr=False): the output is not scaled
-	NoBias     bool    // no bias (Paddle's bias_attr=False): the output is not shifted
-	WeightInit Init    // nil: Constant(1)
-	BiasInit   Init    // nil: Constant(0)
-	Rand       *rand.Rand
+	Epsilon    float32    // 0: 1e-5. (An epsilon of exactly 0 is not available; use a tiny one.)
+	NoWeight   bool       // no weight (Paddle's weight_attr=False): the output is not scaled
+	NoBias     bool       // no bias (Paddle's bias_attr=False): the output is not shifted
+	WeightInit Init       // nil: Constant(1)
+	BiasInit   Init       // nil: Constant(0)
+	Rand       *rand.Rand // draw random initial values from Rand; nil: the shared source that Seed sets
 }
 
 // affine returns the weight and bias of a normalisation layer with n values each, as o says.

@@ -236,6 +236,9 @@ func normBackward(g normGeom, x, w, stats, gy []float32, gin [][]float32) {
 			}
 		}
 	})
+	if partial == nil {
+		return
+	}
 	if dw != nil {
 		clear(dw)
 	}

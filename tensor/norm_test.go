@@ -142,6 +142,40 @@ func TestLayerNormLarge(t *testing.T) {
 	}, []*tensor.Tensor{x, w, b}, 1e-4)
 }
 
+// TestNormLargeNoAffine: several parallel chunks without weight and bias (no partial sums).
+func TestNormLargeNoAffine(t *testing.T) {
+	rng := newRNG()
+	x := tensor.Randn(rng, 600, 64)
+	compareGrads(t, func(xs ...*tensor.Tensor) *tensor.Tensor {
+		return xs[0].LayerNorm([]int{64}, nil, nil, 1e-5)
+	}, func(xs ...*tensor.Tensor) *tensor.Tensor {
+		return layerNormRef(xs[0], 1, nil, nil, 1e-5)
+	}, []*tensor.Tensor{x}, 1e-4)
+	g := tensor.Randn(rng, 50, 4, 30, 30)
+	compareGrads(t, func(xs ...*tensor.Tensor) *tensor.Tensor {
+		return xs[0].GroupNorm(2, nil, nil, 1e-5)
+	}, func(xs ...*tensor.Tensor) *tensor.Tensor {
+		return groupNormRef(xs[0], 2, nil, nil, 1e-5)
+	}, []*tensor.Tensor{g}, 1e-3)
+	// weight only, bias only: one of the two partial sums
+	w := tensor.Randn(rng, 64)
+	compareGrads(t, func(xs ...*tensor.Tensor) *tensor.Tensor {
+		return xs[0].LayerNorm([]int{64}, xs[1], nil, 1e-5)
+	}, func(xs ...*tensor.Tensor) *tensor.Tensor {
+		return layerNormRef(xs[0], 1, xs[1], nil, 1e-5)
+	}, []*tensor.Tensor{x, w}, 1e-4)
+	compareGrads(t, func(xs ...*tensor.Tensor) *tensor.Tensor {
+		return xs[0].LayerNorm([]int{64}, nil, xs[1], 1e-5)
+	}, func(xs ...*tensor.Tensor) *tensor.Tensor {
+		return layerNormRef(xs[0], 1, nil, xs[1], 1e-5)
+	}, []*tensor.Tensor{x, w}, 1e-4)
+	// an input that needs no gradient, with a weight and bias that do
+	xc := tensor.Randn(rng, 600, 64)
+	compareGrads(t, func(xs ...*tensor.Tensor) *tensor.Tensor { return xc.LayerNorm([]int{64}, xs[0], xs[1], 1e-5) },
+		func(xs ...*tensor.Tensor) *tensor.Tensor { return layerNormRef(xc, 1, xs[0], xs[1], 1e-5) },
+		[]*tensor.Tensor{tensor.Randn(rng, 64), tensor.Randn(rng, 64)}, 1e-4)
+}
+
 // TestLayerNormConstantRow: a constant row has variance 0 and normalises to 0 (times the weight,
 // plus the bias), finite thanks to epsilon.
 func TestLayerNormConstantRow(t *testing.T) {
