@@ -39,29 +39,71 @@ func (t *Tensor) activation(op string, f func(x float64) float64, grad func(x, y
 	}, t)
 }
 
+// activation32 is activation for the hot functions (GELU, SiLU), computed in float32 with the
+// fast expf32 and erff32 below.
+func (t *Tensor) activation32(op string, f func(x float32) float32, grad func(x, y float32) float32) *Tensor {
+	out := newTensor(make([]float32, len(t.data)), t.shape)
+	kernel.ParallelFor(len(t.data), activationGrain, func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			out.data[i] = f(t.data[i])
+		}
+	})
+	return out.record(op, func(g []float32, gin [][]float32) {
+		kernel.ParallelFor(len(t.data), activationGrain, func(lo, hi int) {
+			for i := lo; i < hi; i++ {
+				gin[0][i] = g[i] * grad(t.data[i], out.data[i])
+			}
+		})
+	}, t)
+}
+
 // GELU returns the Gaussian error linear unit element-wise, as Paddle's F.gelu(x, approximate):
 // x·Φ(x) = 0.5x(1 + erf(x/√2)) when approximate is false (Paddle's default), and the tanh form
 // 0.5x(1 + tanh(√(2/π)(x + 0.044715x³))) when it is true (PyTorch's approximate="tanh"). Both
-// gradients are analytic.
+// gradients are analytic. It is computed in float32 with rational and polynomial approximations
+// of erf and exp (relative error below 1e-6 of the exact value; float64 below x = -1.5, where
+// 1 + erf loses relative precision).
 func (t *Tensor) GELU(approximate bool) *Tensor {
 	if approximate {
-		return t.activation("GELU", geluTanh, geluTanhGrad)
+		return t.activation32("GELU", geluTanh, geluTanhGrad)
 	}
-	return t.activation("GELU", func(x float64) float64 { return 0.5 * x * (1 + math.Erf(x/math.Sqrt2)) },
-		func(x, _ float64) float64 {
-			return 0.5*(1+math.Erf(x/math.Sqrt2)) + x*math.Exp(-0.5*x*x)/math.Sqrt(2*math.Pi)
-		})
+	return t.activation32("GELU", gelu, geluGrad)
 }
 
-const geluK = 0.7978845608028654 // √(2/π)
+const (
+	geluK      = 0.7978845608028654 // √(2/π)
+	geluC      = 0.044715
+	invSqrt2Pi = 0.3989422804014327 // 1/√(2π)
+)
 
-func geluTanh(x float64) float64 {
-	return 0.5 * x * (1 + math.Tanh(geluK*(x+0.044715*x*x*x)))
+// gelu is x·Φ(x). Below -1.5 it takes float64's erfc: 1 + erf(x/√2) is small there, and the
+// float32 erf's absolute error would be a large relative one.
+func gelu(x float32) float32 {
+	if x < -1.5 || x != x {
+		return float32(0.5 * float64(x) * math.Erfc(-float64(x)/math.Sqrt2))
+	}
+	return 0.5 * x * (1 + erff32(x*(1/math.Sqrt2)))
 }
 
-func geluTanhGrad(x, _ float64) float64 {
-	th := math.Tanh(geluK * (x + 0.044715*x*x*x))
-	return 0.5*(1+th) + 0.5*x*(1-th*th)*geluK*(1+3*0.044715*x*x)
+// geluGrad is Φ(x) + x·φ(x).
+func geluGrad(x, _ float32) float32 {
+	if x < -1.5 || x != x {
+		v := float64(x)
+		return float32(0.5*math.Erfc(-v/math.Sqrt2) + v*math.Exp(-0.5*v*v)*invSqrt2Pi)
+	}
+	return 0.5*(1+erff32(x*(1/math.Sqrt2))) + x*expf32(-0.5*x*x)*invSqrt2Pi
+}
+
+// geluTanh is 0.5x(1 + tanh(u)) with u = √(2/π)(x + 0.044715x³), computed as x·sigmoid(2u),
+// which is the same value without tanh's cancellation near -1.
+func geluTanh(x float32) float32 {
+	return x * sigmoid32(2*geluK*(x+geluC*x*x*x))
+}
+
+// geluTanhGrad is sigmoid(2u) + x·sigmoid(2u)(1 - sigmoid(2u))·2u'.
+func geluTanhGrad(x, _ float32) float32 {
+	s, sm := sigmoidPair32(2 * geluK * (x + geluC*x*x*x))
+	return s + x*s*sm*2*geluK*(1+3*geluC*x*x)
 }
 
 // sigmoid64 is 1/(1+e^-x) without overflow.
@@ -73,12 +115,70 @@ func sigmoid64(x float64) float64 {
 	return e / (1 + e)
 }
 
-// SiLU returns x·sigmoid(x) element-wise (Paddle's F.silu, also called swish with beta 1).
+// sigmoid32 is 1/(1+e^-x) in float32 (e^-x overflows to +Inf for x < -88: the result is 0).
+func sigmoid32(x float32) float32 {
+	if x >= 0 {
+		return 1 / (1 + expf32(-x))
+	}
+	e := expf32(x)
+	return e / (1 + e)
+}
+
+// sigmoidPair32 returns sigmoid(x) and 1 - sigmoid(x) = sigmoid(-x), from one exponential and
+// without cancellation in either.
+func sigmoidPair32(x float32) (s, sm float32) {
+	if x >= 0 {
+		e := expf32(-x)
+		return 1 / (1 + e), e / (1 + e)
+	}
+	e := expf32(x)
+	return e / (1 + e), 1 / (1 + e)
+}
+
+// expf32 is e^x in float32, within 2e-7 of the exact value relative: x = k·ln2 + r with
+// |r| ≤ ln2/2 (ln2 split in two for an exact product), e^r from its Taylor series to r⁷, times
+// 2^k built from its bits. Outside (-87, 88), where 2^k is not a normal float32, and for NaN it
+// falls back to math.Exp.
+func expf32(x float32) float32 {
+	if !(x > -87 && x < 88) {
+		return float32(math.Exp(float64(x)))
+	}
+	const (
+		log2e = 1.44269504088896341
+		ln2Hi = 0.693359375 // exact in float32, few bits, so k·ln2Hi is exact
+		ln2Lo = -2.12194440e-4
+	)
+	kf := x*log2e + 0.5
+	k := int32(kf)
+	if kf < 0 && float32(k) != kf {
+		k-- // floor
+	}
+	fk := float32(k)
+	r := x - fk*ln2Hi - fk*ln2Lo
+	p := 1 + r*(1+r*(1.0/2+r*(1.0/6+r*(1.0/24+r*(1.0/120+r*(1.0/720+r*(1.0/5040)))))))
+	return p * math.Float32frombits(uint32(k+127)<<23)
+}
+
+// erff32 is erf(x) in float32, within 5e-7 of the exact value: the rational approximation
+// x·P(x²)/Q(x²) on [-4, 4] of Eigen's generic_fast_erf_float (also XLA's and TVM's), with x
+// clamped to that range (erf(4) is 1 in float32).
+func erff32(x float32) float32 {
+	x = min(max(x, -4), 4)
+	x2 := x * x
+	p := ((((((-2.72614225801306e-10*x2+2.77068142495902e-08)*x2-2.10102402082508e-06)*x2-
+		5.69250639462346e-05)*x2-7.34990630326855e-04)*x2-2.95459980854025e-03)*x2 - 1.60960333262415e-02) * x
+	q := (((-1.45660718464996e-05*x2-2.13374055278905e-04)*x2-1.68282697438203e-03)*x2-
+		7.37332916720468e-03)*x2 - 1.42647390514189e-02
+	return p / q
+}
+
+// SiLU returns x·sigmoid(x) element-wise (Paddle's F.silu, also called swish with beta 1),
+// computed in float32 (within 1e-6 relative of the exact value).
 func (t *Tensor) SiLU() *Tensor {
-	return t.activation("SiLU", func(x float64) float64 { return x * sigmoid64(x) },
-		func(x, _ float64) float64 {
-			s := sigmoid64(x)
-			return s * (1 + x*(1-s))
+	return t.activation32("SiLU", func(x float32) float32 { return x * sigmoid32(x) },
+		func(x, _ float32) float32 {
+			s, sm := sigmoidPair32(x)
+			return s * (1 + x*sm)
 		})
 }
 
