@@ -44,8 +44,8 @@ func (o NormOptions) epsilon() float32 {
 	return o.Epsilon
 }
 
-// normParams returns "weight" and "bias", those that are not nil.
-func normParams(w, b *tensor.Tensor) []Param {
+// normLayerParams returns "weight" and "bias", those that are not nil.
+func normLayerParams(w, b *tensor.Tensor) []Param {
 	var ps []Param
 	if w != nil {
 		ps = append(ps, Param{"weight", w})
@@ -93,16 +93,16 @@ func (l *LayerNorm) Forward(x *tensor.Tensor) (y *tensor.Tensor) {
 	defer l.Done(l, x, &y)
 	s, k := x.Shape(), len(l.NormalizedShape)
 	if len(s) < k || !slices.Equal(s[len(s)-k:], l.NormalizedShape) {
-		panicf(l, "input %v, want [..., %s]", s, dims(l.NormalizedShape))
+		panicf(l, "input %v, want [..., %s]", s, joinDims(l.NormalizedShape))
 	}
 	return x.LayerNorm(l.NormalizedShape, l.Weight, l.Bias, l.Epsilon)
 }
 
 // Params returns "weight" and "bias", those that are present.
-func (l *LayerNorm) Params() []Param { return normParams(l.Weight, l.Bias) }
+func (l *LayerNorm) Params() []Param { return normLayerParams(l.Weight, l.Bias) }
 
-// dims formats a shape's dimensions without brackets: "3, 4".
-func dims(shape []int) string {
+// joinDims formats a shape's dimensions without brackets: "3, 4".
+func joinDims(shape []int) string {
 	s := ""
 	for i, d := range shape {
 		if i > 0 {
@@ -153,7 +153,7 @@ func (l *GroupNorm) Forward(x *tensor.Tensor) (y *tensor.Tensor) {
 }
 
 // Params returns "weight" and "bias", those that are present.
-func (l *GroupNorm) Params() []Param { return normParams(l.Weight, l.Bias) }
+func (l *GroupNorm) Params() []Param { return normLayerParams(l.Weight, l.Bias) }
 
 // InstanceNorm2D is paddle.nn.InstanceNorm2D: each channel of each NCHW sample is normalised over
 // its H×W positions with its own mean and biased variance, then scaled by Scale[c] and shifted by

@@ -21,9 +21,9 @@ const (
 // activationGrain is the number of elements per parallel chunk of an activation.
 const activationGrain = 1 << 14
 
-// activation applies f element-wise; grad(x, y) is dy/dx at input x with output y. It is unary
-// for the costly functions: forward and backward run in parallel chunks.
-func (t *Tensor) activation(op string, f func(x float64) float64, grad func(x, y float64) float64) *Tensor {
+// mapActivation64 applies f element-wise in float64; grad(x, y) is dy/dx at input x with output y.
+// It is unary (unary.go) for costly functions: forward and backward run in parallel chunks.
+func (t *Tensor) mapActivation64(op string, f func(x float64) float64, grad func(x, y float64) float64) *Tensor {
 	out := newTensor(make([]float32, len(t.data)), t.shape)
 	kernel.ParallelFor(len(t.data), activationGrain, func(lo, hi int) {
 		for i := lo; i < hi; i++ {
@@ -39,9 +39,9 @@ func (t *Tensor) activation(op string, f func(x float64) float64, grad func(x, y
 	}, t)
 }
 
-// activation32 is activation for the hot functions (GELU, SiLU), computed in float32 with the
-// fast expf32 and erff32 below.
-func (t *Tensor) activation32(op string, f func(x float32) float32, grad func(x, y float32) float32) *Tensor {
+// mapActivation32 is mapActivation64 in float32, for the hot functions (GELU, SiLU), which use
+// fastExp and fastErf below.
+func (t *Tensor) mapActivation32(op string, f func(x float32) float32, grad func(x, y float32) float32) *Tensor {
 	out := newTensor(make([]float32, len(t.data)), t.shape)
 	kernel.ParallelFor(len(t.data), activationGrain, func(lo, hi int) {
 		for i := lo; i < hi; i++ {
@@ -65,9 +65,9 @@ func (t *Tensor) activation32(op string, f func(x float32) float32, grad func(x,
 // 1 + erf loses relative precision).
 func (t *Tensor) GELU(approximate bool) *Tensor {
 	if approximate {
-		return t.activation32("GELU", geluTanh, geluTanhGrad)
+		return t.mapActivation32("GELU", geluTanh, geluTanhGrad)
 	}
-	return t.activation32("GELU", gelu, geluGrad)
+	return t.mapActivation32("GELU", gelu, geluGrad)
 }
 
 const (
@@ -82,7 +82,7 @@ func gelu(x float32) float32 {
 	if x < -1.5 || x != x {
 		return float32(0.5 * float64(x) * math.Erfc(-float64(x)/math.Sqrt2))
 	}
-	return 0.5 * x * (1 + erff32(x*(1/math.Sqrt2)))
+	return 0.5 * x * (1 + fastErf(x*(1/math.Sqrt2)))
 }
 
 // geluGrad is Φ(x) + x·φ(x).
@@ -91,23 +91,23 @@ func geluGrad(x, _ float32) float32 {
 		v := float64(x)
 		return float32(0.5*math.Erfc(-v/math.Sqrt2) + v*math.Exp(-0.5*v*v)*invSqrt2Pi)
 	}
-	return 0.5*(1+erff32(x*(1/math.Sqrt2))) + x*expf32(-0.5*x*x)*invSqrt2Pi
+	return 0.5*(1+fastErf(x*(1/math.Sqrt2))) + x*fastExp(-0.5*x*x)*invSqrt2Pi
 }
 
 // geluTanh is 0.5x(1 + tanh(u)) with u = √(2/π)(x + 0.044715x³), computed as x·sigmoid(2u),
 // which is the same value without tanh's cancellation near -1.
 func geluTanh(x float32) float32 {
-	return x * sigmoid32(2*geluK*(x+geluC*x*x*x))
+	return x * fastSigmoid(2*geluK*(x+geluC*x*x*x))
 }
 
 // geluTanhGrad is sigmoid(2u) + x·sigmoid(2u)(1 - sigmoid(2u))·2u'.
 func geluTanhGrad(x, _ float32) float32 {
-	s, sm := sigmoidPair32(2 * geluK * (x + geluC*x*x*x))
+	s, sm := fastSigmoidPair(2 * geluK * (x + geluC*x*x*x))
 	return s + x*s*sm*2*geluK*(1+3*geluC*x*x)
 }
 
-// sigmoid64 is 1/(1+e^-x) without overflow.
-func sigmoid64(x float64) float64 {
+// stableSigmoid64 is 1/(1+e^-x) without overflow.
+func stableSigmoid64(x float64) float64 {
 	if x >= 0 {
 		return 1 / (1 + math.Exp(-x))
 	}
@@ -115,31 +115,31 @@ func sigmoid64(x float64) float64 {
 	return e / (1 + e)
 }
 
-// sigmoid32 is 1/(1+e^-x) in float32 (e^-x overflows to +Inf for x < -88: the result is 0).
-func sigmoid32(x float32) float32 {
+// fastSigmoid is 1/(1+e^-x) in float32 (e^-x overflows to +Inf for x < -88: the result is 0).
+func fastSigmoid(x float32) float32 {
 	if x >= 0 {
-		return 1 / (1 + expf32(-x))
+		return 1 / (1 + fastExp(-x))
 	}
-	e := expf32(x)
+	e := fastExp(x)
 	return e / (1 + e)
 }
 
-// sigmoidPair32 returns sigmoid(x) and 1 - sigmoid(x) = sigmoid(-x), from one exponential and
+// fastSigmoidPair returns sigmoid(x) and 1 - sigmoid(x) = sigmoid(-x), from one exponential and
 // without cancellation in either.
-func sigmoidPair32(x float32) (s, sm float32) {
+func fastSigmoidPair(x float32) (s, sm float32) {
 	if x >= 0 {
-		e := expf32(-x)
+		e := fastExp(-x)
 		return 1 / (1 + e), e / (1 + e)
 	}
-	e := expf32(x)
+	e := fastExp(x)
 	return e / (1 + e), 1 / (1 + e)
 }
 
-// expf32 is e^x in float32, within 2e-7 of the exact value relative: x = k·ln2 + r with
+// fastExp is e^x in float32, within 2e-7 of the exact value relative: x = k·ln2 + r with
 // |r| ≤ ln2/2 (ln2 split in two for an exact product), e^r from its Taylor series to r⁷, times
 // 2^k built from its bits. Outside (-87, 88), where 2^k is not a normal float32, and for NaN it
 // falls back to math.Exp.
-func expf32(x float32) float32 {
+func fastExp(x float32) float32 {
 	if !(x > -87 && x < 88) {
 		return float32(math.Exp(float64(x)))
 	}
@@ -159,10 +159,10 @@ func expf32(x float32) float32 {
 	return p * math.Float32frombits(uint32(k+127)<<23)
 }
 
-// erff32 is erf(x) in float32, within 5e-7 of the exact value: the rational approximation
+// fastErf is erf(x) in float32, within 5e-7 of the exact value: the rational approximation
 // x·P(x²)/Q(x²) on [-4, 4] of Eigen's generic_fast_erf_float (also XLA's and TVM's), with x
 // clamped to that range (erf(4) is 1 in float32).
-func erff32(x float32) float32 {
+func fastErf(x float32) float32 {
 	x = min(max(x, -4), 4)
 	x2 := x * x
 	p := ((((((-2.72614225801306e-10*x2+2.77068142495902e-08)*x2-2.10102402082508e-06)*x2-
@@ -175,9 +175,9 @@ func erff32(x float32) float32 {
 // SiLU returns x·sigmoid(x) element-wise (Paddle's F.silu, also called swish with beta 1),
 // computed in float32 (within 1e-6 relative of the exact value).
 func (t *Tensor) SiLU() *Tensor {
-	return t.activation32("SiLU", func(x float32) float32 { return x * sigmoid32(x) },
+	return t.mapActivation32("SiLU", func(x float32) float32 { return x * fastSigmoid(x) },
 		func(x, _ float32) float32 {
-			s, sm := sigmoidPair32(x)
+			s, sm := fastSigmoidPair(x)
 			return s * (1 + x*sm)
 		})
 }
@@ -186,7 +186,7 @@ func (t *Tensor) SiLU() *Tensor {
 // Its gradient is 1 where x > 0 and alpha·e^x elsewhere (alpha at 0), as Paddle's and PyTorch's.
 func (t *Tensor) ELU(alpha float32) *Tensor {
 	a := float64(alpha)
-	return t.activation("ELU", func(x float64) float64 {
+	return t.mapActivation64("ELU", func(x float64) float64 {
 		if x > 0 {
 			return x
 		}
@@ -203,7 +203,7 @@ func (t *Tensor) ELU(alpha float32) *Tensor {
 // defaults are SELUScale and SELUAlpha. The gradient at 0 is scale·alpha, as Paddle's.
 func (t *Tensor) SELU(scale, alpha float32) *Tensor {
 	s, a := float64(scale), float64(alpha)
-	return t.activation("SELU", func(x float64) float64 {
+	return t.mapActivation64("SELU", func(x float64) float64 {
 		if x > 0 {
 			return s * x
 		}
@@ -224,7 +224,7 @@ func (t *Tensor) Softplus(beta, threshold float32) *Tensor {
 		panicf("Softplus", "beta is 0")
 	}
 	b, th := float64(beta), float64(threshold)
-	return t.activation("Softplus", func(x float64) float64 {
+	return t.mapActivation64("Softplus", func(x float64) float64 {
 		if b*x > th {
 			return x
 		}
@@ -233,13 +233,13 @@ func (t *Tensor) Softplus(beta, threshold float32) *Tensor {
 		if b*x > th {
 			return 1
 		}
-		return sigmoid64(b * x)
+		return stableSigmoid64(b * x)
 	})
 }
 
 // Softsign returns x/(1 + |x|) element-wise (Paddle's F.softsign); its gradient is 1/(1 + |x|)².
 func (t *Tensor) Softsign() *Tensor {
-	return t.activation("Softsign", func(x float64) float64 { return x / (1 + math.Abs(x)) },
+	return t.mapActivation64("Softsign", func(x float64) float64 { return x / (1 + math.Abs(x)) },
 		func(x, _ float64) float64 {
 			d := 1 + math.Abs(x)
 			return 1 / (d * d)
@@ -250,7 +250,7 @@ func (t *Tensor) Softsign() *Tensor {
 // is (2x + 3)/6 for -3 < x < 3, 0 for x ≤ -3 and 1 for x ≥ 3: Paddle's. PyTorch's differs at
 // the two kinks only: it gives x/3 + 0.5 for -3 ≤ x ≤ 3, so -0.5 at -3 and 1.5 at 3.
 func (t *Tensor) Hardswish() *Tensor {
-	return t.activation("Hardswish", func(x float64) float64 { return x * min(max(x+3, 0), 6) / 6 },
+	return t.mapActivation64("Hardswish", func(x float64) float64 { return x * min(max(x+3, 0), 6) / 6 },
 		func(x, _ float64) float64 {
 			switch {
 			case x+3 <= 0:
@@ -269,7 +269,7 @@ func (t *Tensor) Hardswish() *Tensor {
 // where 0 < output < 1 and 0 elsewhere, as Paddle's (PyTorch's: 1/6 for -3 < x < 3).
 func (t *Tensor) Hardsigmoid(slope, offset float32) *Tensor {
 	s, o := float64(slope), float64(offset)
-	return t.activation("Hardsigmoid", func(x float64) float64 { return min(max(s*x+o, 0), 1) },
+	return t.mapActivation64("Hardsigmoid", func(x float64) float64 { return min(max(s*x+o, 0), 1) },
 		func(_, y float64) float64 {
 			if y > 0 && y < 1 {
 				return s
@@ -285,15 +285,15 @@ func (t *Tensor) Hardtanh(min, max float32) *Tensor {
 	if min > max {
 		panicf("Hardtanh", "min %v > max %v", min, max)
 	}
-	return t.clamp("Hardtanh", min, max)
+	return t.clampRange("Hardtanh", min, max)
 }
 
 // ReLU6 returns min(max(x, 0), 6) element-wise, as Paddle's F.relu6; the gradient passes only
 // where 0 < x < 6.
-func (t *Tensor) ReLU6() *Tensor { return t.clamp("ReLU6", 0, 6) }
+func (t *Tensor) ReLU6() *Tensor { return t.clampRange("ReLU6", 0, 6) }
 
-// clamp is Hardtanh and ReLU6: cheap enough to run without float64 and closures.
-func (t *Tensor) clamp(op string, lo, hi float32) *Tensor {
+// clampRange is Hardtanh and ReLU6: cheap enough to run without float64 and closures.
+func (t *Tensor) clampRange(op string, lo, hi float32) *Tensor {
 	out := newTensor(make([]float32, len(t.data)), t.shape)
 	for i, x := range t.data {
 		out.data[i] = min(max(x, lo), hi) // NaN stays NaN
@@ -312,9 +312,9 @@ func (t *Tensor) clamp(op string, lo, hi float32) *Tensor {
 // LogSigmoid returns log(sigmoid(x)) = -softplus(-x) element-wise (Paddle's F.log_sigmoid),
 // computed without overflow for large |x|; its gradient is sigmoid(-x).
 func (t *Tensor) LogSigmoid() *Tensor {
-	return t.activation("LogSigmoid", func(x float64) float64 {
+	return t.mapActivation64("LogSigmoid", func(x float64) float64 {
 		return min(x, 0) - math.Log1p(math.Exp(-math.Abs(x)))
-	}, func(x, _ float64) float64 { return sigmoid64(-x) })
+	}, func(x, _ float64) float64 { return stableSigmoid64(-x) })
 }
 
 // Mish returns x·tanh(softplus(x)) element-wise, as Paddle's F.mish, whose softplus is x itself
@@ -327,7 +327,7 @@ func (t *Tensor) Mish() *Tensor {
 		}
 		return math.Log1p(math.Exp(x))
 	}
-	return t.activation("Mish", func(x float64) float64 { return x * math.Tanh(sp(x)) },
+	return t.mapActivation64("Mish", func(x float64) float64 { return x * math.Tanh(sp(x)) },
 		func(x, _ float64) float64 {
 			s := sp(x)
 			th := math.Tanh(s)
@@ -337,7 +337,7 @@ func (t *Tensor) Mish() *Tensor {
 
 // Tanhshrink returns x - tanh(x) element-wise (Paddle's F.tanhshrink); its gradient is tanh²(x).
 func (t *Tensor) Tanhshrink() *Tensor {
-	return t.activation("Tanhshrink", func(x float64) float64 { return x - math.Tanh(x) },
+	return t.mapActivation64("Tanhshrink", func(x float64) float64 { return x - math.Tanh(x) },
 		func(x, _ float64) float64 {
 			th := math.Tanh(x)
 			return th * th

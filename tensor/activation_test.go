@@ -10,8 +10,8 @@ import (
 	"github.com/oarlab/oar/tensor/tensortest"
 )
 
-// awayFrom returns random values in [-4, 4) at least 0.1 from each of the kinks.
-func awayFrom(shape []int, kinks ...float32) *tensor.Tensor {
+// normactAwayFromKinks returns random values in [-4, 4) at least 0.1 from each of the kinks.
+func normactAwayFromKinks(shape []int, kinks ...float32) *tensor.Tensor {
 	x := tensor.Uniform(newRNG(), -4, 4, shape...)
 	for i, v := range x.Data() {
 		for _, k := range kinks {
@@ -53,7 +53,7 @@ func TestGradActivations(t *testing.T) {
 		for _, shape := range shapes {
 			t.Run(fmt.Sprintf("%s/%v", c.name, shape), func(t *testing.T) {
 				tensortest.GradCheck(t, func(xs ...*tensor.Tensor) *tensor.Tensor { return c.f(xs[0]) },
-					[]*tensor.Tensor{awayFrom(shape, c.kinks...)}, tensortest.GradCheckOptions{})
+					[]*tensor.Tensor{normactAwayFromKinks(shape, c.kinks...)}, tensortest.GradCheckOptions{})
 			})
 		}
 	}
@@ -185,8 +185,8 @@ func TestActivationsLarge(t *testing.T) {
 	}
 }
 
-// preluRef is PReLU from elementary ops: max(x, 0) + w·min(x, 0).
-func preluRef(x, w *tensor.Tensor, wshape []int) *tensor.Tensor {
+// normactPReLURef is PReLU from elementary ops: max(x, 0) + w·min(x, 0).
+func normactPReLURef(x, w *tensor.Tensor, wshape []int) *tensor.Tensor {
 	zero := tensor.Zeros(1)
 	return x.Maximum(zero).Add(x.Minimum(zero).Mul(w.Reshape(wshape...)))
 }
@@ -209,10 +209,10 @@ func TestPReLU(t *testing.T) {
 			for _, d := range c.wshape {
 				n *= d
 			}
-			x := awayFrom(c.shape, 0)
+			x := normactAwayFromKinks(c.shape, 0)
 			w := tensor.Uniform(rng, 0.1, 0.5, n)
 			f := func(xs ...*tensor.Tensor) *tensor.Tensor { return xs[0].PReLU(xs[1], c.last) }
-			compareGrads(t, f, func(xs ...*tensor.Tensor) *tensor.Tensor { return preluRef(xs[0], xs[1], c.wshape) },
+			compareNormactGrads(t, f, func(xs ...*tensor.Tensor) *tensor.Tensor { return normactPReLURef(xs[0], xs[1], c.wshape) },
 				[]*tensor.Tensor{x, w}, 1e-5)
 			tensortest.GradCheck(t, f, []*tensor.Tensor{x, w}, tensortest.GradCheckOptions{})
 		})
