@@ -1,6 +1,7 @@
 package nn_test
 
 import (
+	"bytes"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -327,5 +328,41 @@ func TestBatchNorm1DTorch(t *testing.T) {
 		tensortest.AllClose(t, l.RunningVar, c.RunVar.tensor(), 1e-6, 1e-5)
 		nn.Eval(l)
 		tensortest.AllClose(t, l.Forward(c.X.tensor()), c.EvalOut.tensor(), 1e-5, 1e-4)
+	}
+}
+
+// TestNormactStateDict: the new layers' state-dict keys are Paddle's, and a Write/Read round trip
+// restores every parameter and running statistic.
+func TestNormactStateDict(t *testing.T) {
+	build := func() *nn.Sequential {
+		return nn.NewSequential(
+			nn.NewEmbedding(6, 4, nn.EmbeddingOptions{HasPadding: true, PaddingIdx: 0}),
+			nn.NewLayerNorm([]int{4}),
+			nn.NewBatchNorm1D(3, nn.BatchNorm1DOptions{DataFormat: "NLC"}),
+			nn.NewPReLU(nn.PReLUOptions{NumParameters: 4, DataFormat: "NLC"}),
+			nn.NewGroupNorm(2, 4),
+			nn.NewInstanceNorm2D(4),
+		)
+	}
+	a := build()
+	var keys []string
+	for _, p := range nn.StateDict(a) {
+		keys = append(keys, p.Name)
+	}
+	require.Equal(t, []string{
+		"0.weight", "1.weight", "1.bias", "2.weight", "2.bias", "3._weight", "4.weight", "4.bias",
+		"5.scale", "5.bias", "2._mean", "2._variance", // parameters, then buffers
+	}, keys)
+	rng := newRNG()
+	for _, p := range nn.StateDict(a) {
+		copy(p.Data(), tensor.Randn(rng, p.Shape()...).Data())
+	}
+	var buf bytes.Buffer
+	require.NoError(t, nn.Write(&buf, a))
+	b := build()
+	_, err := nn.Read(&buf, b)
+	require.NoError(t, err)
+	for i, p := range nn.StateDict(b) {
+		require.Equal(t, nn.StateDict(a)[i].Data(), p.Data(), p.Name)
 	}
 }
