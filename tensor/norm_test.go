@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"runtime"
 	"testing"
 
 	"github.com/oarlab/oar/tensor"
@@ -279,5 +280,34 @@ func TestGroupNormPanics(t *testing.T) {
 			}()
 			f()
 		})
+	}
+}
+
+// TestNormThreads: values and gradients are bitwise the same whatever GOMAXPROCS is (the weight
+// and bias gradients are summed per fixed chunk and the chunks added in order).
+func TestNormThreads(t *testing.T) {
+	rng := newRNG()
+	x, w, b := tensor.Randn(rng, 900, 48), tensor.Randn(rng, 48), tensor.Randn(rng, 48)
+	g := tensor.Randn(rng, 900, 48)
+	run := func(procs int) [][]float32 {
+		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(procs))
+		var out [][]float32
+		for _, p := range []*tensor.Tensor{x, w, b} {
+			p.SetRequiresGrad(true)
+			p.ClearGrad()
+		}
+		y := x.LayerNorm([]int{48}, w, b, 1e-5)
+		y.BackwardWith(g)
+		out = append(out, y.Data(), x.Grad().Clone().Data(), w.Grad().Clone().Data(), b.Grad().Clone().Data())
+		z := x.Reshape(900, 4, 12).GroupNorm(2, w.Slice(0, 0, 4), nil, 1e-5)
+		return append(out, z.Data())
+	}
+	one, two := run(1), run(4)
+	for i := range one {
+		for j := range one[i] {
+			if math.Float32bits(one[i][j]) != math.Float32bits(two[i][j]) {
+				t.Fatalf("result %d element %d: %v with 1 thread, %v with 4", i, j, one[i][j], two[i][j])
+			}
+		}
 	}
 }
