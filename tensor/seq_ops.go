@@ -1,0 +1,387 @@
+package tensor
+
+import (
+	"math"
+
+	"github.com/oarlab/oar/internal/kernel"
+)
+
+// RNNMode selects the cell that Recurrence runs, with Paddle's mode names ("RNN_TANH",
+// "RNN_RELU", "LSTM", "GRU") and Paddle's formulas and gate orders.
+type RNNMode int
+
+const (
+	// RNNTanh is the Elman cell h = tanh(a), a = x·W_ihᵀ + b_ih + h_prev·W_hhᵀ + b_hh (one gate).
+	RNNTanh RNNMode = iota
+	// RNNReLU is the Elman cell with h = relu(a).
+	RNNReLU
+	// RNNLSTM is Paddle's LSTMCell, four gates in the order i, f, g (the candidate c̃), o:
+	// c = σ(a_f)·c_prev + σ(a_i)·tanh(a_g), h = σ(a_o)·tanh(c).
+	RNNLSTM
+	// RNNGRU is Paddle's GRUCell, three gates in the order r, z, c: r = σ(x_r + h_r),
+	// z = σ(x_z + h_z), c̃ = tanh(x_c + r·h_c) with h_c = h_prev·W_hcᵀ + b_hc (the reset gate applies
+	// after the matrix product, as in torch.nn.GRU), h = z·h_prev + (1-z)·c̃.
+	RNNGRU
+)
+
+// gates returns the number of gate blocks of the mode's projections.
+func (m RNNMode) gates() int {
+	switch m {
+	case RNNLSTM:
+		return 4
+	case RNNGRU:
+		return 3
+	}
+	return 1
+}
+
+func (m RNNMode) String() string {
+	switch m {
+	case RNNTanh:
+		return "RNN_TANH"
+	case RNNReLU:
+		return "RNN_RELU"
+	case RNNLSTM:
+		return "LSTM"
+	case RNNGRU:
+		return "GRU"
+	}
+	return "RNNMode(?)"
+}
+
+// RecurrenceOptions are Recurrence's optional settings. The zero value runs forward in time over
+// batch-major tensors with every sequence of full length.
+type RecurrenceOptions struct {
+	TimeMajor bool  // xw is [T, B, G·H] and the result [T+k, B, H] (Paddle's time_major)
+	Reverse   bool  // run from the last time step to the first (the backward half of "bidirect")
+	SeqLen    []int // length of each of the B sequences, in [0, T]; nil: all T (Paddle's sequence_length)
+}
+
+// Recurrence runs one direction of one recurrent layer over a whole sequence, as Paddle's rnn
+// kernel does for each layer and direction: the caller projects the inputs of all time steps at
+// once (xw = x·W_ihᵀ + b_ih, one MatMul), and each step then costs one GEMM (h_prev·W_hhᵀ) and one
+// element-wise pass over the gates. The backward pass is backpropagation through time in the same
+// shape: one GEMM per step for the state gradient, one GEMM over all steps for W_hh's.
+//
+// Shapes (B batch, T steps, H hidden, G gates: 1 for RNNTanh and RNNReLU, 4 for RNNLSTM, 3 for
+// RNNGRU): xw [B, T, G·H] (or [T, B, G·H] with TimeMajor), h0 [B, H], c0 [B, H] for RNNLSTM and
+// nil otherwise, whh [G·H, H] (Paddle's weight_hh layout), bhh [G·H] or nil. The result holds the
+// outputs and the final states along the time axis: [B, T+k, H] (or [T+k, B, H]), where slots
+// 0..T-1 are the outputs of each time step, slot T the final h and, for RNNLSTM, slot T+1 the
+// final c (k = 2 for RNNLSTM, 1 otherwise).
+//
+// With SeqLen, a sequence b is active at time steps t < SeqLen[b]: past its length its states stop
+// changing and its outputs are zero, as in Paddle's rnn kernel. A Reverse run starts at each
+// sequence's last valid step from the initial state.
+//
+// It panics if a shape does not fit, T is 0, or a length is outside [0, T].
+func Recurrence(mode RNNMode, xw, h0, c0, whh, bhh *Tensor, opt RecurrenceOptions) *Tensor {
+	const op = "Recurrence"
+	if mode < RNNTanh || mode > RNNGRU {
+		panicf(op, "unknown mode %d", int(mode))
+	}
+	if len(xw.shape) != 3 || len(h0.shape) != 2 || len(whh.shape) != 2 {
+		panicf(op, "xw %v, h0 %v, whh %v: want 3-D, 2-D, 2-D", xw.shape, h0.shape, whh.shape)
+	}
+	G := mode.gates()
+	B, T := xw.shape[0], xw.shape[1]
+	if opt.TimeMajor {
+		B, T = T, B
+	}
+	H := h0.shape[1]
+	GH := G * H
+	if h0.shape[0] != B || xw.shape[2] != GH || whh.shape[0] != GH || whh.shape[1] != H || T < 1 || H < 1 {
+		panicf(op, "%v: xw %v, h0 %v, whh %v do not fit (time major %v): want xw [B, T, %d·H] with T ≥ 1, h0 [B, H], whh [%d·H, H]",
+			mode, xw.shape, h0.shape, whh.shape, opt.TimeMajor, G, G)
+	}
+	if bhh != nil && (len(bhh.shape) != 1 || bhh.shape[0] != GH) {
+		panicf(op, "%v: bhh %v, want [%d]", mode, bhh.shape, GH)
+	}
+	lstm := mode == RNNLSTM
+	if lstm != (c0 != nil) || c0 != nil && (len(c0.shape) != 2 || c0.shape[0] != B || c0.shape[1] != H) {
+		panicf(op, "%v: c0 %v: want [%d %d] for LSTM and none otherwise", mode, shapeOf(c0), B, H)
+	}
+	if opt.SeqLen != nil {
+		if len(opt.SeqLen) != B {
+			panicf(op, "%d sequence lengths for a batch of %d", len(opt.SeqLen), B)
+		}
+		for b, n := range opt.SeqLen {
+			if n < 0 || n > T {
+				panicf(op, "sequence length %d at index %d outside [0, %d]", n, b, T)
+			}
+		}
+	}
+	k := 1
+	if lstm {
+		k = 2
+	}
+	S := T + k
+	xOff := func(t, b int) int {
+		if opt.TimeMajor {
+			return (t*B + b) * GH
+		}
+		return (b*T + t) * GH
+	}
+	oOff := func(slot, b int) int {
+		if opt.TimeMajor {
+			return (slot*B + b) * H
+		}
+		return (b*S + slot) * H
+	}
+	timeOf := func(s int) int {
+		if opt.Reverse {
+			return T - 1 - s
+		}
+		return s
+	}
+	active := func(t, b int) bool { return opt.SeqLen == nil || t < opt.SeqLen[b] }
+
+	BH := B * H
+	hs := make([]float32, (T+1)*BH) // hs[s] is the state before processing step s
+	copy(hs, h0.data)
+	var cs []float32
+	if lstm {
+		cs = make([]float32, (T+1)*BH)
+		copy(cs, c0.data)
+	}
+	acts := make([]float32, T*B*GH) // gate activations of each step (processing order)
+	var hcs []float32               // GRU: h_prev·W_hcᵀ + b_hc of each step
+	if mode == RNNGRU {
+		hcs = make([]float32, T*BH)
+	}
+	out := newTensor(make([]float32, B*S*H), nil)
+	if opt.TimeMajor {
+		out.shape = []int{S, B, H}
+	} else {
+		out.shape = []int{B, S, H}
+	}
+	pre := make([]float32, B*GH)
+	for s := range T {
+		t := timeOf(s)
+		hp, hn := hs[s*BH:(s+1)*BH], hs[(s+1)*BH:(s+2)*BH]
+		beta := float32(0)
+		if bhh != nil {
+			for r := 0; r < B*GH; r += GH {
+				copy(pre[r:r+GH], bhh.data)
+			}
+			beta = 1
+		}
+		kernel.Gemm(false, true, B, GH, H, 1, hp, H, whh.data, H, beta, pre, GH)
+		for b := range B {
+			hpb, hnb := hp[b*H:(b+1)*H], hn[b*H:(b+1)*H]
+			if !active(t, b) {
+				copy(hnb, hpb)
+				if lstm {
+					copy(cs[(s+1)*BH+b*H:(s+2)*BH], cs[s*BH+b*H:s*BH+(b+1)*H])
+				}
+				continue // the output stays zero
+			}
+			x := xw.data[xOff(t, b) : xOff(t, b)+GH]
+			p := pre[b*GH : (b+1)*GH]
+			a := acts[(s*B+b)*GH : (s*B+b+1)*GH]
+			o := out.data[oOff(t, b) : oOff(t, b)+H]
+			switch mode {
+			case RNNTanh:
+				for j := range H {
+					hnb[j] = tanhf(x[j] + p[j])
+				}
+			case RNNReLU:
+				for j := range H {
+					hnb[j] = max(x[j]+p[j], 0)
+				}
+			case RNNLSTM:
+				cp, cn := cs[s*BH+b*H:s*BH+(b+1)*H], cs[(s+1)*BH+b*H:(s+1)*BH+(b+1)*H]
+				for j := range H {
+					i := sigmf(x[j] + p[j])
+					f := sigmf(x[H+j] + p[H+j])
+					g := tanhf(x[2*H+j] + p[2*H+j])
+					og := sigmf(x[3*H+j] + p[3*H+j])
+					a[j], a[H+j], a[2*H+j], a[3*H+j] = i, f, g, og
+					c := f*cp[j] + i*g
+					cn[j] = c
+					hnb[j] = og * tanhf(c)
+				}
+			case RNNGRU:
+				hc := hcs[(s*B+b)*H : (s*B+b+1)*H]
+				for j := range H {
+					r := sigmf(x[j] + p[j])
+					z := sigmf(x[H+j] + p[H+j])
+					hc[j] = p[2*H+j]
+					c := tanhf(x[2*H+j] + r*p[2*H+j])
+					a[j], a[H+j], a[2*H+j] = r, z, c
+					hnb[j] = (hpb[j]-c)*z + c
+				}
+			}
+			copy(o, hnb)
+		}
+	}
+	for b := range B {
+		copy(out.data[oOff(T, b):oOff(T, b)+H], hs[T*BH+b*H:])
+		if lstm {
+			copy(out.data[oOff(T+1, b):oOff(T+1, b)+H], cs[T*BH+b*H:])
+		}
+	}
+	return out.record(op, func(g []float32, gin [][]float32) {
+		dh := make([]float32, BH)
+		var dc []float32
+		for b := range B {
+			copy(dh[b*H:(b+1)*H], g[oOff(T, b):])
+		}
+		if lstm {
+			dc = make([]float32, BH)
+			for b := range B {
+				copy(dc[b*H:(b+1)*H], g[oOff(T+1, b):])
+			}
+		}
+		dhh := make([]float32, T*B*GH) // gradient of each step's h_prev·W_hhᵀ + b_hh
+		dx := dhh                      // gradient of each step's xw row; the same but for GRU
+		if mode == RNNGRU {
+			dx = make([]float32, T*B*GH)
+		}
+		direct := make([]float32, BH) // the part of dh_prev that does not go through W_hh
+		for s := T - 1; s >= 0; s-- {
+			t := timeOf(s)
+			hp, hn := hs[s*BH:(s+1)*BH], hs[(s+1)*BH:(s+2)*BH]
+			for b := range B {
+				d := dhh[(s*B+b)*GH : (s*B+b+1)*GH]
+				dhb, dirb := dh[b*H:(b+1)*H], direct[b*H:(b+1)*H]
+				if !active(t, b) {
+					clear(d)
+					if mode == RNNGRU {
+						clear(dx[(s*B+b)*GH : (s*B+b+1)*GH])
+					}
+					copy(dirb, dhb) // h = h_prev: the gradient passes through
+					continue
+				}
+				gout := g[oOff(t, b) : oOff(t, b)+H]
+				a := acts[(s*B+b)*GH : (s*B+b+1)*GH]
+				switch mode {
+				case RNNTanh:
+					for j := range H {
+						y := hn[b*H+j]
+						d[j] = (dhb[j] + gout[j]) * (1 - y*y)
+					}
+					clear(dirb)
+				case RNNReLU:
+					for j := range H {
+						if hn[b*H+j] > 0 {
+							d[j] = dhb[j] + gout[j]
+						} else {
+							d[j] = 0
+						}
+					}
+					clear(dirb)
+				case RNNLSTM:
+					cp, cn := cs[s*BH+b*H:], cs[(s+1)*BH+b*H:]
+					dcb := dc[b*H : (b+1)*H]
+					for j := range H {
+						i, f, gg, og := a[j], a[H+j], a[2*H+j], a[3*H+j]
+						dht := dhb[j] + gout[j]
+						tc := tanhf(cn[j])
+						dct := dcb[j] + dht*og*(1-tc*tc)
+						d[j] = dct * gg * i * (1 - i)
+						d[H+j] = dct * cp[j] * f * (1 - f)
+						d[2*H+j] = dct * i * (1 - gg*gg)
+						d[3*H+j] = dht * tc * og * (1 - og)
+						dcb[j] = dct * f
+					}
+					clear(dirb)
+				case RNNGRU:
+					dxb := dx[(s*B+b)*GH : (s*B+b+1)*GH]
+					hc := hcs[(s*B+b)*H : (s*B+b+1)*H]
+					hpb := hp[b*H : (b+1)*H]
+					for j := range H {
+						r, z, c := a[j], a[H+j], a[2*H+j]
+						dht := dhb[j] + gout[j]
+						dan := dht * (1 - z) * (1 - c*c)
+						dar := dan * hc[j] * r * (1 - r)
+						daz := dht * (hpb[j] - c) * z * (1 - z)
+						dxb[j], dxb[H+j], dxb[2*H+j] = dar, daz, dan
+						d[j], d[H+j], d[2*H+j] = dar, daz, dan*r
+						dirb[j] = dht * z
+					}
+				}
+			}
+			// dh_prev = dhh_s · W_hh + direct
+			copy(dh, direct)
+			kernel.Gemm(false, false, B, H, GH, 1, dhh[s*B*GH:(s+1)*B*GH], GH, whh.data, H, 1, dh, H)
+		}
+		if gin[0] != nil {
+			for s := range T {
+				t := timeOf(s)
+				for b := range B {
+					copy(gin[0][xOff(t, b):xOff(t, b)+GH], dx[(s*B+b)*GH:])
+				}
+			}
+		}
+		if gin[1] != nil {
+			copy(gin[1], dh)
+		}
+		if gin[2] != nil {
+			copy(gin[2], dc)
+		}
+		if gin[3] != nil { // dW_hh = Σ_s dhh_sᵀ · h_prev_s
+			kernel.Gemm(true, false, GH, H, T*B, 1, dhh, GH, hs[:T*BH], H, 0, gin[3], H)
+		}
+		if gin[4] != nil {
+			sumRows(gin[4], dhh)
+		}
+	}, xw, h0, c0, whh, bhh)
+}
+
+func shapeOf(t *Tensor) []int {
+	if t == nil {
+		return nil
+	}
+	return t.shape
+}
+
+// expf returns e^x in float32 arithmetic with a relative error of a few ulp (Cephes' expf:
+// x = n·ln2 + r, |r| ≤ ln2/2, e^r by a degree-6 polynomial), saturating outside ±88.
+func expf(x float32) float32 {
+	if x > 88.37 {
+		return float32(math.Inf(1))
+	}
+	if x < -87.33 {
+		return 0
+	}
+	n := float32(math.Floor(float64(x*1.44269504088896341 + 0.5)))
+	r := x - n*0.693359375 + n*2.12194440e-4
+	p := float32(1.9875691500e-4)
+	p = p*r + 1.3981999507e-3
+	p = p*r + 8.3334519073e-3
+	p = p*r + 4.1665795894e-2
+	p = p*r + 1.6666665459e-1
+	p = p*r + 5.0000001201e-1
+	y := p*r*r + r + 1
+	return y * math.Float32frombits(uint32(int32(n)+127)<<23)
+}
+
+// sigmf is the logistic function in float32.
+func sigmf(x float32) float32 {
+	if x >= 0 {
+		return 1 / (1 + expf(-x))
+	}
+	e := expf(x)
+	return e / (1 + e)
+}
+
+// tanhf is tanh in float32: 1 - 2/(e^{2|x|}+1) with x's sign (absolute error below 1e-7).
+func tanhf(x float32) float32 {
+	ax := x
+	if ax < 0 {
+		ax = -ax
+	}
+	var y float32
+	if ax > 9 {
+		y = 1
+	} else if ax < 0.0005 {
+		y = ax
+	} else {
+		y = 1 - 2/(expf(2*ax)+1)
+	}
+	if x < 0 {
+		return -y
+	}
+	return y
+}

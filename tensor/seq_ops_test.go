@@ -1,0 +1,122 @@
+package tensor_test
+
+import (
+	"fmt"
+	"math"
+	"testing"
+
+	"github.com/oarlab/oar/tensor"
+	"github.com/oarlab/oar/tensor/tensortest"
+)
+
+// TestRecurrenceGrad checks Recurrence's gradients (all five inputs) by central differences for
+// every mode, both layouts, both directions and with and without sequence lengths.
+func TestRecurrenceGrad(t *testing.T) {
+	for _, mode := range []tensor.RNNMode{tensor.RNNTanh, tensor.RNNReLU, tensor.RNNLSTM, tensor.RNNGRU} {
+		for _, opt := range []tensor.RecurrenceOptions{
+			{},
+			{TimeMajor: true},
+			{Reverse: true},
+			{SeqLen: []int{3, 1}},
+			{SeqLen: []int{0, 2}, Reverse: true, TimeMajor: true},
+		} {
+			t.Run(fmt.Sprintf("%v/%+v", mode, opt), func(t *testing.T) {
+				rng := newRNG()
+				const B, T, H = 2, 3, 3
+				G := map[tensor.RNNMode]int{tensor.RNNTanh: 1, tensor.RNNReLU: 1, tensor.RNNLSTM: 4, tensor.RNNGRU: 3}[mode]
+				xs := []int{B, T, G * H}
+				if opt.TimeMajor {
+					xs = []int{T, B, G * H}
+				}
+				in := []*tensor.Tensor{
+					tensor.Randn(rng, xs...), tensor.Randn(rng, B, H).Scale(0.5),
+					tensor.Randn(rng, G*H, H).Scale(0.5), tensor.Randn(rng, G*H).Scale(0.3),
+				}
+				if mode == tensor.RNNLSTM {
+					in = append(in, tensor.Randn(rng, B, H))
+				}
+				f := func(x ...*tensor.Tensor) *tensor.Tensor {
+					var c0 *tensor.Tensor
+					if len(x) > 4 {
+						c0 = x[4]
+					}
+					return tensor.Recurrence(mode, x[0], x[1], c0, x[2], x[3], opt)
+				}
+				tensortest.GradCheck(t, f, in, tensortest.GradCheckOptions{Eps: 1e-2, Atol: 2e-2})
+			})
+		}
+	}
+}
+
+// TestRecurrenceLSTMStep checks one LSTM step against the formula written out by hand with Paddle's
+// gate order i, f, g, o.
+func TestRecurrenceLSTMStep(t *testing.T) {
+	xw := tensor.New([]float32{0.1, -0.2, 0.3, 0.4}, 1, 1, 4)
+	h0 := tensor.New([]float32{0.5}, 1, 1)
+	c0 := tensor.New([]float32{-0.7}, 1, 1)
+	whh := tensor.New([]float32{0.2, -0.1, 0.3, 0.05}, 4, 1)
+	bhh := tensor.New([]float32{0.01, 0.02, 0.03, 0.04}, 4)
+	y := tensor.Recurrence(tensor.RNNLSTM, xw, h0, c0, whh, bhh, tensor.RecurrenceOptions{})
+	sig := func(v float64) float64 { return 1 / (1 + math.Exp(-v)) }
+	a := []float64{0.1 + 0.5*0.2 + 0.01, -0.2 - 0.5*0.1 + 0.02, 0.3 + 0.5*0.3 + 0.03, 0.4 + 0.5*0.05 + 0.04}
+	c := sig(a[1])*-0.7 + sig(a[0])*math.Tanh(a[2])
+	h := sig(a[3]) * math.Tanh(c)
+	want := tensor.New([]float32{float32(h), float32(h), float32(c)}, 1, 3, 1)
+	tensortest.AllClose(t, y, want, 1e-6, 1e-6)
+}
+
+// TestRecurrenceGRUStep checks one GRU step by hand: Paddle's r, z, c order, the reset gate
+// applied to h_prev·W_hcᵀ + b_hc, and h = z·h_prev + (1-z)·c̃.
+func TestRecurrenceGRUStep(t *testing.T) {
+	xw := tensor.New([]float32{0.1, -0.2, 0.3}, 1, 1, 3)
+	h0 := tensor.New([]float32{0.5}, 1, 1)
+	whh := tensor.New([]float32{0.2, -0.1, 0.3}, 3, 1)
+	bhh := tensor.New([]float32{0.01, 0.02, 0.03}, 3)
+	y := tensor.Recurrence(tensor.RNNGRU, xw, h0, nil, whh, bhh, tensor.RecurrenceOptions{})
+	sig := func(v float64) float64 { return 1 / (1 + math.Exp(-v)) }
+	r := sig(0.1 + 0.5*0.2 + 0.01)
+	z := sig(-0.2 - 0.5*0.1 + 0.02)
+	c := math.Tanh(0.3 + r*(0.5*0.3+0.03))
+	h := z*0.5 + (1-z)*c
+	tensortest.AllClose(t, y, tensor.New([]float32{float32(h), float32(h)}, 1, 2, 1), 1e-6, 1e-6)
+}
+
+// TestRecurrenceSeqLen checks the masking: past a sequence's length the outputs are zero and the
+// final state is the state at its length; a reverse run starts at its last valid step.
+func TestRecurrenceSeqLen(t *testing.T) {
+	rng := newRNG()
+	const T, H = 4, 2
+	xw := tensor.Randn(rng, 2, T, H)
+	h0 := tensor.Randn(rng, 2, H)
+	whh := tensor.Randn(rng, H, H)
+	for _, rev := range []bool{false, true} {
+		y := tensor.Recurrence(tensor.RNNTanh, xw, h0, nil, whh, nil, tensor.RecurrenceOptions{SeqLen: []int{2, T}, Reverse: rev})
+		// sequence 0 alone, cut to its length
+		y0 := tensor.Recurrence(tensor.RNNTanh, xw.Index(0, 0).Slice(0, 0, 2).Unsqueeze(0), h0.Slice(0, 0, 1), nil, whh, nil, tensor.RecurrenceOptions{Reverse: rev})
+		for s := range 2 {
+			tensortest.AllClose(t, y.Index(0, 0).Index(0, s), y0.Index(0, 0).Index(0, s), 0, 0)
+		}
+		for s := 2; s < T; s++ {
+			tensortest.AllClose(t, y.Index(0, 0).Index(0, s), tensor.Zeros(H), 0, 0)
+		}
+		tensortest.AllClose(t, y.Index(0, 0).Index(0, T), y0.Index(0, 0).Index(0, 2), 0, 0)
+	}
+}
+
+func TestRecurrencePanics(t *testing.T) {
+	rng := newRNG()
+	for name, f := range map[string]func(){
+		"gates":  func() { tensor.Recurrence(tensor.RNNLSTM, tensor.Randn(rng, 2, 3, 6), tensor.Zeros(2, 2), tensor.Zeros(2, 2), tensor.Zeros(8, 2), nil, tensor.RecurrenceOptions{}) },
+		"no c0":  func() { tensor.Recurrence(tensor.RNNLSTM, tensor.Randn(rng, 2, 3, 8), tensor.Zeros(2, 2), nil, tensor.Zeros(8, 2), nil, tensor.RecurrenceOptions{}) },
+		"seqlen": func() { tensor.Recurrence(tensor.RNNTanh, tensor.Randn(rng, 2, 3, 2), tensor.Zeros(2, 2), nil, tensor.Zeros(2, 2), nil, tensor.RecurrenceOptions{SeqLen: []int{4, 1}}) },
+	} {
+		func() {
+			defer func() {
+				if recover() == nil {
+					t.Errorf("%s: no panic", name)
+				}
+			}()
+			f()
+		}()
+	}
+}
