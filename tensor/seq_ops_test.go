@@ -106,9 +106,15 @@ func TestRecurrenceSeqLen(t *testing.T) {
 func TestRecurrencePanics(t *testing.T) {
 	rng := newRNG()
 	for name, f := range map[string]func(){
-		"gates":  func() { tensor.Recurrence(tensor.RNNLSTM, tensor.Randn(rng, 2, 3, 6), tensor.Zeros(2, 2), tensor.Zeros(2, 2), tensor.Zeros(8, 2), nil, tensor.RecurrenceOptions{}) },
-		"no c0":  func() { tensor.Recurrence(tensor.RNNLSTM, tensor.Randn(rng, 2, 3, 8), tensor.Zeros(2, 2), nil, tensor.Zeros(8, 2), nil, tensor.RecurrenceOptions{}) },
-		"seqlen": func() { tensor.Recurrence(tensor.RNNTanh, tensor.Randn(rng, 2, 3, 2), tensor.Zeros(2, 2), nil, tensor.Zeros(2, 2), nil, tensor.RecurrenceOptions{SeqLen: []int{4, 1}}) },
+		"gates": func() {
+			tensor.Recurrence(tensor.RNNLSTM, tensor.Randn(rng, 2, 3, 6), tensor.Zeros(2, 2), tensor.Zeros(2, 2), tensor.Zeros(8, 2), nil, tensor.RecurrenceOptions{})
+		},
+		"no c0": func() {
+			tensor.Recurrence(tensor.RNNLSTM, tensor.Randn(rng, 2, 3, 8), tensor.Zeros(2, 2), nil, tensor.Zeros(8, 2), nil, tensor.RecurrenceOptions{})
+		},
+		"seqlen": func() {
+			tensor.Recurrence(tensor.RNNTanh, tensor.Randn(rng, 2, 3, 2), tensor.Zeros(2, 2), nil, tensor.Zeros(2, 2), nil, tensor.RecurrenceOptions{SeqLen: []int{4, 1}})
+		},
 	} {
 		func() {
 			defer func() {
