@@ -146,8 +146,12 @@ func Recurrence(mode RNNMode, xw, h0, c0, whh, bhh *Tensor, opt RecurrenceOption
 	}
 	acts := make([]float32, T*B*GH) // gate activations of each step (processing order)
 	var hcs []float32               // GRU: h_prev·W_hcᵀ + b_hc of each step
+	var tcs []float32               // LSTM: tanh(c) of each step
 	if mode == RNNGRU {
 		hcs = make([]float32, T*BH)
+	}
+	if lstm {
+		tcs = make([]float32, T*BH)
 	}
 	out := newTensor(make([]float32, B*S*H), nil)
 	if opt.TimeMajor {
@@ -167,53 +171,23 @@ func Recurrence(mode RNNMode, xw, h0, c0, whh, bhh *Tensor, opt RecurrenceOption
 			beta = 1
 		}
 		kernel.Gemm(false, true, B, GH, H, 1, hp, H, whh.data, H, beta, pre, GH)
-		for b := range B {
-			hpb, hnb := hp[b*H:(b+1)*H], hn[b*H:(b+1)*H]
-			if !active(t, b) {
-				copy(hnb, hpb)
-				if lstm {
-					copy(cs[(s+1)*BH+b*H:(s+2)*BH], cs[s*BH+b*H:s*BH+(b+1)*H])
+		kernel.ParallelFor(B, rowGrain(B, GH), func(lo, hi int) {
+			for b := lo; b < hi; b++ {
+				hpb, hnb := hp[b*H:(b+1)*H], hn[b*H:(b+1)*H]
+				if !active(t, b) {
+					copy(hnb, hpb)
+					if lstm {
+						copy(cs[(s+1)*BH+b*H:(s+1)*BH+(b+1)*H], cs[s*BH+b*H:s*BH+(b+1)*H])
+					}
+					continue // the output stays zero
 				}
-				continue // the output stays zero
+				x := xw.data[xOff(t, b) : xOff(t, b)+GH]
+				p := pre[b*GH : (b+1)*GH]
+				o := out.data[oOff(t, b) : oOff(t, b)+H]
+				stepForward(mode, H, x, p, hpb, hnb, acts[(s*B+b)*GH:(s*B+b+1)*GH], cs, tcs, hcs, s*BH+b*H, (s+1)*BH+b*H, (s*B+b)*H)
+				copy(o, hnb)
 			}
-			x := xw.data[xOff(t, b) : xOff(t, b)+GH]
-			p := pre[b*GH : (b+1)*GH]
-			a := acts[(s*B+b)*GH : (s*B+b+1)*GH]
-			o := out.data[oOff(t, b) : oOff(t, b)+H]
-			switch mode {
-			case RNNTanh:
-				for j := range H {
-					hnb[j] = tanhf(x[j] + p[j])
-				}
-			case RNNReLU:
-				for j := range H {
-					hnb[j] = max(x[j]+p[j], 0)
-				}
-			case RNNLSTM:
-				cp, cn := cs[s*BH+b*H:s*BH+(b+1)*H], cs[(s+1)*BH+b*H:(s+1)*BH+(b+1)*H]
-				for j := range H {
-					i := sigmf(x[j] + p[j])
-					f := sigmf(x[H+j] + p[H+j])
-					g := tanhf(x[2*H+j] + p[2*H+j])
-					og := sigmf(x[3*H+j] + p[3*H+j])
-					a[j], a[H+j], a[2*H+j], a[3*H+j] = i, f, g, og
-					c := f*cp[j] + i*g
-					cn[j] = c
-					hnb[j] = og * tanhf(c)
-				}
-			case RNNGRU:
-				hc := hcs[(s*B+b)*H : (s*B+b+1)*H]
-				for j := range H {
-					r := sigmf(x[j] + p[j])
-					z := sigmf(x[H+j] + p[H+j])
-					hc[j] = p[2*H+j]
-					c := tanhf(x[2*H+j] + r*p[2*H+j])
-					a[j], a[H+j], a[2*H+j] = r, z, c
-					hnb[j] = (hpb[j]-c)*z + c
-				}
-			}
-			copy(o, hnb)
-		}
+		})
 	}
 	for b := range B {
 		copy(out.data[oOff(T, b):oOff(T, b)+H], hs[T*BH+b*H:])
@@ -242,66 +216,27 @@ func Recurrence(mode RNNMode, xw, h0, c0, whh, bhh *Tensor, opt RecurrenceOption
 		for s := T - 1; s >= 0; s-- {
 			t := timeOf(s)
 			hp, hn := hs[s*BH:(s+1)*BH], hs[(s+1)*BH:(s+2)*BH]
-			for b := range B {
-				d := dhh[(s*B+b)*GH : (s*B+b+1)*GH]
-				dhb, dirb := dh[b*H:(b+1)*H], direct[b*H:(b+1)*H]
-				if !active(t, b) {
-					clear(d)
-					if mode == RNNGRU {
-						clear(dx[(s*B+b)*GH : (s*B+b+1)*GH])
-					}
-					copy(dirb, dhb) // h = h_prev: the gradient passes through
-					continue
-				}
-				gout := g[oOff(t, b) : oOff(t, b)+H]
-				a := acts[(s*B+b)*GH : (s*B+b+1)*GH]
-				switch mode {
-				case RNNTanh:
-					for j := range H {
-						y := hn[b*H+j]
-						d[j] = (dhb[j] + gout[j]) * (1 - y*y)
-					}
-					clear(dirb)
-				case RNNReLU:
-					for j := range H {
-						if hn[b*H+j] > 0 {
-							d[j] = dhb[j] + gout[j]
-						} else {
-							d[j] = 0
+			kernel.ParallelFor(B, rowGrain(B, GH), func(lo, hi int) {
+				for b := lo; b < hi; b++ {
+					r := s*B + b
+					d := dhh[r*GH : (r+1)*GH]
+					dhb, dirb := dh[b*H:(b+1)*H], direct[b*H:(b+1)*H]
+					if !active(t, b) {
+						clear(d)
+						if mode == RNNGRU {
+							clear(dx[r*GH : (r+1)*GH])
 						}
+						copy(dirb, dhb) // h = h_prev: the gradient passes through
+						continue
 					}
-					clear(dirb)
-				case RNNLSTM:
-					cp, cn := cs[s*BH+b*H:], cs[(s+1)*BH+b*H:]
-					dcb := dc[b*H : (b+1)*H]
-					for j := range H {
-						i, f, gg, og := a[j], a[H+j], a[2*H+j], a[3*H+j]
-						dht := dhb[j] + gout[j]
-						tc := tanhf(cn[j])
-						dct := dcb[j] + dht*og*(1-tc*tc)
-						d[j] = dct * gg * i * (1 - i)
-						d[H+j] = dct * cp[j] * f * (1 - f)
-						d[2*H+j] = dct * i * (1 - gg*gg)
-						d[3*H+j] = dht * tc * og * (1 - og)
-						dcb[j] = dct * f
+					var dcb []float32
+					if lstm {
+						dcb = dc[b*H : (b+1)*H]
 					}
-					clear(dirb)
-				case RNNGRU:
-					dxb := dx[(s*B+b)*GH : (s*B+b+1)*GH]
-					hc := hcs[(s*B+b)*H : (s*B+b+1)*H]
-					hpb := hp[b*H : (b+1)*H]
-					for j := range H {
-						r, z, c := a[j], a[H+j], a[2*H+j]
-						dht := dhb[j] + gout[j]
-						dan := dht * (1 - z) * (1 - c*c)
-						dar := dan * hc[j] * r * (1 - r)
-						daz := dht * (hpb[j] - c) * z * (1 - z)
-						dxb[j], dxb[H+j], dxb[2*H+j] = dar, daz, dan
-						d[j], d[H+j], d[2*H+j] = dar, daz, dan*r
-						dirb[j] = dht * z
-					}
+					stepBackward(mode, H, g[oOff(t, b):oOff(t, b)+H], acts[r*GH:(r+1)*GH], d, dx[r*GH:(r+1)*GH],
+						dhb, dirb, dcb, hp[b*H:(b+1)*H], hn[b*H:(b+1)*H], cs, tcs, hcs, s*BH+b*H, r*H)
 				}
-			}
+			})
 			// dh_prev = dhh_s · W_hh + direct
 			copy(dh, direct)
 			kernel.Gemm(false, false, B, H, GH, 1, dhh[s*B*GH:(s+1)*B*GH], GH, whh.data, H, 1, dh, H)
@@ -337,15 +272,17 @@ func shapeOf(t *Tensor) []int {
 }
 
 // expf returns e^x in float32 arithmetic with a relative error of a few ulp (Cephes' expf:
-// x = n·ln2 + r, |r| ≤ ln2/2, e^r by a degree-6 polynomial), saturating outside ±88.
+// x = n·ln2 + r, |r| ≤ ln2/2, e^r by a degree-6 polynomial) for x in [-87, 88]; x is clamped to
+// that range, which is all sigmoid and tanh need.
 func expf(x float32) float32 {
-	if x > 88.37 {
-		return float32(math.Inf(1))
+	if x < -87 {
+		x = -87
 	}
-	if x < -87.33 {
-		return 0
+	if x > 88 {
+		x = 88
 	}
-	n := float32(math.Floor(float64(x*1.44269504088896341 + 0.5)))
+	const round = 12582912 // 1.5·2²³: adding and subtracting it rounds to an integer
+	n := (x*1.44269504088896341 + round) - round
 	r := x - n*0.693359375 + n*2.12194440e-4
 	p := float32(1.9875691500e-4)
 	p = p*r + 1.3981999507e-3
@@ -358,30 +295,108 @@ func expf(x float32) float32 {
 }
 
 // sigmf is the logistic function in float32.
-func sigmf(x float32) float32 {
-	if x >= 0 {
-		return 1 / (1 + expf(-x))
+func sigmf(x float32) float32 { return 1 / (1 + expf(-x)) }
+
+// tanhf is tanh in float32, as 2·σ(2x) - 1: one expf and one division, with an absolute error
+// of about 1e-7.
+func tanhf(x float32) float32 { return 2/(1+expf(-2*x)) - 1 }
+
+// rowGrain is the number of batch rows per chunk of a step's gate pass: about 16K gate values, at
+// least one row.
+func rowGrain(rows, width int) int { return max(1, min(rows, 16384/max(width, 1))) }
+
+// stepForward computes one row of one time step: x is the row's input projection, p its
+// h_prev·W_hhᵀ + b_hh, hp the previous state and hn the new one; a receives the gate activations.
+// cs (LSTM) holds the cell states with the previous row at cp and the new at cn, tcs receives
+// tanh(c) and hcs (GRU) h_prev·W_hcᵀ + b_hc, both at k.
+func stepForward(mode RNNMode, H int, x, p, hp, hn, a, cs, tcs, hcs []float32, cp, cn, k int) {
+	switch mode {
+	case RNNTanh:
+		for j := range H {
+			hn[j] = tanhf(x[j] + p[j])
+		}
+	case RNNReLU:
+		for j := range H {
+			hn[j] = max(x[j]+p[j], 0)
+		}
+	case RNNLSTM:
+		cpr, cnr, tc := cs[cp:cp+H], cs[cn:cn+H], tcs[k:k+H]
+		ai, af, ag, ao := a[:H], a[H:2*H], a[2*H:3*H], a[3*H:4*H]
+		xi, xf, xg, xo := x[:H], x[H:2*H], x[2*H:3*H], x[3*H:4*H]
+		pi, pf, pg, po := p[:H], p[H:2*H], p[2*H:3*H], p[3*H:4*H]
+		for j := range H {
+			i := sigmf(xi[j] + pi[j])
+			f := sigmf(xf[j] + pf[j])
+			g := tanhf(xg[j] + pg[j])
+			o := sigmf(xo[j] + po[j])
+			ai[j], af[j], ag[j], ao[j] = i, f, g, o
+			c := f*cpr[j] + i*g
+			cnr[j] = c
+			t := tanhf(c)
+			tc[j] = t
+			hn[j] = o * t
+		}
+	case RNNGRU:
+		hc := hcs[k : k+H]
+		for j := range H {
+			r := sigmf(x[j] + p[j])
+			z := sigmf(x[H+j] + p[H+j])
+			hc[j] = p[2*H+j]
+			c := tanhf(x[2*H+j] + r*p[2*H+j])
+			a[j], a[H+j], a[2*H+j] = r, z, c
+			hn[j] = (hp[j]-c)*z + c
+		}
 	}
-	e := expf(x)
-	return e / (1 + e)
 }
 
-// tanhf is tanh in float32: 1 - 2/(e^{2|x|}+1) with x's sign (absolute error below 1e-7).
-func tanhf(x float32) float32 {
-	ax := x
-	if ax < 0 {
-		ax = -ax
+// stepBackward is stepForward's gradient for one active row: gout is the gradient of the row's
+// output, dh that of its new state (the running BPTT gradient), dc (LSTM) that of its cell state,
+// which it replaces by the gradient of the previous cell state. It writes d, the gradient of
+// h_prev·W_hhᵀ + b_hh, dx (GRU; the same as d otherwise), the gradient of the input projection,
+// and dir, the part of the previous state's gradient that does not go through W_hh.
+func stepBackward(mode RNNMode, H int, gout, a, d, dx, dh, dir, dc, hp, hn, cs, tcs, hcs []float32, cp, k int) {
+	switch mode {
+	case RNNTanh:
+		for j := range H {
+			y := hn[j]
+			d[j] = (dh[j] + gout[j]) * (1 - y*y)
+		}
+		clear(dir)
+	case RNNReLU:
+		for j := range H {
+			if hn[j] > 0 {
+				d[j] = dh[j] + gout[j]
+			} else {
+				d[j] = 0
+			}
+		}
+		clear(dir)
+	case RNNLSTM:
+		cpr, tc := cs[cp:cp+H], tcs[k:k+H]
+		ai, af, ag, ao := a[:H], a[H:2*H], a[2*H:3*H], a[3*H:4*H]
+		di, df, dg, do := d[:H], d[H:2*H], d[2*H:3*H], d[3*H:4*H]
+		for j := range H {
+			i, f, g, o, t := ai[j], af[j], ag[j], ao[j], tc[j]
+			dht := dh[j] + gout[j]
+			dct := dc[j] + dht*o*(1-t*t)
+			di[j] = dct * g * i * (1 - i)
+			df[j] = dct * cpr[j] * f * (1 - f)
+			dg[j] = dct * i * (1 - g*g)
+			do[j] = dht * t * o * (1 - o)
+			dc[j] = dct * f
+		}
+		clear(dir)
+	case RNNGRU:
+		hc := hcs[k : k+H]
+		for j := range H {
+			r, z, c := a[j], a[H+j], a[2*H+j]
+			dht := dh[j] + gout[j]
+			dan := dht * (1 - z) * (1 - c*c)
+			dar := dan * hc[j] * r * (1 - r)
+			daz := dht * (hp[j] - c) * z * (1 - z)
+			dx[j], dx[H+j], dx[2*H+j] = dar, daz, dan
+			d[j], d[H+j], d[2*H+j] = dar, daz, dan*r
+			dir[j] = dht * z
+		}
 	}
-	var y float32
-	if ax > 9 {
-		y = 1
-	} else if ax < 0.0005 {
-		y = ax
-	} else {
-		y = 1 - 2/(expf(2*ax)+1)
-	}
-	if x < 0 {
-		return -y
-	}
-	return y
 }

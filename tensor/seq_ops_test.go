@@ -126,3 +126,32 @@ func TestRecurrencePanics(t *testing.T) {
 		}()
 	}
 }
+
+// TestRecurrenceActivations checks the float32 tanh and sigmoid of the gate pass against math's
+// over a range that includes saturation: with W_hh = 0 one tanh step is tanh(xw), and an LSTM
+// step from c = 0 with the g gate saturated at 1 gives h = σ(a_o)·tanh(σ(a_i)).
+func TestRecurrenceActivations(t *testing.T) {
+	const n = 2001
+	xs := make([]float32, n)
+	for i := range xs {
+		xs[i] = float32(i-n/2) * 0.02 // [-20, 20]
+	}
+	y := tensor.Recurrence(tensor.RNNTanh, tensor.New(xs, n, 1, 1), tensor.Zeros(n, 1), nil, tensor.Zeros(1, 1), nil, tensor.RecurrenceOptions{})
+	for i, x := range xs {
+		if got, want := y.At(i, 0, 0), math.Tanh(float64(x)); math.Abs(float64(got)-want) > 2e-7 {
+			t.Fatalf("tanh(%v) = %v, want %v", x, got, want)
+		}
+	}
+	sig := func(v float64) float64 { return 1 / (1 + math.Exp(-v)) }
+	xw := make([]float32, 4*n)
+	for i, x := range xs {
+		xw[4*i], xw[4*i+2], xw[4*i+3] = x, 30, -x/2 // i, g (saturated), o; f is irrelevant (c0 = 0)
+	}
+	y = tensor.Recurrence(tensor.RNNLSTM, tensor.New(xw, n, 1, 4), tensor.Zeros(n, 1), tensor.Zeros(n, 1), tensor.Zeros(4, 1), nil, tensor.RecurrenceOptions{})
+	for i, x := range xs {
+		want := sig(float64(-x/2)) * math.Tanh(sig(float64(x)))
+		if got := y.At(i, 0, 0); math.Abs(float64(got)-want) > 3e-7 {
+			t.Fatalf("LSTM step at %v = %v, want %v", x, got, want)
+		}
+	}
+}
