@@ -104,7 +104,7 @@ func checkFixture(t *testing.T, c fixtureCase, l nn.Layer, params map[string]*te
 			want = c.GradBias
 		}
 		require.NotNil(t, want, "%s: no PyTorch gradient for %s", c.Name, name)
-		if err := tensortest.Close(p.Grad().Reshape(-1), want.tensor(), 1e-4, 1e-3); err != nil {
+		if err := tensortest.Close(p.Grad().Reshape(-1), want.tensor().Reshape(-1), 1e-4, 1e-3); err != nil {
 			t.Fatalf("%s: %s gradient: %v", c.Name, name, err)
 		}
 	}
@@ -185,5 +185,147 @@ func TestLayerNormTorch(t *testing.T) {
 		}
 		l := nn.NewLayerNorm(c.ints("normalized_shape"), opt)
 		checkFixture(t, c, l, setParams(t, c, l.Weight, l.Bias))
+	}
+}
+
+func paramNames(l nn.Layer) []string {
+	var names []string
+	for _, p := range l.Params() {
+		names = append(names, p.Name)
+	}
+	return names
+}
+
+func TestGroupNormLayer(t *testing.T) {
+	rng := newRNG()
+	l := nn.NewGroupNorm(2, 4)
+	require.Equal(t, []string{"weight", "bias"}, paramNames(l))
+	require.Equal(t, []int{4}, l.Weight.Shape())
+	x := tensor.Randn(rng, 3, 4, 2, 3).Scale(2).AddScalar(1)
+	y := l.Forward(x)
+	// each sample's group (2 channels × 6 positions) has mean 0 and variance 1
+	g := y.Reshape(3, 2, 12)
+	tensortest.AllClose(t, g.Mean(2), tensor.Zeros(3, 2), 1e-5, 0)
+	tensortest.AllClose(t, g.Mul(g).Mean(2), tensor.Ones(3, 2), 1e-4, 0)
+
+	for _, c := range []struct {
+		groups, channels int
+		shape            []int
+		opt              nn.NormOptions
+	}{
+		{1, 4, []int{2, 4, 3, 3}, nn.NormOptions{}},
+		{2, 4, []int{2, 4, 3, 3}, nn.NormOptions{}},
+		{4, 4, []int{2, 4, 3, 3}, nn.NormOptions{}},
+		{3, 6, []int{2, 6, 5}, nn.NormOptions{Epsilon: 1e-3}},
+		{2, 4, []int{3, 4}, nn.NormOptions{NoWeight: true}},
+		{2, 4, []int{2, 4, 2, 2}, nn.NormOptions{NoWeight: true, NoBias: true}},
+	} {
+		l := nn.NewGroupNorm(c.groups, c.channels, c.opt)
+		if l.Weight != nil {
+			copy(l.Weight.Data(), tensor.Uniform(rng, 0.5, 1.5, c.channels).Data())
+		}
+		if l.Bias != nil {
+			copy(l.Bias.Data(), tensor.Randn(rng, c.channels).Data())
+		}
+		checkLayer(t, l, tensor.Randn(rng, c.shape...).Scale(2), tensortest.GradCheckOptions{})
+	}
+	requireLayerPanic(t, "nn: GroupNorm: input [2 3 4], want [N, 4, *]", func() { l.Forward(tensor.Zeros(2, 3, 4)) })
+	requireLayerPanic(t, "nn: GroupNorm: 3 groups do not divide 4 channels", func() { nn.NewGroupNorm(3, 4) })
+}
+
+func TestGroupNormTorch(t *testing.T) {
+	for _, c := range readFixtures(t, "groupnorm") {
+		l := nn.NewGroupNorm(c.ints("num_groups")[0], c.ints("num_channels")[0])
+		checkFixture(t, c, l, setParams(t, c, l.Weight, l.Bias))
+	}
+}
+
+func TestInstanceNorm2D(t *testing.T) {
+	rng := newRNG()
+	l := nn.NewInstanceNorm2D(3)
+	require.Equal(t, []string{"scale", "bias"}, paramNames(l), "Paddle's keys")
+	x := tensor.Randn(rng, 2, 3, 4, 4).Scale(3).AddScalar(-1)
+	y := l.Forward(x)
+	tensortest.AllClose(t, y.Mean(2, 3), tensor.Zeros(2, 3), 1e-5, 0)
+	// the same values in evaluation: no running statistics
+	nn.Eval(l)
+	tensortest.AllClose(t, l.Forward(x), y, 0, 0)
+	copy(l.Scale.Data(), []float32{0.5, 1.5, -1})
+	copy(l.Bias.Data(), []float32{0.1, 0.2, 0.3})
+	checkLayer(t, l, tensor.Randn(rng, 2, 3, 3, 3), tensortest.GradCheckOptions{})
+	plain := nn.NewInstanceNorm2D(2, nn.NormOptions{NoWeight: true, NoBias: true})
+	require.Empty(t, plain.Params())
+	checkLayer(t, plain, tensor.Randn(rng, 2, 2, 3, 2), tensortest.GradCheckOptions{})
+	requireLayerPanic(t, "nn: InstanceNorm2D: input [2 3 4], want [N, 3, H, W]", func() { l.Forward(tensor.Zeros(2, 3, 4)) })
+	requireLayerPanic(t, "nn: InstanceNorm2D: NoWeight and NoBias must be set together, as Paddle's weight_attr and bias_attr",
+		func() { nn.NewInstanceNorm2D(2, nn.NormOptions{NoBias: true}) })
+}
+
+func TestInstanceNorm2DTorch(t *testing.T) {
+	for _, c := range readFixtures(t, "instancenorm") {
+		l := nn.NewInstanceNorm2D(c.ints("num_features")[0])
+		checkFixture(t, c, l, setParams(t, c, l.Scale, l.Bias))
+	}
+}
+
+func TestBatchNorm1D(t *testing.T) {
+	rng := newRNG()
+	for _, shape := range [][]int{{8, 3}, {4, 3, 5}} {
+		bn := nn.NewBatchNorm1D(3)
+		x := tensor.Randn(rng, shape...).Scale(2).AddScalar(1)
+		axes := []int{0}
+		if len(shape) == 3 {
+			axes = []int{0, 2}
+		}
+		y := bn.Forward(x)
+		tensortest.AllClose(t, y.Mean(axes...), tensor.Zeros(3), 1e-5, 0)
+		// running statistics as BatchNorm2D keeps them: 0.9*old + 0.1*batch, biased variance
+		mean := x.MeanKeepDim(axes...)
+		xc := x.Sub(mean)
+		variance := xc.Mul(xc).Mean(axes...)
+		tensortest.AllClose(t, bn.RunningMean, mean.Reshape(3).Scale(0.1), 1e-6, 1e-6)
+		tensortest.AllClose(t, bn.RunningVar, variance.Scale(0.1).AddScalar(0.9), 1e-6, 1e-6)
+
+		// training-mode gradients with non-trivial weight and bias
+		bn2 := nn.NewBatchNorm1D(3)
+		copy(bn2.Weight.Data(), []float32{1.5, -0.5, 0.8})
+		copy(bn2.Bias.Data(), []float32{0.2, 0.3, -0.1})
+		checkLayer(t, bn2, tensor.Randn(rng, shape...), tensortest.GradCheckOptions{Atol: 2e-2})
+		// evaluation uses the running statistics
+		nn.Eval(bn)
+		checkLayer(t, bn, x, tensortest.GradCheckOptions{})
+	}
+	// channels last: [N, L, C] equals [N, C, L] permuted
+	x := tensor.Randn(rng, 4, 5, 3)
+	a, b := nn.NewBatchNorm1D(3, nn.BatchNorm1DOptions{DataFormat: "NLC"}), nn.NewBatchNorm1D(3)
+	tensortest.AllClose(t, a.Forward(x), b.Forward(x.Permute(0, 2, 1)).Permute(0, 2, 1), 1e-6, 1e-6)
+	tensortest.AllClose(t, a.RunningVar, b.RunningVar, 1e-6, 1e-6)
+	checkLayer(t, nn.NewBatchNorm1D(3, nn.BatchNorm1DOptions{DataFormat: "NLC"}), x, tensortest.GradCheckOptions{Atol: 2e-2})
+	// use_global_stats: running statistics in training, left unchanged
+	g := nn.NewBatchNorm1D(3, nn.BatchNorm1DOptions{UseGlobalStats: true})
+	copy(g.RunningMean.Data(), []float32{1, 2, 3})
+	y := g.Forward(tensor.Ones(2, 3))
+	tensortest.AllClose(t, y, tensor.New([]float32{0, -1, -2, 0, -1, -2}, 2, 3), 1e-4, 0)
+	require.Equal(t, []float32{1, 2, 3}, g.RunningMean.Data())
+
+	bn := nn.NewBatchNorm1D(3)
+	require.Equal(t, []string{"weight", "bias"}, paramNames(bn))
+	require.Equal(t, "_mean", bn.Buffers()[0].Name)
+	require.Equal(t, "_variance", bn.Buffers()[1].Name)
+	requireLayerPanic(t, "nn: BatchNorm1D: input [4 2], want [N, 3] or [N, 3, L]", func() { bn.Forward(tensor.Zeros(4, 2)) })
+	requireLayerPanic(t, "nn: BatchNorm1D: input [4 3 2 2], want [N, 3] or [N, 3, L]", func() { bn.Forward(tensor.Zeros(4, 3, 2, 2)) })
+	requireLayerPanic(t, `nn: BatchNorm1D: data format "NHWC": want NC, NCL or NLC`, func() {
+		nn.NewBatchNorm1D(3, nn.BatchNorm1DOptions{DataFormat: "NHWC"})
+	})
+}
+
+func TestBatchNorm1DTorch(t *testing.T) {
+	for _, c := range readFixtures(t, "batchnorm1d") {
+		l := nn.NewBatchNorm1D(c.ints("num_features")[0])
+		checkFixture(t, c, l, setParams(t, c, l.Weight, l.Bias))
+		tensortest.AllClose(t, l.RunningMean, c.RunMean.tensor(), 1e-6, 1e-5)
+		tensortest.AllClose(t, l.RunningVar, c.RunVar.tensor(), 1e-6, 1e-5)
+		nn.Eval(l)
+		tensortest.AllClose(t, l.Forward(c.X.tensor()), c.EvalOut.tensor(), 1e-5, 1e-4)
 	}
 }

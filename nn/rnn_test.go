@@ -218,14 +218,6 @@ func copyParams(dst, src nn.Layer) {
 	}
 }
 
-func paramNames(l nn.Layer) []string {
-	var s []string
-	for _, p := range l.Params() {
-		s = append(s, p.Name)
-	}
-	return s
-}
-
 // TestRNNDropout checks that dropout between layers acts in training only and that Eval turns it
 // off.
 func TestRNNDropout(t *testing.T) {
