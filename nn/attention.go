@@ -35,6 +35,10 @@ type MultiHeadAttentionOptions struct {
 // in_proj_weight [3E, E] ([out, in]), defaults to time-major tensors (batch_first=False), and
 // with need_weights returns the weights averaged over heads unless average_attn_weights=False;
 // Paddle and oar return them per head, [batch, heads, L, S], after dropout.
+//
+// Without NeedWeights (Forward, and the Transformer layers) the part between the projections runs
+// as one tensor.Attention op, which reads each head where the projection wrote it; with it, as
+// separate ops, so that the weights are part of the graph. Both give the same values.
 type MultiHeadAttention struct {
 	Hooks
 	QProj, KProj, VProj, OutProj *Linear
@@ -99,6 +103,8 @@ func (m *MultiHeadAttention) Attend(query, key, value, mask *tensor.Tensor) (out
 	return m.attend(query, key, value, mask, m.NeedWeights)
 }
 
+// attend computes the attention; without needWeights it runs the heads as one tensor.Attention op,
+// with it as separate ops so that the weights are a tensor of the graph.
 func (m *MultiHeadAttention) attend(query, key, value, mask *tensor.Tensor, needWeights bool) (out, weights *tensor.Tensor) {
 	q, k, v := query.Shape(), key.Shape(), value.Shape()
 	if len(q) != 3 || len(k) != 3 || len(v) != 3 || q[2] != m.EmbedDim || k[2] != m.KProj.Weight.Dim(0) ||
@@ -107,34 +113,44 @@ func (m *MultiHeadAttention) attend(query, key, value, mask *tensor.Tensor, need
 			q, k, v, m.EmbedDim, m.KProj.Weight.Dim(0), m.VProj.Weight.Dim(0))
 	}
 	B, L, S, H, D := q[0], q[1], k[1], m.NumHeads, m.HeadDim
+	if mask != nil && !broadcastsTo(mask.Shape(), []int{B, H, L, S}) {
+		panicf(m, "mask %v does not broadcast to the scores [%d %d %d %d]", mask.Shape(), B, H, L, S)
+	}
+	scale := float32(math.Pow(float64(D), -0.5))
+	qp, kp, vp := m.QProj.Forward(query), m.KProj.Forward(key), m.VProj.Forward(value)
+	if !needWeights {
+		// One op for the heads, scores, mask, softmax, dropout and weighted sum. The dropout mask
+		// comes from the Dropout layer applied to ones, which draws what it would draw for the
+		// weights themselves, so both paths give the same values.
+		var drop *tensor.Tensor
+		if m.Dropout.P > 0 {
+			ones := tensor.Ones(B, H, L, S)
+			if d := m.Dropout.Forward(ones); d != ones {
+				drop = d
+			}
+		}
+		return m.OutProj.Forward(tensor.Attention(qp, kp, vp, mask, drop, H, scale)), nil
+	}
 	heads := func(x *tensor.Tensor, n int) *tensor.Tensor { // [B, n, E] → [B, H, n, D]
 		return x.Reshape(B, n, H, D).Permute(0, 2, 1, 3)
 	}
-	qh := heads(m.QProj.Forward(query), L)
-	kh := heads(m.KProj.Forward(key), S)
-	vh := heads(m.VProj.Forward(value), S)
-	scores := qh.Scale(float32(math.Pow(float64(D), -0.5))).MatMul(kh, tensor.MatMulOptions{TransposeY: true})
+	scores := heads(qp, L).Scale(scale).MatMul(heads(kp, S), tensor.MatMulOptions{TransposeY: true})
 	if mask != nil {
 		scores = scores.Add(mask)
-		if !equalInts(scores.Shape(), []int{B, H, L, S}) {
-			panicf(m, "mask %v does not broadcast to the scores [%d %d %d %d]", mask.Shape(), B, H, L, S)
-		}
 	}
 	w := m.Dropout.Forward(scores.Softmax(-1))
-	o := w.MatMul(vh).Permute(0, 2, 1, 3).Reshape(B, L, m.EmbedDim)
-	out = m.OutProj.Forward(o)
-	if needWeights {
-		weights = w
-	}
-	return out, weights
+	o := w.MatMul(heads(vp, S)).Permute(0, 2, 1, 3).Reshape(B, L, m.EmbedDim)
+	return m.OutProj.Forward(o), w
 }
 
-func equalInts(a, b []int) bool {
-	if len(a) != len(b) {
+// broadcastsTo reports whether shape broadcasts to full without changing it (NumPy's rules).
+func broadcastsTo(shape, full []int) bool {
+	if len(shape) > len(full) {
 		return false
 	}
-	for i := range a {
-		if a[i] != b[i] {
+	off := len(full) - len(shape)
+	for i, d := range shape {
+		if d != 1 && d != full[off+i] {
 			return false
 		}
 	}

@@ -170,3 +170,41 @@ func TestAttentionPanics(t *testing.T) {
 		}()
 	}
 }
+
+// TestMultiHeadAttentionPaths checks that the fused path (one tensor.Attention op, used without
+// NeedWeights) and the op-by-op path (with NeedWeights) give the same outputs and gradients, with
+// a mask and with dropout in training drawing the same mask from the same seed.
+func TestMultiHeadAttentionPaths(t *testing.T) {
+	rng := newRNG()
+	m := nn.NewMultiHeadAttention(8, 2, nn.MultiHeadAttentionOptions{Dropout: 0.3, Rand: rng})
+	q, kv := tensor.Randn(rng, 2, 3, 8), tensor.Randn(rng, 2, 5, 8)
+	mask := tensor.Randn(rng, 2, 1, 1, 5)
+	run := func(need bool) (*tensor.Tensor, []*tensor.Tensor) {
+		m.NeedWeights = need
+		m.Dropout.SetSeed(7)
+		x, y := q.Detach().SetRequiresGrad(true), kv.Detach().SetRequiresGrad(true)
+		for _, p := range m.Params() {
+			p.ClearGrad()
+		}
+		out, _ := m.Attend(x, y, y, mask)
+		out.Square().Sum().Backward()
+		grads := []*tensor.Tensor{x.Grad(), y.Grad()}
+		for _, p := range m.Params() {
+			grads = append(grads, p.Grad().Clone())
+		}
+		return out, grads
+	}
+	for _, training := range []bool{true, false} {
+		if training {
+			nn.Train(m)
+		} else {
+			nn.Eval(m)
+		}
+		a, ga := run(false)
+		b, gb := run(true)
+		tensortest.AllClose(t, a, b, 1e-5, 1e-5)
+		for i := range ga {
+			tensortest.AllClose(t, ga[i], gb[i], 1e-5, 1e-4)
+		}
+	}
+}

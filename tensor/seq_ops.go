@@ -2,6 +2,7 @@ package tensor
 
 import (
 	"math"
+	"slices"
 
 	"github.com/oarlab/oar/internal/kernel"
 )
@@ -398,5 +399,134 @@ func stepBackward(mode RNNMode, H int, gout, a, d, dx, dh, dir, dc, hp, hn, cs, 
 			d[j], d[H+j], d[2*H+j] = dar, daz, dan*r
 			dir[j] = dht * z
 		}
+	}
+}
+
+// Attention is multi-head scaled dot-product attention as one op, the core of Paddle's
+// MultiHeadAttention between the input and output projections: for each batch b and head h
+// (features h·D to (h+1)·D of the last axis, D = E/heads),
+//
+//	P = softmax(scale·Q_bh·K_bhᵀ + mask_bh),  out_bh = (P ∘ drop_bh)·V_bh
+//
+// with q [B, L, E], k and v [B, S, E], mask nil or broadcastable to [B, heads, L, S] (added to
+// the scores), drop nil or [B, heads, L, S] (multiplied into the weights: a dropout mask holding
+// 0 and 1/(1-p)), and the result [B, L, E], the heads side by side as the input projections
+// produced them. It reads the heads where they lie, so no transposes are made; it keeps P for the
+// backward pass. The gradients of q, k, v and mask are analytic; drop gets none.
+//
+// It panics if the shapes do not fit, E is not a multiple of heads, or mask does not broadcast.
+func Attention(q, k, v, mask, drop *Tensor, heads int, scale float32) *Tensor {
+	const op = "Attention"
+	if len(q.shape) != 3 || len(k.shape) != 3 || len(v.shape) != 3 || heads < 1 {
+		panicf(op, "q %v, k %v, v %v, %d heads: want [B, L, E], [B, S, E], [B, S, E] and heads ≥ 1", q.shape, k.shape, v.shape, heads)
+	}
+	B, L, E, S := q.shape[0], q.shape[1], q.shape[2], k.shape[1]
+	if k.shape[0] != B || v.shape[0] != B || k.shape[2] != E || v.shape[2] != E || v.shape[1] != S || E%heads != 0 {
+		panicf(op, "q %v, k %v, v %v, %d heads: want [B, L, E], [B, S, E], [B, S, E] with E a multiple of heads", q.shape, k.shape, v.shape, heads)
+	}
+	H, D := heads, E/heads
+	full := []int{B, H, L, S}
+	var maskFull []float32
+	if mask != nil {
+		if s, ok := broadcast(mask.shape, full); !ok || !slices.Equal(s, full) {
+			panicf(op, "mask %v does not broadcast to the scores %v", mask.shape, full)
+		}
+		maskFull = expand(mask.data, mask.shape, full)
+	}
+	if drop != nil && !slices.Equal(drop.shape, full) {
+		panicf(op, "dropout mask %v, want %v", drop.shape, full)
+	}
+	LS := L * S
+	P := make([]float32, B*H*LS)
+	out := newTensor(make([]float32, B*L*E), []int{B, L, E})
+	var pdBuf []float32 // P ∘ drop, when there is a dropout mask
+	if drop != nil {
+		pdBuf = make([]float32, B*H*LS)
+	}
+	kernel.ParallelFor(B*H, 1, func(lo, hi int) {
+		for bh := lo; bh < hi; bh++ {
+			b, h := bh/H, bh%H
+			p := P[bh*LS : (bh+1)*LS]
+			qo, ko := b*L*E+h*D, b*S*E+h*D
+			kernel.GemmSerial(false, true, L, S, D, scale, q.data[qo:], E, k.data[ko:], E, 0, p, S)
+			if maskFull != nil {
+				kernel.AddTo(p, maskFull[bh*LS:(bh+1)*LS])
+			}
+			for r := 0; r < LS; r += S {
+				softmaxRow(p[r : r+S])
+			}
+			pd := p
+			if drop != nil {
+				pd = pdBuf[bh*LS : (bh+1)*LS]
+				kernel.Mul(pd, p, drop.data[bh*LS:(bh+1)*LS])
+			}
+			kernel.GemmSerial(false, false, L, D, S, 1, pd, S, v.data[ko:], E, 0, out.data[b*L*E+h*D:], E)
+		}
+	})
+	return out.record(op, func(g []float32, gin [][]float32) {
+		var dMaskFull []float32
+		if gin[3] != nil {
+			dMaskFull = make([]float32, B*H*LS)
+		}
+		kernel.ParallelFor(B*H, 1, func(lo, hi int) {
+			dp := make([]float32, LS)
+			for bh := lo; bh < hi; bh++ {
+				b, h := bh/H, bh%H
+				p := P[bh*LS : (bh+1)*LS]
+				qo, ko, oo := b*L*E+h*D, b*S*E+h*D, b*L*E+h*D
+				pd := p
+				if drop != nil {
+					pd = pdBuf[bh*LS : (bh+1)*LS]
+				}
+				if gin[2] != nil { // dV = (P∘drop)ᵀ·dOut
+					kernel.GemmSerial(true, false, S, D, L, 1, pd, S, g[oo:], E, 0, gin[2][ko:], E)
+				}
+				if gin[0] == nil && gin[1] == nil && gin[3] == nil {
+					continue
+				}
+				// dP = dOut·Vᵀ (∘ drop), then the softmax's rule: dZ = P∘(dP - Σ_row dP∘P)
+				kernel.GemmSerial(false, true, L, S, D, 1, g[oo:], E, v.data[ko:], E, 0, dp, S)
+				if drop != nil {
+					kernel.Mul(dp, dp, drop.data[bh*LS:(bh+1)*LS])
+				}
+				for r := 0; r < LS; r += S {
+					pr, dr := p[r:r+S], dp[r:r+S]
+					s := kernel.Dot(pr, dr)
+					for j := range dr {
+						dr[j] = pr[j] * (dr[j] - s)
+					}
+				}
+				if dMaskFull != nil {
+					copy(dMaskFull[bh*LS:], dp)
+				}
+				if gin[0] != nil { // dQ = scale·dZ·K
+					kernel.GemmSerial(false, false, L, D, S, scale, dp, S, k.data[ko:], E, 0, gin[0][qo:], E)
+				}
+				if gin[1] != nil { // dK = scale·dZᵀ·Q
+					kernel.GemmSerial(true, false, S, D, L, scale, dp, S, q.data[qo:], E, 0, gin[1][ko:], E)
+				}
+			}
+		})
+		if gin[3] != nil {
+			reduceTo(gin[3], dMaskFull, mask.shape, full)
+		}
+	}, q, k, v, mask, drop)
+}
+
+// softmaxRow replaces x by softmax(x), in float64 sums as Softmax does.
+func softmaxRow(x []float32) {
+	m := x[0]
+	for _, v := range x[1:] {
+		m = max(m, v)
+	}
+	var s float64
+	for i, v := range x {
+		e := math.Exp(float64(v - m))
+		x[i] = float32(e)
+		s += e
+	}
+	inv := float32(1 / s)
+	for i := range x {
+		x[i] *= inv
 	}
 }

@@ -181,3 +181,81 @@ func TestRecurrenceParallelRows(t *testing.T) {
 		tensortest.AllClose(t, xw.Grad().Slice(0, b, b+1), xb.Grad(), 1e-6, 1e-5)
 	}
 }
+
+// attentionRef is Attention composed of separate ops: heads split by Reshape and Permute,
+// MatMul, Add, Softmax, Mul, MatMul, heads joined.
+func attentionRef(q, k, v, mask, drop *tensor.Tensor, heads int, scale float32) *tensor.Tensor {
+	B, L, E, S := q.Dim(0), q.Dim(1), q.Dim(2), k.Dim(1)
+	D := E / heads
+	split := func(x *tensor.Tensor, n int) *tensor.Tensor { return x.Reshape(B, n, heads, D).Permute(0, 2, 1, 3) }
+	s := split(q, L).Scale(scale).MatMul(split(k, S), tensor.MatMulOptions{TransposeY: true})
+	if mask != nil {
+		s = s.Add(mask)
+	}
+	p := s.Softmax(-1)
+	if drop != nil {
+		p = p.Mul(drop)
+	}
+	return p.MatMul(split(v, S)).Permute(0, 2, 1, 3).Reshape(B, L, E)
+}
+
+func TestAttention(t *testing.T) {
+	rng := newRNG()
+	const B, L, S, E, H = 2, 3, 4, 6, 2
+	dropMask := func() *tensor.Tensor {
+		d := tensor.Zeros(B, H, L, S)
+		for i := range d.Data() {
+			if rng.Float32() >= 0.3 {
+				d.Data()[i] = 1 / 0.7
+			}
+		}
+		return d
+	}
+	for _, c := range []struct {
+		name       string
+		mask, drop *tensor.Tensor
+	}{
+		{"plain", nil, nil},
+		{"mask [L S]", tensor.Randn(rng, L, S), nil},
+		{"mask [B 1 1 S]", tensor.Randn(rng, B, 1, 1, S), nil},
+		{"mask [B H L S] and dropout", tensor.Randn(rng, B, H, L, S), dropMask()},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			q, k, v := tensor.Randn(rng, B, L, E), tensor.Randn(rng, B, S, E), tensor.Randn(rng, B, S, E)
+			scale := float32(0.7)
+			got := tensor.Attention(q, k, v, c.mask, c.drop, H, scale)
+			tensortest.AllClose(t, got, attentionRef(q, k, v, c.mask, c.drop, H, scale), 1e-6, 1e-5)
+			inputs := []*tensor.Tensor{q, k, v}
+			if c.mask != nil {
+				inputs = append(inputs, c.mask)
+			}
+			tensortest.GradCheck(t, func(x ...*tensor.Tensor) *tensor.Tensor {
+				var m *tensor.Tensor
+				if len(x) > 3 {
+					m = x[3]
+				}
+				return tensor.Attention(x[0], x[1], x[2], m, c.drop, H, scale)
+			}, inputs, tensortest.GradCheckOptions{})
+		})
+	}
+	for name, f := range map[string]func(){
+		"heads": func() {
+			tensor.Attention(tensor.Zeros(1, 2, 6), tensor.Zeros(1, 3, 6), tensor.Zeros(1, 3, 6), nil, nil, 4, 1)
+		},
+		"kv": func() {
+			tensor.Attention(tensor.Zeros(1, 2, 6), tensor.Zeros(1, 3, 6), tensor.Zeros(1, 2, 6), nil, nil, 2, 1)
+		},
+		"mask": func() {
+			tensor.Attention(tensor.Zeros(1, 2, 6), tensor.Zeros(1, 3, 6), tensor.Zeros(1, 3, 6), tensor.Zeros(3, 2), nil, 2, 1)
+		},
+	} {
+		func() {
+			defer func() {
+				if recover() == nil {
+					t.Errorf("%s: no panic", name)
+				}
+			}()
+			f()
+		}()
+	}
+}
