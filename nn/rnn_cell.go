@@ -51,16 +51,10 @@ func (w cellWeights) params(suffix string) []Param {
 		{"bias_ih" + suffix, w.BiasIH}, {"bias_hh" + suffix, w.BiasHH}}
 }
 
-// project returns x·W_ihᵀ + b_ih for x [..., in] as [..., G·H]: one GEMM over every row of x.
+// project returns x·W_ihᵀ + b_ih for x [..., in] as [..., G·H]: one GEMM over every row of x
+// that adds the bias as it writes (Linear on W_ih's transpose, a copy of G·H·in values).
 func (w cellWeights) project(x *tensor.Tensor) *tensor.Tensor {
-	shape := x.Shape()
-	rows := 1
-	for _, d := range shape[:len(shape)-1] {
-		rows *= d
-	}
-	xw := x.Reshape(rows, shape[len(shape)-1]).MatMul(w.WeightIH, tensor.MatMulOptions{TransposeY: true}).Add(w.BiasIH)
-	shape[len(shape)-1] = w.WeightIH.Dim(0)
-	return xw.Reshape(shape...)
+	return x.Linear(w.WeightIH.T(), w.BiasIH)
 }
 
 // step runs the cell once: x [B, in], h [B, H] (and c [B, H] for LSTM); nil states are zeros.
