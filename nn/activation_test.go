@@ -12,9 +12,9 @@ import (
 	"github.com/oarlab/oar/tensor/tensortest"
 )
 
-// offKinks returns random values in [-5, 5) at least 0.1 away from the integers, where every
+// normactOffKinks returns random values in [-5, 5) at least 0.1 away from the integers, where every
 // activation here is smooth.
-func offKinks(shape ...int) *tensor.Tensor {
+func normactOffKinks(shape ...int) *tensor.Tensor {
 	x := tensor.Uniform(newRNG(), -5, 5, shape...)
 	for i, v := range x.Data() {
 		if r := v - float32(math.Round(float64(v))); r > -0.1 && r < 0.1 {
@@ -34,7 +34,7 @@ func TestActivationLayerDefaults(t *testing.T) {
 	require.Equal(t, &nn.Hardtanh{Min: -1, Max: 1}, nn.NewHardtanh())
 	p := nn.NewPReLU()
 	require.Equal(t, []float32{0.25}, p.Weight.Data())
-	require.Equal(t, []string{"_weight"}, paramNames(p), "Paddle's key")
+	require.Equal(t, []string{"_weight"}, normactParamNames(p), "Paddle's key")
 	require.Equal(t, []float32{0.25, 0.25, 0.25}, nn.NewPReLU(nn.PReLUOptions{NumParameters: 3}).Weight.Data())
 	require.Equal(t, []float32{0.1, 0.1}, nn.NewPReLU(nn.PReLUOptions{NumParameters: 2, WeightInit: nn.Constant(0.1)}).Weight.Data())
 }
@@ -73,7 +73,7 @@ func TestActivationLayers(t *testing.T) {
 			}
 			name := fmt.Sprintf("%s/%v", nn.TypeName(c.l), shape)
 			t.Run(name, func(t *testing.T) {
-				x := offKinks(shape...)
+				x := normactOffKinks(shape...)
 				tensortest.AllClose(t, c.l.Forward(x), c.want(x), 0, 0)
 				checkLayer(t, c.l, x, tensortest.GradCheckOptions{})
 			})
@@ -98,7 +98,7 @@ func TestPReLULayer(t *testing.T) {
 	} {
 		l := nn.NewPReLU(c.opt)
 		copy(l.Weight.Data(), tensor.Uniform(rng, 0.05, 0.6, l.Weight.Len()).Data())
-		checkLayer(t, l, offKinks(c.shape...), tensortest.GradCheckOptions{})
+		checkLayer(t, l, normactOffKinks(c.shape...), tensortest.GradCheckOptions{})
 	}
 	l := nn.NewPReLU(nn.PReLUOptions{NumParameters: 3})
 	requireLayerPanic(t, "nn: PReLU: input [2 4 5], want 3 channels on axis 1", func() { l.Forward(tensor.Zeros(2, 4, 5)) })
@@ -143,7 +143,7 @@ func TestFunc(t *testing.T) {
 }
 
 func TestActivationsTorch(t *testing.T) {
-	for _, c := range readFixtures(t, "activations") {
+	for _, c := range readNormactFixtures(t, "activations") {
 		var l nn.Layer
 		params := map[string]*tensor.Tensor{}
 		switch op := c.Args["op"].(string); op {
@@ -173,11 +173,11 @@ func TestActivationsTorch(t *testing.T) {
 			l = nn.NewReLU6()
 		case "PReLU":
 			p := nn.NewPReLU(nn.PReLUOptions{NumParameters: c.ints("num_parameters")[0]})
-			params = setParams(t, c, p.Weight, nil)
+			params = setNormactParams(t, c, p.Weight, nil)
 			l = p
 		default:
 			t.Fatalf("%s: unknown op %q", c.Name, op)
 		}
-		checkFixture(t, c, l, params)
+		checkNormactFixture(t, c, l, params)
 	}
 }

@@ -113,7 +113,7 @@ func (m *MultiHeadAttention) attend(query, key, value, mask *tensor.Tensor, need
 			q, k, v, m.EmbedDim, m.KProj.Weight.Dim(0), m.VProj.Weight.Dim(0))
 	}
 	B, L, S, H, D := q[0], q[1], k[1], m.NumHeads, m.HeadDim
-	if mask != nil && !broadcastsTo(mask.Shape(), []int{B, H, L, S}) {
+	if mask != nil && !attnBroadcastsTo(mask.Shape(), []int{B, H, L, S}) {
 		panicf(m, "mask %v does not broadcast to the scores [%d %d %d %d]", mask.Shape(), B, H, L, S)
 	}
 	scale := float32(math.Pow(float64(D), -0.5))
@@ -143,8 +143,8 @@ func (m *MultiHeadAttention) attend(query, key, value, mask *tensor.Tensor, need
 	return m.OutProj.Forward(o), w
 }
 
-// broadcastsTo reports whether shape broadcasts to full without changing it (NumPy's rules).
-func broadcastsTo(shape, full []int) bool {
+// attnBroadcastsTo reports whether shape broadcasts to full without changing it (NumPy's rules).
+func attnBroadcastsTo(shape, full []int) bool {
 	if len(shape) > len(full) {
 		return false
 	}

@@ -16,19 +16,19 @@ import (
 func TestMultiHeadAttentionTorch(t *testing.T) {
 	fx := seqFixture(t, "mha")
 	m := nn.NewMultiHeadAttention(8, 2, nn.MultiHeadAttentionOptions{NeedWeights: true})
-	loadParams(t, m, fx, "")
+	seqLoadParams(t, m, fx, "")
 	q, k, v := fx["query"].SetRequiresGrad(true), fx["key"].SetRequiresGrad(true), fx["value"].SetRequiresGrad(true)
 	out, w := m.Attend(q, k, v, fx["mask"])
-	tensortest.AllClose(t, out, fx["out"], fxAtol, fxRtol)
-	tensortest.AllClose(t, w, fx["weights"], fxAtol, fxRtol)
-	weightedSum(fx, out, w).Backward()
+	tensortest.AllClose(t, out, fx["out"], seqAtol, seqRtol)
+	tensortest.AllClose(t, w, fx["weights"], seqAtol, seqRtol)
+	seqWeightedSum(fx, out, w).Backward()
 	for name, x := range map[string]*tensor.Tensor{"query": q, "key": k, "value": v} {
-		if err := tensortest.Close(x.Grad(), fx["grad."+name], fxAtol, fxRtol); err != nil {
+		if err := tensortest.Close(x.Grad(), fx["grad."+name], seqAtol, seqRtol); err != nil {
 			t.Errorf("grad of %s: %v", name, err)
 		}
 	}
 	for _, p := range m.Params() {
-		if err := tensortest.Close(p.Grad(), fx["grad."+p.Name], fxAtol, fxRtol); err != nil {
+		if err := tensortest.Close(p.Grad(), fx["grad."+p.Name], seqAtol, seqRtol); err != nil {
 			t.Errorf("grad of %s: %v", p.Name, err)
 		}
 	}
@@ -47,14 +47,14 @@ func TestTransformerEncoderLayerTorch(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			fx := seqFixture(t, c.name)
 			l := nn.NewTransformerEncoderLayer(8, 2, 16, c.opt)
-			loadParams(t, l, fx, "")
+			seqLoadParams(t, l, fx, "")
 			x := fx["x"].SetRequiresGrad(true)
 			y := l.ForwardMask(x, fx["mask"])
-			tensortest.AllClose(t, y, fx["out"], fxAtol, fxRtol)
-			weightedSum(fx, y).Backward()
-			tensortest.AllClose(t, x.Grad(), fx["grad.x"], fxAtol, fxRtol)
+			tensortest.AllClose(t, y, fx["out"], seqAtol, seqRtol)
+			seqWeightedSum(fx, y).Backward()
+			tensortest.AllClose(t, x.Grad(), fx["grad.x"], seqAtol, seqRtol)
 			for _, p := range l.Params() {
-				if err := tensortest.Close(p.Grad(), fx["grad."+p.Name], fxAtol, fxRtol); err != nil {
+				if err := tensortest.Close(p.Grad(), fx["grad."+p.Name], seqAtol, seqRtol); err != nil {
 					t.Errorf("grad of %s: %v", p.Name, err)
 				}
 			}
@@ -127,7 +127,7 @@ func TestTransformerEncoder(t *testing.T) {
 	require.Same(t, layer, enc.Layers[0])
 	require.NotEqual(t, enc.Layers[0].Linear1.Weight.Data(), enc.Layers[1].Linear1.Weight.Data(),
 		"Paddle builds the other layers afresh from the config (torch deep-copies)")
-	names := paramNames(enc)
+	names := seqParamNames(enc)
 	require.Equal(t, "layers.0.self_attn.q_proj.weight", names[0])
 	require.Contains(t, names, "layers.1.norm2.bias")
 	require.Equal(t, "norm.bias", names[len(names)-1])

@@ -23,8 +23,8 @@ type EmbeddingOptions struct {
 	// Sparse is Paddle's sparse flag, accepted and ignored: the weight's gradient is always
 	// dense (rows not looked up get zeros), which every optimizer handles.
 	Sparse     bool
-	WeightInit Init // nil: XavierUniform()
-	Rand       *rand.Rand
+	WeightInit Init       // nil: XavierUniform()
+	Rand       *rand.Rand // draw the initial values from Rand; nil: the shared source that Seed sets
 }
 
 // Embedding is paddle.nn.Embedding, a lookup table: ids of any shape [...] select rows of Weight

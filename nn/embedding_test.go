@@ -16,7 +16,7 @@ func TestEmbedding(t *testing.T) {
 	e := nn.NewEmbedding(5, 3, nn.EmbeddingOptions{Rand: rng})
 	require.Equal(t, []int{5, 3}, e.Weight.Shape())
 	require.Equal(t, nn.NoPadding, e.PaddingIdx)
-	require.Equal(t, []string{"weight"}, paramNames(e))
+	require.Equal(t, []string{"weight"}, normactParamNames(e))
 	ids := tensor.New([]float32{4, 0, 4, 2, 1, 3}, 2, 3)
 	y := e.Forward(ids)
 	require.Equal(t, []int{2, 3, 3}, y.Shape())
@@ -86,12 +86,12 @@ func TestEmbeddingPadding(t *testing.T) {
 }
 
 func TestEmbeddingTorch(t *testing.T) {
-	for _, c := range readFixtures(t, "embedding") {
+	for _, c := range readNormactFixtures(t, "embedding") {
 		opt := nn.EmbeddingOptions{}
 		if p, ok := c.Args["padding_idx"].(float64); ok {
 			opt.HasPadding, opt.PaddingIdx = true, int(p)
 		}
 		e := nn.NewEmbedding(c.ints("num_embeddings")[0], c.ints("embedding_dim")[0], opt)
-		checkFixture(t, c, e, setParams(t, c, e.Weight, nil))
+		checkNormactFixture(t, c, e, setNormactParams(t, c, e.Weight, nil))
 	}
 }

@@ -12,12 +12,12 @@ import (
 // Paddle's epsilon, weight_attr and bias_attr. The zero value is Paddle's default: epsilon 1e-5,
 // a weight of ones and a bias of zeros, both trained.
 type NormOptions struct {
-	Epsilon    float32 // 0: 1e-5. (An epsilon of exactly 0 is not available; use a tiny one.)
-	NoWeight   bool    // no weight (Paddle's weight_attr=False): the output is not scaled
-	NoBias     bool    // no bias (Paddle's bias_attr=False): the output is not shifted
-	WeightInit Init    // nil: Constant(1)
-	BiasInit   Init    // nil: Constant(0)
-	Rand       *rand.Rand
+	Epsilon    float32    // 0: 1e-5. (An epsilon of exactly 0 is not available; use a tiny one.)
+	NoWeight   bool       // no weight (Paddle's weight_attr=False): the output is not scaled
+	NoBias     bool       // no bias (Paddle's bias_attr=False): the output is not shifted
+	WeightInit Init       // nil: Constant(1)
+	BiasInit   Init       // nil: Constant(0)
+	Rand       *rand.Rand // draw random initial values from Rand; nil: the shared source that Seed sets
 }
 
 // affine returns the weight and bias of a normalisation layer with n values each, as o says.
@@ -44,8 +44,8 @@ func (o NormOptions) epsilon() float32 {
 	return o.Epsilon
 }
 
-// normParams returns "weight" and "bias", those that are not nil.
-func normParams(w, b *tensor.Tensor) []Param {
+// normLayerParams returns "weight" and "bias", those that are not nil.
+func normLayerParams(w, b *tensor.Tensor) []Param {
 	var ps []Param
 	if w != nil {
 		ps = append(ps, Param{"weight", w})
@@ -93,16 +93,16 @@ func (l *LayerNorm) Forward(x *tensor.Tensor) (y *tensor.Tensor) {
 	defer l.Done(l, x, &y)
 	s, k := x.Shape(), len(l.NormalizedShape)
 	if len(s) < k || !slices.Equal(s[len(s)-k:], l.NormalizedShape) {
-		panicf(l, "input %v, want [..., %s]", s, dims(l.NormalizedShape))
+		panicf(l, "input %v, want [..., %s]", s, joinDims(l.NormalizedShape))
 	}
 	return x.LayerNorm(l.NormalizedShape, l.Weight, l.Bias, l.Epsilon)
 }
 
 // Params returns "weight" and "bias", those that are present.
-func (l *LayerNorm) Params() []Param { return normParams(l.Weight, l.Bias) }
+func (l *LayerNorm) Params() []Param { return normLayerParams(l.Weight, l.Bias) }
 
-// dims formats a shape's dimensions without brackets: "3, 4".
-func dims(shape []int) string {
+// joinDims formats a shape's dimensions without brackets: "3, 4".
+func joinDims(shape []int) string {
 	s := ""
 	for i, d := range shape {
 		if i > 0 {
@@ -153,7 +153,7 @@ func (l *GroupNorm) Forward(x *tensor.Tensor) (y *tensor.Tensor) {
 }
 
 // Params returns "weight" and "bias", those that are present.
-func (l *GroupNorm) Params() []Param { return normParams(l.Weight, l.Bias) }
+func (l *GroupNorm) Params() []Param { return normLayerParams(l.Weight, l.Bias) }
 
 // InstanceNorm2D is paddle.nn.InstanceNorm2D: each channel of each NCHW sample is normalised over
 // its H×W positions with its own mean and biased variance, then scaled by Scale[c] and shifted by

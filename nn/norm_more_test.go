@@ -1,6 +1,7 @@
 package nn_test
 
 import (
+	"bytes"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -13,38 +14,38 @@ import (
 	"github.com/oarlab/oar/tensor/tensortest"
 )
 
-// fixtureTensor is a tensor as nn/testdata/normact/make_fixtures.py writes it.
-type fixtureTensor struct {
+// normactTensor is a tensor as nn/testdata/normact/make_fixtures.py writes it.
+type normactTensor struct {
 	Shape []int     `json:"shape"`
 	Data  []float32 `json:"data"`
 }
 
-func (f *fixtureTensor) tensor() *tensor.Tensor {
+func (f *normactTensor) tensor() *tensor.Tensor {
 	if f == nil {
 		return nil
 	}
 	return tensor.New(append([]float32(nil), f.Data...), f.Shape...)
 }
 
-// fixtureCase is one case of a PyTorch fixture: settings, input, parameters, output, the output
+// normactCase is one case of a PyTorch fixture: settings, input, parameters, output, the output
 // gradient g and the gradients PyTorch computed.
-type fixtureCase struct {
+type normactCase struct {
 	Name       string         `json:"name"`
 	Args       map[string]any `json:"args"`
-	X          *fixtureTensor `json:"x"`
-	Weight     *fixtureTensor `json:"weight"`
-	Bias       *fixtureTensor `json:"bias"`
-	Out        *fixtureTensor `json:"out"`
-	G          *fixtureTensor `json:"g"`
-	GradX      *fixtureTensor `json:"grad_x"`
-	GradWeight *fixtureTensor `json:"grad_weight"`
-	GradBias   *fixtureTensor `json:"grad_bias"`
-	RunMean    *fixtureTensor `json:"running_mean"`
-	RunVar     *fixtureTensor `json:"running_var"`
-	EvalOut    *fixtureTensor `json:"eval_out"`
+	X          *normactTensor `json:"x"`
+	Weight     *normactTensor `json:"weight"`
+	Bias       *normactTensor `json:"bias"`
+	Out        *normactTensor `json:"out"`
+	G          *normactTensor `json:"g"`
+	GradX      *normactTensor `json:"grad_x"`
+	GradWeight *normactTensor `json:"grad_weight"`
+	GradBias   *normactTensor `json:"grad_bias"`
+	RunMean    *normactTensor `json:"running_mean"`
+	RunVar     *normactTensor `json:"running_var"`
+	EvalOut    *normactTensor `json:"eval_out"`
 }
 
-func (c fixtureCase) ints(key string) []int {
+func (c normactCase) ints(key string) []int {
 	var out []int
 	switch v := c.Args[key].(type) {
 	case []any:
@@ -57,26 +58,26 @@ func (c fixtureCase) ints(key string) []int {
 	return out
 }
 
-func (c fixtureCase) num(key string) float64 { return c.Args[key].(float64) }
+func (c normactCase) num(key string) float64 { return c.Args[key].(float64) }
 
-func (c fixtureCase) flag(key string) bool { b, _ := c.Args[key].(bool); return b }
+func (c normactCase) flag(key string) bool { b, _ := c.Args[key].(bool); return b }
 
-// readFixtures reads the cases of nn/testdata/normact/<family>.json.
-func readFixtures(t *testing.T, family string) []fixtureCase {
+// readNormactFixtures reads the cases of nn/testdata/normact/<family>.json.
+func readNormactFixtures(t *testing.T, family string) []normactCase {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join("testdata", "normact", family+".json"))
 	require.NoError(t, err)
 	var f struct {
-		Cases []fixtureCase `json:"cases"`
+		Cases []normactCase `json:"cases"`
 	}
 	require.NoError(t, json.Unmarshal(b, &f))
 	require.NotEmpty(t, f.Cases)
 	return f.Cases
 }
 
-// checkFixture runs l on the fixture's input, seeds Backward with its g and compares the output
+// checkNormactFixture runs l on the fixture's input, seeds Backward with its g and compares the output
 // and the gradients of the input and of the named parameters with PyTorch's.
-func checkFixture(t *testing.T, c fixtureCase, l nn.Layer, params map[string]*tensor.Tensor) {
+func checkNormactFixture(t *testing.T, c normactCase, l nn.Layer, params map[string]*tensor.Tensor) {
 	t.Helper()
 	x := c.X.tensor()
 	if c.GradX != nil {
@@ -96,7 +97,7 @@ func checkFixture(t *testing.T, c fixtureCase, l nn.Layer, params map[string]*te
 		}
 	}
 	for name, p := range params {
-		var want *fixtureTensor
+		var want *normactTensor
 		switch name {
 		case "weight":
 			want = c.GradWeight
@@ -110,8 +111,8 @@ func checkFixture(t *testing.T, c fixtureCase, l nn.Layer, params map[string]*te
 	}
 }
 
-// setParams copies the fixture's weight and bias into the layer's.
-func setParams(t *testing.T, c fixtureCase, w, b *tensor.Tensor) map[string]*tensor.Tensor {
+// setNormactParams copies the fixture's weight and bias into the layer's.
+func setNormactParams(t *testing.T, c normactCase, w, b *tensor.Tensor) map[string]*tensor.Tensor {
 	t.Helper()
 	ps := map[string]*tensor.Tensor{}
 	if w != nil {
@@ -160,7 +161,7 @@ func TestLayerNormLayer(t *testing.T) {
 		l := nn.NewLayerNorm(c.norm, c.opt)
 		require.Equal(t, !c.opt.NoWeight, l.Weight != nil)
 		require.Equal(t, !c.opt.NoBias, l.Bias != nil)
-		require.Len(t, l.Params(), 2-btoi(c.opt.NoWeight)-btoi(c.opt.NoBias))
+		require.Len(t, l.Params(), 2-normactBtoi(c.opt.NoWeight)-normactBtoi(c.opt.NoBias))
 		checkLayer(t, l, tensor.Randn(rng, c.shape...).Scale(2), tensortest.GradCheckOptions{})
 	}
 
@@ -170,7 +171,7 @@ func TestLayerNormLayer(t *testing.T) {
 	requireLayerPanic(t, "nn: LayerNorm: normalized shape [3 0]: want one or more dimensions, each at least 1", func() { nn.NewLayerNorm([]int{3, 0}) })
 }
 
-func btoi(b bool) int {
+func normactBtoi(b bool) int {
 	if b {
 		return 1
 	}
@@ -178,17 +179,17 @@ func btoi(b bool) int {
 }
 
 func TestLayerNormTorch(t *testing.T) {
-	for _, c := range readFixtures(t, "layernorm") {
+	for _, c := range readNormactFixtures(t, "layernorm") {
 		opt := nn.NormOptions{}
 		if !c.flag("affine") { // PyTorch's elementwise_affine=False
 			opt.NoWeight, opt.NoBias = true, true
 		}
 		l := nn.NewLayerNorm(c.ints("normalized_shape"), opt)
-		checkFixture(t, c, l, setParams(t, c, l.Weight, l.Bias))
+		checkNormactFixture(t, c, l, setNormactParams(t, c, l.Weight, l.Bias))
 	}
 }
 
-func paramNames(l nn.Layer) []string {
+func normactParamNames(l nn.Layer) []string {
 	var names []string
 	for _, p := range l.Params() {
 		names = append(names, p.Name)
@@ -199,7 +200,7 @@ func paramNames(l nn.Layer) []string {
 func TestGroupNormLayer(t *testing.T) {
 	rng := newRNG()
 	l := nn.NewGroupNorm(2, 4)
-	require.Equal(t, []string{"weight", "bias"}, paramNames(l))
+	require.Equal(t, []string{"weight", "bias"}, normactParamNames(l))
 	require.Equal(t, []int{4}, l.Weight.Shape())
 	x := tensor.Randn(rng, 3, 4, 2, 3).Scale(2).AddScalar(1)
 	y := l.Forward(x)
@@ -234,16 +235,16 @@ func TestGroupNormLayer(t *testing.T) {
 }
 
 func TestGroupNormTorch(t *testing.T) {
-	for _, c := range readFixtures(t, "groupnorm") {
+	for _, c := range readNormactFixtures(t, "groupnorm") {
 		l := nn.NewGroupNorm(c.ints("num_groups")[0], c.ints("num_channels")[0])
-		checkFixture(t, c, l, setParams(t, c, l.Weight, l.Bias))
+		checkNormactFixture(t, c, l, setNormactParams(t, c, l.Weight, l.Bias))
 	}
 }
 
 func TestInstanceNorm2D(t *testing.T) {
 	rng := newRNG()
 	l := nn.NewInstanceNorm2D(3)
-	require.Equal(t, []string{"scale", "bias"}, paramNames(l), "Paddle's keys")
+	require.Equal(t, []string{"scale", "bias"}, normactParamNames(l), "Paddle's keys")
 	x := tensor.Randn(rng, 2, 3, 4, 4).Scale(3).AddScalar(-1)
 	y := l.Forward(x)
 	tensortest.AllClose(t, y.Mean(2, 3), tensor.Zeros(2, 3), 1e-5, 0)
@@ -262,9 +263,9 @@ func TestInstanceNorm2D(t *testing.T) {
 }
 
 func TestInstanceNorm2DTorch(t *testing.T) {
-	for _, c := range readFixtures(t, "instancenorm") {
+	for _, c := range readNormactFixtures(t, "instancenorm") {
 		l := nn.NewInstanceNorm2D(c.ints("num_features")[0])
-		checkFixture(t, c, l, setParams(t, c, l.Scale, l.Bias))
+		checkNormactFixture(t, c, l, setNormactParams(t, c, l.Scale, l.Bias))
 	}
 }
 
@@ -309,7 +310,7 @@ func TestBatchNorm1D(t *testing.T) {
 	require.Equal(t, []float32{1, 2, 3}, g.RunningMean.Data())
 
 	bn := nn.NewBatchNorm1D(3)
-	require.Equal(t, []string{"weight", "bias"}, paramNames(bn))
+	require.Equal(t, []string{"weight", "bias"}, normactParamNames(bn))
 	require.Equal(t, "_mean", bn.Buffers()[0].Name)
 	require.Equal(t, "_variance", bn.Buffers()[1].Name)
 	requireLayerPanic(t, "nn: BatchNorm1D: input [4 2], want [N, 3] or [N, 3, L]", func() { bn.Forward(tensor.Zeros(4, 2)) })
@@ -320,12 +321,48 @@ func TestBatchNorm1D(t *testing.T) {
 }
 
 func TestBatchNorm1DTorch(t *testing.T) {
-	for _, c := range readFixtures(t, "batchnorm1d") {
+	for _, c := range readNormactFixtures(t, "batchnorm1d") {
 		l := nn.NewBatchNorm1D(c.ints("num_features")[0])
-		checkFixture(t, c, l, setParams(t, c, l.Weight, l.Bias))
+		checkNormactFixture(t, c, l, setNormactParams(t, c, l.Weight, l.Bias))
 		tensortest.AllClose(t, l.RunningMean, c.RunMean.tensor(), 1e-6, 1e-5)
 		tensortest.AllClose(t, l.RunningVar, c.RunVar.tensor(), 1e-6, 1e-5)
 		nn.Eval(l)
 		tensortest.AllClose(t, l.Forward(c.X.tensor()), c.EvalOut.tensor(), 1e-5, 1e-4)
+	}
+}
+
+// TestNormactStateDict: the new layers' state-dict keys are Paddle's, and a Write/Read round trip
+// restores every parameter and running statistic.
+func TestNormactStateDict(t *testing.T) {
+	build := func() *nn.Sequential {
+		return nn.NewSequential(
+			nn.NewEmbedding(6, 4, nn.EmbeddingOptions{HasPadding: true, PaddingIdx: 0}),
+			nn.NewLayerNorm([]int{4}),
+			nn.NewBatchNorm1D(3, nn.BatchNorm1DOptions{DataFormat: "NLC"}),
+			nn.NewPReLU(nn.PReLUOptions{NumParameters: 4, DataFormat: "NLC"}),
+			nn.NewGroupNorm(2, 4),
+			nn.NewInstanceNorm2D(4),
+		)
+	}
+	a := build()
+	var keys []string
+	for _, p := range nn.StateDict(a) {
+		keys = append(keys, p.Name)
+	}
+	require.Equal(t, []string{
+		"0.weight", "1.weight", "1.bias", "2.weight", "2.bias", "3._weight", "4.weight", "4.bias",
+		"5.scale", "5.bias", "2._mean", "2._variance", // parameters, then buffers
+	}, keys)
+	rng := newRNG()
+	for _, p := range nn.StateDict(a) {
+		copy(p.Data(), tensor.Randn(rng, p.Shape()...).Data())
+	}
+	var buf bytes.Buffer
+	require.NoError(t, nn.Write(&buf, a))
+	b := build()
+	_, err := nn.Read(&buf, b)
+	require.NoError(t, err)
+	for i, p := range nn.StateDict(b) {
+		require.Equal(t, nn.StateDict(a)[i].Data(), p.Data(), p.Name)
 	}
 }

@@ -21,21 +21,21 @@ type RNNOptions struct {
 	Rand *rand.Rand // draw the initial values from Rand; nil: the shared source that Seed sets
 }
 
-// recurrent is the body of SimpleRNN, LSTM and GRU (Paddle's RNNBase).
-type recurrent struct {
+// rnnBase is the body of SimpleRNN, LSTM and GRU (Paddle's RNNBase).
+type rnnBase struct {
 	mode       tensor.RNNMode
 	inputSize  int
 	hiddenSize int
 	numLayers  int
 	dirs       int // 1, or 2 for bidirect
 	timeMajor  bool
-	cells      []cellWeights // layer l, direction d at l*dirs+d
-	drop       *Dropout      // between layers, or nil
+	cells      []rnnCellWeights // layer l, direction d at l*dirs+d
+	drop       *Dropout         // between layers, or nil
 }
 
-func newRecurrent(layer string, mode tensor.RNNMode, in, hidden int, o RNNOptions) recurrent {
-	checkSizes(layer, in, hidden)
-	r := recurrent{mode: mode, inputSize: in, hiddenSize: hidden, numLayers: max(o.NumLayers, 1), dirs: 1, timeMajor: o.TimeMajor}
+func newRNNBase(layer string, mode tensor.RNNMode, in, hidden int, o RNNOptions) rnnBase {
+	rnnCheckSizes(layer, in, hidden)
+	r := rnnBase{mode: mode, inputSize: in, hiddenSize: hidden, numLayers: max(o.NumLayers, 1), dirs: 1, timeMajor: o.TimeMajor}
 	if o.NumLayers < 0 {
 		panic(&Error{Layer: layer, Msg: fmt.Sprintf("num_layers %d below 1", o.NumLayers)})
 	}
@@ -55,7 +55,7 @@ func newRecurrent(layer string, mode tensor.RNNMode, in, hidden int, o RNNOption
 			lin = hidden * r.dirs
 		}
 		for range r.dirs {
-			r.cells = append(r.cells, newCellWeights(mode, lin, hidden, o.Init, o.Rand))
+			r.cells = append(r.cells, newRNNCellWeights(mode, lin, hidden, o.Init, o.Rand))
 		}
 	}
 	if o.Dropout > 0 && r.numLayers > 1 {
@@ -66,7 +66,7 @@ func newRecurrent(layer string, mode tensor.RNNMode, in, hidden int, o RNNOption
 
 // params returns Paddle's flattened names: weight_ih_l{k}, weight_hh_l{k}, bias_ih_l{k},
 // bias_hh_l{k}, with "_reverse" for the backward direction, layer by layer.
-func (r *recurrent) params() []Param {
+func (r *rnnBase) params() []Param {
 	var ps []Param
 	for i, c := range r.cells {
 		suffix := fmt.Sprintf("_l%d", i/r.dirs)
@@ -78,7 +78,7 @@ func (r *recurrent) params() []Param {
 	return ps
 }
 
-func (r *recurrent) sublayers() []Named {
+func (r *rnnBase) sublayers() []Named {
 	if r.drop == nil {
 		return nil
 	}
@@ -86,7 +86,7 @@ func (r *recurrent) sublayers() []Named {
 }
 
 // run is Paddle's RNNBase.forward.
-func (r *recurrent) run(l Layer, x *tensor.Tensor, initial []*tensor.Tensor, seqLen []int) (*tensor.Tensor, []*tensor.Tensor) {
+func (r *rnnBase) run(l Layer, x *tensor.Tensor, initial []*tensor.Tensor, seqLen []int) (*tensor.Tensor, []*tensor.Tensor) {
 	if x.Rank() != 3 || x.Dim(2) != r.inputSize {
 		panicf(l, "input %v, want [batch, time, %d] (or [time, batch, %d] with TimeMajor)", x.Shape(), r.inputSize, r.inputSize)
 	}
@@ -108,7 +108,7 @@ func (r *recurrent) run(l Layer, x *tensor.Tensor, initial []*tensor.Tensor, seq
 	}
 	for _, s := range initial {
 		if s == nil || s.Rank() != 3 || s.Dim(0) != r.numLayers*r.dirs || s.Dim(1) != B || s.Dim(2) != H {
-			panicf(l, "initial state %v for input %v, want [%d %d %d]", shapeOrNil(s), x.Shape(), r.numLayers*r.dirs, B, H)
+			panicf(l, "initial state %v for input %v, want [%d %d %d]", rnnShapeOrNil(s), x.Shape(), r.numLayers*r.dirs, B, H)
 		}
 	}
 	if seqLen != nil {
@@ -163,7 +163,7 @@ func (r *recurrent) run(l Layer, x *tensor.Tensor, initial []*tensor.Tensor, seq
 	return in, states
 }
 
-func shapeOrNil(t *tensor.Tensor) []int {
+func rnnShapeOrNil(t *tensor.Tensor) []int {
 	if t == nil {
 		return nil
 	}
@@ -190,7 +190,7 @@ func shapeOrNil(t *tensor.Tensor) []int {
 // tensor.Recurrence op: one GEMM and one fused gate pass per step.
 type SimpleRNN struct {
 	Hooks
-	recurrent
+	rnnBase
 }
 
 // NewSimpleRNN returns a SimpleRNN from inputSize to hiddenSize features. It panics if a size is
@@ -198,7 +198,7 @@ type SimpleRNN struct {
 // given.
 func NewSimpleRNN(inputSize, hiddenSize int, opts ...RNNOptions) *SimpleRNN {
 	o := oneOptions("SimpleRNN", opts)
-	return &SimpleRNN{recurrent: newRecurrent("SimpleRNN", simpleRNNMode("SimpleRNN", o.Activation), inputSize, hiddenSize, o)}
+	return &SimpleRNN{rnnBase: newRNNBase("SimpleRNN", rnnSimpleMode("SimpleRNN", o.Activation), inputSize, hiddenSize, o)}
 }
 
 // Forward returns the output sequence for x from zero initial states (Run's outputs).
@@ -232,7 +232,7 @@ func (r *SimpleRNN) Sublayers() []Named { return r.sublayers() }
 // oar's default layout); Paddle's "bidirect" is torch's bidirectional=True.
 type LSTM struct {
 	Hooks
-	recurrent
+	rnnBase
 }
 
 // NewLSTM returns an LSTM from inputSize to hiddenSize features. It panics if a size is below 1,
@@ -242,7 +242,7 @@ func NewLSTM(inputSize, hiddenSize int, opts ...RNNOptions) *LSTM {
 	if o.Activation != "" {
 		panic(&Error{Layer: "LSTM", Msg: fmt.Sprintf("activation %q: only SimpleRNN takes one", o.Activation)})
 	}
-	return &LSTM{recurrent: newRecurrent("LSTM", tensor.RNNLSTM, inputSize, hiddenSize, o)}
+	return &LSTM{rnnBase: newRNNBase("LSTM", tensor.RNNLSTM, inputSize, hiddenSize, o)}
 }
 
 // Forward returns the output sequence for x from zero initial states (Run's outputs).
@@ -273,7 +273,7 @@ func (r *LSTM) Sublayers() []Named { return r.sublayers() }
 // the same function of the same weights.
 type GRU struct {
 	Hooks
-	recurrent
+	rnnBase
 }
 
 // NewGRU returns a GRU from inputSize to hiddenSize features. It panics if a size is below 1, an
@@ -283,7 +283,7 @@ func NewGRU(inputSize, hiddenSize int, opts ...RNNOptions) *GRU {
 	if o.Activation != "" {
 		panic(&Error{Layer: "GRU", Msg: fmt.Sprintf("activation %q: only SimpleRNN takes one", o.Activation)})
 	}
-	return &GRU{recurrent: newRecurrent("GRU", tensor.RNNGRU, inputSize, hiddenSize, o)}
+	return &GRU{rnnBase: newRNNBase("GRU", tensor.RNNGRU, inputSize, hiddenSize, o)}
 }
 
 // Forward returns the output sequence for x from zero initial states (Run's outputs).

@@ -16,19 +16,19 @@ type RNNCellOptions struct {
 	Rand       *rand.Rand // draw the initial values from Rand; nil: the shared source that Seed sets
 }
 
-// cellWeights are one cell's parameters in Paddle's layouts: weight_ih [G·H, in], weight_hh
+// rnnCellWeights are one cell's parameters in Paddle's layouts: weight_ih [G·H, in], weight_hh
 // [G·H, H], bias_ih and bias_hh [G·H], G being the number of gates.
-type cellWeights struct {
+type rnnCellWeights struct {
 	WeightIH, WeightHH, BiasIH, BiasHH *tensor.Tensor
 }
 
-func newCellWeights(mode tensor.RNNMode, in, hidden int, init Init, rng *rand.Rand) cellWeights {
+func newRNNCellWeights(mode tensor.RNNMode, in, hidden int, init Init, rng *rand.Rand) rnnCellWeights {
 	if init == nil {
 		std := float32(1 / math.Sqrt(float64(hidden)))
 		init = Uniform(-std, std)
 	}
-	gh := gateCount(mode) * hidden
-	return cellWeights{
+	gh := rnnGateCount(mode) * hidden
+	return rnnCellWeights{
 		WeightIH: newParam(rng, init, in, gh, gh, in),
 		WeightHH: newParam(rng, init, hidden, gh, gh, hidden),
 		BiasIH:   newParam(rng, init, in, gh, gh),
@@ -36,7 +36,7 @@ func newCellWeights(mode tensor.RNNMode, in, hidden int, init Init, rng *rand.Ra
 	}
 }
 
-func gateCount(mode tensor.RNNMode) int {
+func rnnGateCount(mode tensor.RNNMode) int {
 	switch mode {
 	case tensor.RNNLSTM:
 		return 4
@@ -46,19 +46,19 @@ func gateCount(mode tensor.RNNMode) int {
 	return 1
 }
 
-func (w cellWeights) params(suffix string) []Param {
+func (w rnnCellWeights) params(suffix string) []Param {
 	return []Param{{"weight_ih" + suffix, w.WeightIH}, {"weight_hh" + suffix, w.WeightHH},
 		{"bias_ih" + suffix, w.BiasIH}, {"bias_hh" + suffix, w.BiasHH}}
 }
 
 // project returns x·W_ihᵀ + b_ih for x [..., in] as [..., G·H]: one GEMM over every row of x
 // that adds the bias as it writes (Linear on W_ih's transpose, a copy of G·H·in values).
-func (w cellWeights) project(x *tensor.Tensor) *tensor.Tensor {
+func (w rnnCellWeights) project(x *tensor.Tensor) *tensor.Tensor {
 	return x.Linear(w.WeightIH.T(), w.BiasIH)
 }
 
 // step runs the cell once: x [B, in], h [B, H] (and c [B, H] for LSTM); nil states are zeros.
-func (w cellWeights) step(l Layer, mode tensor.RNNMode, x, h, c *tensor.Tensor) (hn, cn *tensor.Tensor) {
+func (w rnnCellWeights) step(l Layer, mode tensor.RNNMode, x, h, c *tensor.Tensor) (hn, cn *tensor.Tensor) {
 	in, hidden := w.WeightIH.Dim(1), w.WeightHH.Dim(1)
 	if x.Rank() != 2 || x.Dim(1) != in {
 		panicf(l, "input %v, want [batch, %d]", x.Shape(), in)
@@ -83,7 +83,7 @@ func (w cellWeights) step(l Layer, mode tensor.RNNMode, x, h, c *tensor.Tensor) 
 	return hn, cn
 }
 
-func simpleRNNMode(layer, activation string) tensor.RNNMode {
+func rnnSimpleMode(layer, activation string) tensor.RNNMode {
 	switch activation {
 	case "", "tanh":
 		return tensor.RNNTanh
@@ -93,7 +93,7 @@ func simpleRNNMode(layer, activation string) tensor.RNNMode {
 	panic(&Error{Layer: layer, Msg: fmt.Sprintf("activation %q, want \"tanh\" or \"relu\"", activation)})
 }
 
-func checkSizes(layer string, in, hidden int) {
+func rnnCheckSizes(layer string, in, hidden int) {
 	if in < 1 || hidden < 1 {
 		panic(&Error{Layer: layer, Msg: fmt.Sprintf("input and hidden sizes must be at least 1, got %d and %d", in, hidden)})
 	}
@@ -104,17 +104,17 @@ func checkSizes(layer string, in, hidden int) {
 // hidden] (Paddle's and torch's layout); all four parameters start Uniform(-1/√hidden, 1/√hidden).
 type SimpleRNNCell struct {
 	Hooks
-	cellWeights
+	rnnCellWeights
 	mode tensor.RNNMode
 }
 
 // NewSimpleRNNCell returns a SimpleRNNCell from inputSize to hiddenSize features. It panics if a
 // size is below 1, the activation is unknown, or more than one opts is given.
 func NewSimpleRNNCell(inputSize, hiddenSize int, opts ...RNNCellOptions) *SimpleRNNCell {
-	checkSizes("SimpleRNNCell", inputSize, hiddenSize)
+	rnnCheckSizes("SimpleRNNCell", inputSize, hiddenSize)
 	o := oneOptions("SimpleRNNCell", opts)
-	mode := simpleRNNMode("SimpleRNNCell", o.Activation)
-	return &SimpleRNNCell{cellWeights: newCellWeights(mode, inputSize, hiddenSize, o.Init, o.Rand), mode: mode}
+	mode := rnnSimpleMode("SimpleRNNCell", o.Activation)
+	return &SimpleRNNCell{rnnCellWeights: newRNNCellWeights(mode, inputSize, hiddenSize, o.Init, o.Rand), mode: mode}
 }
 
 // Forward maps x [batch, input] to the new state [batch, hidden] from a zero state.
@@ -146,15 +146,15 @@ func (c *SimpleRNNCell) Params() []Param { return c.params("") }
 // parameters start Uniform(-1/√hidden, 1/√hidden).
 type LSTMCell struct {
 	Hooks
-	cellWeights
+	rnnCellWeights
 }
 
 // NewLSTMCell returns an LSTMCell from inputSize to hiddenSize features. It panics if a size is
 // below 1 or more than one opts is given.
 func NewLSTMCell(inputSize, hiddenSize int, opts ...RNNCellOptions) *LSTMCell {
-	checkSizes("LSTMCell", inputSize, hiddenSize)
+	rnnCheckSizes("LSTMCell", inputSize, hiddenSize)
 	o := oneOptions("LSTMCell", opts)
-	return &LSTMCell{cellWeights: newCellWeights(tensor.RNNLSTM, inputSize, hiddenSize, o.Init, o.Rand)}
+	return &LSTMCell{rnnCellWeights: newRNNCellWeights(tensor.RNNLSTM, inputSize, hiddenSize, o.Init, o.Rand)}
 }
 
 // Forward maps x [batch, input] to the new hidden state [batch, hidden] from zero states.
@@ -188,15 +188,15 @@ func (c *LSTMCell) Params() []Param { return c.params("") }
 // start Uniform(-1/√hidden, 1/√hidden).
 type GRUCell struct {
 	Hooks
-	cellWeights
+	rnnCellWeights
 }
 
 // NewGRUCell returns a GRUCell from inputSize to hiddenSize features. It panics if a size is
 // below 1 or more than one opts is given.
 func NewGRUCell(inputSize, hiddenSize int, opts ...RNNCellOptions) *GRUCell {
-	checkSizes("GRUCell", inputSize, hiddenSize)
+	rnnCheckSizes("GRUCell", inputSize, hiddenSize)
 	o := oneOptions("GRUCell", opts)
-	return &GRUCell{cellWeights: newCellWeights(tensor.RNNGRU, inputSize, hiddenSize, o.Init, o.Rand)}
+	return &GRUCell{rnnCellWeights: newRNNCellWeights(tensor.RNNGRU, inputSize, hiddenSize, o.Init, o.Rand)}
 }
 
 // Forward maps x [batch, input] to the new state [batch, hidden] from a zero state.

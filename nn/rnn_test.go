@@ -31,9 +31,9 @@ func seqFixture(t *testing.T, name string) map[string]*tensor.Tensor {
 	return out
 }
 
-// loadParams copies the fixture's values of every parameter of l, which must all be there with
+// seqLoadParams copies the fixture's values of every parameter of l, which must all be there with
 // the same shapes.
-func loadParams(t *testing.T, l nn.Layer, fx map[string]*tensor.Tensor, prefix string) {
+func seqLoadParams(t *testing.T, l nn.Layer, fx map[string]*tensor.Tensor, prefix string) {
 	t.Helper()
 	for _, p := range l.Params() {
 		v, ok := fx[prefix+p.Name]
@@ -43,8 +43,8 @@ func loadParams(t *testing.T, l nn.Layer, fx map[string]*tensor.Tensor, prefix s
 	}
 }
 
-// weightedSum is Σ_k Σ outs[k]·R_k with the fixture's R0, R1, ...
-func weightedSum(fx map[string]*tensor.Tensor, outs ...*tensor.Tensor) *tensor.Tensor {
+// seqWeightedSum is Σ_k Σ outs[k]·R_k with the fixture's R0, R1, ...
+func seqWeightedSum(fx map[string]*tensor.Tensor, outs ...*tensor.Tensor) *tensor.Tensor {
 	var s *tensor.Tensor
 	for i, o := range outs {
 		term := o.Mul(fx["R"+string(rune('0'+i))]).Sum()
@@ -57,9 +57,9 @@ func weightedSum(fx map[string]*tensor.Tensor, outs ...*tensor.Tensor) *tensor.T
 	return s
 }
 
-const fxAtol, fxRtol = 2e-5, 1e-4
+const seqAtol, seqRtol = 2e-5, 1e-4
 
-type runner interface {
+type seqRunner interface {
 	nn.Layer
 	Run(x *tensor.Tensor, initial []*tensor.Tensor, seqLen []int) (*tensor.Tensor, []*tensor.Tensor)
 }
@@ -69,7 +69,7 @@ type runner interface {
 func TestRNNTorch(t *testing.T) {
 	cases := []struct {
 		name string
-		l    runner
+		l    seqRunner
 	}{
 		{"lstm_bi2", nn.NewLSTM(3, 4, nn.RNNOptions{NumLayers: 2, Direction: "bidirect"})},
 		{"lstm_seqlen", nn.NewLSTM(3, 4, nn.RNNOptions{Direction: "bidirectional"})},
@@ -81,7 +81,7 @@ func TestRNNTorch(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			fx := seqFixture(t, c.name)
-			loadParams(t, c.l, fx, "")
+			seqLoadParams(t, c.l, fx, "")
 			x, h0 := fx["x"].SetRequiresGrad(true), fx["h0"].SetRequiresGrad(true)
 			initial := []*tensor.Tensor{h0}
 			if c0 := fx["c0"]; c0 != nil {
@@ -94,19 +94,19 @@ func TestRNNTorch(t *testing.T) {
 				}
 			}
 			out, final := c.l.Run(x, initial, seqLen)
-			tensortest.AllClose(t, out, fx["out"], fxAtol, fxRtol)
-			tensortest.AllClose(t, final[0], fx["h"], fxAtol, fxRtol)
+			tensortest.AllClose(t, out, fx["out"], seqAtol, seqRtol)
+			tensortest.AllClose(t, final[0], fx["h"], seqAtol, seqRtol)
 			if len(final) > 1 {
-				tensortest.AllClose(t, final[1], fx["c"], fxAtol, fxRtol)
+				tensortest.AllClose(t, final[1], fx["c"], seqAtol, seqRtol)
 			}
-			weightedSum(fx, append([]*tensor.Tensor{out}, final...)...).Backward()
-			tensortest.AllClose(t, x.Grad(), fx["grad.x"], fxAtol, fxRtol)
-			tensortest.AllClose(t, h0.Grad(), fx["grad.h0"], fxAtol, fxRtol)
+			seqWeightedSum(fx, append([]*tensor.Tensor{out}, final...)...).Backward()
+			tensortest.AllClose(t, x.Grad(), fx["grad.x"], seqAtol, seqRtol)
+			tensortest.AllClose(t, h0.Grad(), fx["grad.h0"], seqAtol, seqRtol)
 			if len(initial) > 1 {
-				tensortest.AllClose(t, initial[1].Grad(), fx["grad.c0"], fxAtol, fxRtol)
+				tensortest.AllClose(t, initial[1].Grad(), fx["grad.c0"], seqAtol, seqRtol)
 			}
 			for _, p := range c.l.Params() {
-				if err := tensortest.Close(p.Grad(), fx["grad."+p.Name], fxAtol, fxRtol); err != nil {
+				if err := tensortest.Close(p.Grad(), fx["grad."+p.Name], seqAtol, seqRtol); err != nil {
 					t.Errorf("grad of %s: %v", p.Name, err)
 				}
 			}
@@ -149,7 +149,7 @@ func TestRNNGrad(t *testing.T) {
 	checkLayer(t, nn.NewSimpleRNN(2, 3, o(nn.RNNOptions{NumLayers: 2})), tensor.Randn(rng, 2, 3, 2), opt)
 	checkLayer(t, nn.NewSimpleRNN(2, 3, o(nn.RNNOptions{Activation: "relu"})), tensor.Randn(rng, 2, 3, 2), opt)
 	for _, c := range []struct {
-		l      runner
+		l      seqRunner
 		states int // number of state tensors
 		slots  int // num_layers·D
 	}{
@@ -184,12 +184,12 @@ func TestCells(t *testing.T) {
 
 	lc := nn.NewLSTMCell(3, 4, nn.RNNCellOptions{Rand: rng})
 	ll := nn.NewLSTM(3, 4)
-	copyParams(ll, lc)
+	seqCopyParams(ll, lc)
 	hn, cn := lc.Step(x, h, c)
 	out, final := ll.Run(x.Unsqueeze(1), []*tensor.Tensor{h.Unsqueeze(0), c.Unsqueeze(0)}, nil)
 	tensortest.AllClose(t, hn, out.Squeeze(1), 0, 0)
 	tensortest.AllClose(t, cn, final[1].Squeeze(0), 0, 0)
-	require.Equal(t, []string{"weight_ih", "weight_hh", "bias_ih", "bias_hh"}, paramNames(lc))
+	require.Equal(t, []string{"weight_ih", "weight_hh", "bias_ih", "bias_hh"}, seqParamNames(lc))
 	require.Equal(t, []int{16, 3}, lc.WeightIH.Shape())
 	checkLayer(t, lc, x, opt)
 	tensortest.GradCheck(t, func(in ...*tensor.Tensor) *tensor.Tensor {
@@ -199,7 +199,7 @@ func TestCells(t *testing.T) {
 
 	gc := nn.NewGRUCell(3, 4, nn.RNNCellOptions{Rand: rng})
 	gl := nn.NewGRU(3, 4)
-	copyParams(gl, gc)
+	seqCopyParams(gl, gc)
 	out, _ = gl.Run(x.Unsqueeze(1), []*tensor.Tensor{h.Unsqueeze(0)}, nil)
 	tensortest.AllClose(t, gc.Step(x, h), out.Squeeze(1), 0, 0)
 	checkLayer(t, gc, x, opt)
@@ -212,7 +212,7 @@ func TestCells(t *testing.T) {
 	tensortest.GradCheck(t, func(in ...*tensor.Tensor) *tensor.Tensor { return sc.Step(in[0], in[1]) }, []*tensor.Tensor{x, h}, opt)
 }
 
-func copyParams(dst, src nn.Layer) {
+func seqCopyParams(dst, src nn.Layer) {
 	for i, p := range dst.Params() {
 		copy(p.Data(), src.Params()[i].Data())
 	}
@@ -254,4 +254,12 @@ func TestRNNPanics(t *testing.T) {
 			f()
 		}()
 	}
+}
+
+func seqParamNames(l nn.Layer) []string {
+	var s []string
+	for _, p := range l.Params() {
+		s = append(s, p.Name)
+	}
+	return s
 }

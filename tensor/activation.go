@@ -21,9 +21,9 @@ const (
 // activationGrain is the number of elements per parallel chunk of an activation.
 const activationGrain = 1 << 14
 
-// activation applies f element-wise; grad(x, y) is dy/dx at input x with output y. It is unary
-// for the costly functions: forward and backward run in parallel chunks.
-func (t *Tensor) activation(op string, f func(x float64) float64, grad func(x, y float64) float64) *Tensor {
+// mapActivation64 applies f element-wise in float64; grad(x, y) is dy/dx at input x with output y.
+// It is unary (unary.go) for costly functions: forward and backward run in parallel chunks.
+func (t *Tensor) mapActivation64(op string, f func(x float64) float64, grad func(x, y float64) float64) *Tensor {
 	out := newTensor(make([]float32, len(t.data)), t.shape)
 	kernel.ParallelFor(len(t.data), activationGrain, func(lo, hi int) {
 		for i := lo; i < hi; i++ {
@@ -39,33 +39,75 @@ func (t *Tensor) activation(op string, f func(x float64) float64, grad func(x, y
 	}, t)
 }
 
+// mapActivation32 is mapActivation64 in float32, for the hot functions (GELU, SiLU), which use
+// fastExp and fastErf below.
+func (t *Tensor) mapActivation32(op string, f func(x float32) float32, grad func(x, y float32) float32) *Tensor {
+	out := newTensor(make([]float32, len(t.data)), t.shape)
+	kernel.ParallelFor(len(t.data), activationGrain, func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			out.data[i] = f(t.data[i])
+		}
+	})
+	return out.record(op, func(g []float32, gin [][]float32) {
+		kernel.ParallelFor(len(t.data), activationGrain, func(lo, hi int) {
+			for i := lo; i < hi; i++ {
+				gin[0][i] = g[i] * grad(t.data[i], out.data[i])
+			}
+		})
+	}, t)
+}
+
 // GELU returns the Gaussian error linear unit element-wise, as Paddle's F.gelu(x, approximate):
 // x·Φ(x) = 0.5x(1 + erf(x/√2)) when approximate is false (Paddle's default), and the tanh form
 // 0.5x(1 + tanh(√(2/π)(x + 0.044715x³))) when it is true (PyTorch's approximate="tanh"). Both
-// gradients are analytic.
+// gradients are analytic. It is computed in float32 with rational and polynomial approximations
+// of erf and exp (relative error below 1e-6 of the exact value; float64 below x = -1.5, where
+// 1 + erf loses relative precision).
 func (t *Tensor) GELU(approximate bool) *Tensor {
 	if approximate {
-		return t.activation("GELU", geluTanh, geluTanhGrad)
+		return t.mapActivation32("GELU", geluTanh, geluTanhGrad)
 	}
-	return t.activation("GELU", func(x float64) float64 { return 0.5 * x * (1 + math.Erf(x/math.Sqrt2)) },
-		func(x, _ float64) float64 {
-			return 0.5*(1+math.Erf(x/math.Sqrt2)) + x*math.Exp(-0.5*x*x)/math.Sqrt(2*math.Pi)
-		})
+	return t.mapActivation32("GELU", gelu, geluGrad)
 }
 
-const geluK = 0.7978845608028654 // √(2/π)
+const (
+	geluK      = 0.7978845608028654 // √(2/π)
+	geluC      = 0.044715
+	invSqrt2Pi = 0.3989422804014327 // 1/√(2π)
+)
 
-func geluTanh(x float64) float64 {
-	return 0.5 * x * (1 + math.Tanh(geluK*(x+0.044715*x*x*x)))
+// gelu is x·Φ(x). Below -1.5 it takes float64's erfc: 1 + erf(x/√2) is small there, and the
+// float32 erf's absolute error would be a large relative one.
+func gelu(x float32) float32 {
+	if x < -1.5 || x != x {
+		return float32(0.5 * float64(x) * math.Erfc(-float64(x)/math.Sqrt2))
+	}
+	return 0.5 * x * (1 + fastErf(x*(1/math.Sqrt2)))
 }
 
-func geluTanhGrad(x, _ float64) float64 {
-	th := math.Tanh(geluK * (x + 0.044715*x*x*x))
-	return 0.5*(1+th) + 0.5*x*(1-th*th)*geluK*(1+3*0.044715*x*x)
+// geluGrad is Φ(x) + x·φ(x).
+func geluGrad(x, _ float32) float32 {
+	if x < -1.5 || x != x {
+		v := float64(x)
+		return float32(0.5*math.Erfc(-v/math.Sqrt2) + v*math.Exp(-0.5*v*v)*invSqrt2Pi)
+	}
+	return 0.5*(1+fastErf(x*(1/math.Sqrt2))) + x*fastExp(-0.5*x*x)*invSqrt2Pi
 }
 
-// sigmoid64 is 1/(1+e^-x) without overflow.
-func sigmoid64(x float64) float64 {
+// geluTanh is 0.5x(1 + tanh(u)) with u = √(2/π)(x + 0.044715x³), computed as x·sigmoid(2u),
+// which is the same value without tanh's cancellation near -1.
+func geluTanh(x float32) float32 {
+	return x * fastSigmoid(2*geluK*(x+geluC*x*x*x))
+}
+
+// geluTanhGrad is sigmoid(2u) + x·sigmoid(2u)(1 - sigmoid(2u))·2u'.
+func geluTanhGrad(x, _ float32) float32 {
+	s, sm := fastSigmoidPair(2 * geluK * (x + geluC*x*x*x))
+	return s + x*s*sm*2*geluK*(1+3*geluC*x*x)
+}
+
+// stableSigmoid64 is 1/(1+e^-x) without overflow.
+func stableSigmoid64(x float64) float64 {
 	if x >= 0 {
 		return 1 / (1 + math.Exp(-x))
 	}
@@ -73,12 +115,70 @@ func sigmoid64(x float64) float64 {
 	return e / (1 + e)
 }
 
-// SiLU returns x·sigmoid(x) element-wise (Paddle's F.silu, also called swish with beta 1).
+// fastSigmoid is 1/(1+e^-x) in float32 (e^-x overflows to +Inf for x < -88: the result is 0).
+func fastSigmoid(x float32) float32 {
+	if x >= 0 {
+		return 1 / (1 + fastExp(-x))
+	}
+	e := fastExp(x)
+	return e / (1 + e)
+}
+
+// fastSigmoidPair returns sigmoid(x) and 1 - sigmoid(x) = sigmoid(-x), from one exponential and
+// without cancellation in either.
+func fastSigmoidPair(x float32) (s, sm float32) {
+	if x >= 0 {
+		e := fastExp(-x)
+		return 1 / (1 + e), e / (1 + e)
+	}
+	e := fastExp(x)
+	return e / (1 + e), 1 / (1 + e)
+}
+
+// fastExp is e^x in float32, within 2e-7 of the exact value relative: x = k·ln2 + r with
+// |r| ≤ ln2/2 (ln2 split in two for an exact product), e^r from its Taylor series to r⁷, times
+// 2^k built from its bits. Outside (-87, 88), where 2^k is not a normal float32, and for NaN it
+// falls back to math.Exp.
+func fastExp(x float32) float32 {
+	if !(x > -87 && x < 88) {
+		return float32(math.Exp(float64(x)))
+	}
+	const (
+		log2e = 1.44269504088896341
+		ln2Hi = 0.693359375 // exact in float32, few bits, so k·ln2Hi is exact
+		ln2Lo = -2.12194440e-4
+	)
+	kf := x*log2e + 0.5
+	k := int32(kf)
+	if kf < 0 && float32(k) != kf {
+		k-- // floor
+	}
+	fk := float32(k)
+	r := x - fk*ln2Hi - fk*ln2Lo
+	p := 1 + r*(1+r*(1.0/2+r*(1.0/6+r*(1.0/24+r*(1.0/120+r*(1.0/720+r*(1.0/5040)))))))
+	return p * math.Float32frombits(uint32(k+127)<<23)
+}
+
+// fastErf is erf(x) in float32, within 5e-7 of the exact value: the rational approximation
+// x·P(x²)/Q(x²) on [-4, 4] of Eigen's generic_fast_erf_float (also XLA's and TVM's), with x
+// clamped to that range (erf(4) is 1 in float32).
+func fastErf(x float32) float32 {
+	x = min(max(x, -4), 4)
+	x2 := x * x
+	p := ((((((-2.72614225801306e-10*x2+2.77068142495902e-08)*x2-2.10102402082508e-06)*x2-
+		5.69250639462346e-05)*x2-7.34990630326855e-04)*x2-2.95459980854025e-03)*x2 - 1.60960333262415e-02) * x
+	q := (((-1.45660718464996e-05*x2-2.13374055278905e-04)*x2-1.68282697438203e-03)*x2-
+		7.37332916720468e-03)*x2 - 1.42647390514189e-02
+	return p / q
+}
+
+// SiLU returns x·sigmoid(x) element-wise (Paddle's F.silu, also called swish with beta 1),
+// computed in float32 (within 1e-6 relative of the exact value).
 func (t *Tensor) SiLU() *Tensor {
-	return t.activation("SiLU", func(x float64) float64 { return x * sigmoid64(x) },
-		func(x, _ float64) float64 {
-			s := sigmoid64(x)
-			return s * (1 + x*(1-s))
+	return t.mapActivation32("SiLU", func(x float32) float32 { return x * fastSigmoid(x) },
+		func(x, _ float32) float32 {
+			s, sm := fastSigmoidPair(x)
+			return s * (1 + x*sm)
 		})
 }
 
@@ -86,7 +186,7 @@ func (t *Tensor) SiLU() *Tensor {
 // Its gradient is 1 where x > 0 and alpha·e^x elsewhere (alpha at 0), as Paddle's and PyTorch's.
 func (t *Tensor) ELU(alpha float32) *Tensor {
 	a := float64(alpha)
-	return t.activation("ELU", func(x float64) float64 {
+	return t.mapActivation64("ELU", func(x float64) float64 {
 		if x > 0 {
 			return x
 		}
@@ -103,7 +203,7 @@ func (t *Tensor) ELU(alpha float32) *Tensor {
 // defaults are SELUScale and SELUAlpha. The gradient at 0 is scale·alpha, as Paddle's.
 func (t *Tensor) SELU(scale, alpha float32) *Tensor {
 	s, a := float64(scale), float64(alpha)
-	return t.activation("SELU", func(x float64) float64 {
+	return t.mapActivation64("SELU", func(x float64) float64 {
 		if x > 0 {
 			return s * x
 		}
@@ -124,7 +224,7 @@ func (t *Tensor) Softplus(beta, threshold float32) *Tensor {
 		panicf("Softplus", "beta is 0")
 	}
 	b, th := float64(beta), float64(threshold)
-	return t.activation("Softplus", func(x float64) float64 {
+	return t.mapActivation64("Softplus", func(x float64) float64 {
 		if b*x > th {
 			return x
 		}
@@ -133,13 +233,13 @@ func (t *Tensor) Softplus(beta, threshold float32) *Tensor {
 		if b*x > th {
 			return 1
 		}
-		return sigmoid64(b * x)
+		return stableSigmoid64(b * x)
 	})
 }
 
 // Softsign returns x/(1 + |x|) element-wise (Paddle's F.softsign); its gradient is 1/(1 + |x|)².
 func (t *Tensor) Softsign() *Tensor {
-	return t.activation("Softsign", func(x float64) float64 { return x / (1 + math.Abs(x)) },
+	return t.mapActivation64("Softsign", func(x float64) float64 { return x / (1 + math.Abs(x)) },
 		func(x, _ float64) float64 {
 			d := 1 + math.Abs(x)
 			return 1 / (d * d)
@@ -150,7 +250,7 @@ func (t *Tensor) Softsign() *Tensor {
 // is (2x + 3)/6 for -3 < x < 3, 0 for x ≤ -3 and 1 for x ≥ 3: Paddle's. PyTorch's differs at
 // the two kinks only: it gives x/3 + 0.5 for -3 ≤ x ≤ 3, so -0.5 at -3 and 1.5 at 3.
 func (t *Tensor) Hardswish() *Tensor {
-	return t.activation("Hardswish", func(x float64) float64 { return x * min(max(x+3, 0), 6) / 6 },
+	return t.mapActivation64("Hardswish", func(x float64) float64 { return x * min(max(x+3, 0), 6) / 6 },
 		func(x, _ float64) float64 {
 			switch {
 			case x+3 <= 0:
@@ -169,7 +269,7 @@ func (t *Tensor) Hardswish() *Tensor {
 // where 0 < output < 1 and 0 elsewhere, as Paddle's (PyTorch's: 1/6 for -3 < x < 3).
 func (t *Tensor) Hardsigmoid(slope, offset float32) *Tensor {
 	s, o := float64(slope), float64(offset)
-	return t.activation("Hardsigmoid", func(x float64) float64 { return min(max(s*x+o, 0), 1) },
+	return t.mapActivation64("Hardsigmoid", func(x float64) float64 { return min(max(s*x+o, 0), 1) },
 		func(_, y float64) float64 {
 			if y > 0 && y < 1 {
 				return s
@@ -185,15 +285,15 @@ func (t *Tensor) Hardtanh(min, max float32) *Tensor {
 	if min > max {
 		panicf("Hardtanh", "min %v > max %v", min, max)
 	}
-	return t.clamp("Hardtanh", min, max)
+	return t.clampRange("Hardtanh", min, max)
 }
 
 // ReLU6 returns min(max(x, 0), 6) element-wise, as Paddle's F.relu6; the gradient passes only
 // where 0 < x < 6.
-func (t *Tensor) ReLU6() *Tensor { return t.clamp("ReLU6", 0, 6) }
+func (t *Tensor) ReLU6() *Tensor { return t.clampRange("ReLU6", 0, 6) }
 
-// clamp is Hardtanh and ReLU6: cheap enough to run without float64 and closures.
-func (t *Tensor) clamp(op string, lo, hi float32) *Tensor {
+// clampRange is Hardtanh and ReLU6: cheap enough to run without float64 and closures.
+func (t *Tensor) clampRange(op string, lo, hi float32) *Tensor {
 	out := newTensor(make([]float32, len(t.data)), t.shape)
 	for i, x := range t.data {
 		out.data[i] = min(max(x, lo), hi) // NaN stays NaN
@@ -212,9 +312,9 @@ func (t *Tensor) clamp(op string, lo, hi float32) *Tensor {
 // LogSigmoid returns log(sigmoid(x)) = -softplus(-x) element-wise (Paddle's F.log_sigmoid),
 // computed without overflow for large |x|; its gradient is sigmoid(-x).
 func (t *Tensor) LogSigmoid() *Tensor {
-	return t.activation("LogSigmoid", func(x float64) float64 {
+	return t.mapActivation64("LogSigmoid", func(x float64) float64 {
 		return min(x, 0) - math.Log1p(math.Exp(-math.Abs(x)))
-	}, func(x, _ float64) float64 { return sigmoid64(-x) })
+	}, func(x, _ float64) float64 { return stableSigmoid64(-x) })
 }
 
 // Mish returns x·tanh(softplus(x)) element-wise, as Paddle's F.mish, whose softplus is x itself
@@ -227,7 +327,7 @@ func (t *Tensor) Mish() *Tensor {
 		}
 		return math.Log1p(math.Exp(x))
 	}
-	return t.activation("Mish", func(x float64) float64 { return x * math.Tanh(sp(x)) },
+	return t.mapActivation64("Mish", func(x float64) float64 { return x * math.Tanh(sp(x)) },
 		func(x, _ float64) float64 {
 			s := sp(x)
 			th := math.Tanh(s)
@@ -237,7 +337,7 @@ func (t *Tensor) Mish() *Tensor {
 
 // Tanhshrink returns x - tanh(x) element-wise (Paddle's F.tanhshrink); its gradient is tanh²(x).
 func (t *Tensor) Tanhshrink() *Tensor {
-	return t.activation("Tanhshrink", func(x float64) float64 { return x - math.Tanh(x) },
+	return t.mapActivation64("Tanhshrink", func(x float64) float64 { return x - math.Tanh(x) },
 		func(x, _ float64) float64 {
 			th := math.Tanh(x)
 			return th * th

@@ -10,8 +10,8 @@ import (
 	"github.com/oarlab/oar/tensor/tensortest"
 )
 
-// awayFrom returns random values in [-4, 4) at least 0.1 from each of the kinks.
-func awayFrom(shape []int, kinks ...float32) *tensor.Tensor {
+// normactAwayFromKinks returns random values in [-4, 4) at least 0.1 from each of the kinks.
+func normactAwayFromKinks(shape []int, kinks ...float32) *tensor.Tensor {
 	x := tensor.Uniform(newRNG(), -4, 4, shape...)
 	for i, v := range x.Data() {
 		for _, k := range kinks {
@@ -53,7 +53,7 @@ func TestGradActivations(t *testing.T) {
 		for _, shape := range shapes {
 			t.Run(fmt.Sprintf("%s/%v", c.name, shape), func(t *testing.T) {
 				tensortest.GradCheck(t, func(xs ...*tensor.Tensor) *tensor.Tensor { return c.f(xs[0]) },
-					[]*tensor.Tensor{awayFrom(shape, c.kinks...)}, tensortest.GradCheckOptions{})
+					[]*tensor.Tensor{normactAwayFromKinks(shape, c.kinks...)}, tensortest.GradCheckOptions{})
 			})
 		}
 	}
@@ -185,8 +185,8 @@ func TestActivationsLarge(t *testing.T) {
 	}
 }
 
-// preluRef is PReLU from elementary ops: max(x, 0) + w·min(x, 0).
-func preluRef(x, w *tensor.Tensor, wshape []int) *tensor.Tensor {
+// normactPReLURef is PReLU from elementary ops: max(x, 0) + w·min(x, 0).
+func normactPReLURef(x, w *tensor.Tensor, wshape []int) *tensor.Tensor {
 	zero := tensor.Zeros(1)
 	return x.Maximum(zero).Add(x.Minimum(zero).Mul(w.Reshape(wshape...)))
 }
@@ -209,10 +209,10 @@ func TestPReLU(t *testing.T) {
 			for _, d := range c.wshape {
 				n *= d
 			}
-			x := awayFrom(c.shape, 0)
+			x := normactAwayFromKinks(c.shape, 0)
 			w := tensor.Uniform(rng, 0.1, 0.5, n)
 			f := func(xs ...*tensor.Tensor) *tensor.Tensor { return xs[0].PReLU(xs[1], c.last) }
-			compareGrads(t, f, func(xs ...*tensor.Tensor) *tensor.Tensor { return preluRef(xs[0], xs[1], c.wshape) },
+			compareNormactGrads(t, f, func(xs ...*tensor.Tensor) *tensor.Tensor { return normactPReLURef(xs[0], xs[1], c.wshape) },
 				[]*tensor.Tensor{x, w}, 1e-5)
 			tensortest.GradCheck(t, f, []*tensor.Tensor{x, w}, tensortest.GradCheckOptions{})
 		})
@@ -240,5 +240,52 @@ func TestActivationPanics(t *testing.T) {
 			}()
 			c.f()
 		}()
+	}
+}
+
+// TestFastActivationAccuracy: GELU and SiLU run in float32 with approximations of erf and exp;
+// on a dense grid their values and gradients stay within 1e-6 relative (plus a tiny absolute
+// slack where they pass through 0) of the exact formulas in float64.
+func TestFastActivationAccuracy(t *testing.T) {
+	const n = 200001
+	xs := make([]float32, n)
+	for i := range xs {
+		xs[i] = -12 + 24*float32(i)/float32(n-1)
+	}
+	sig := func(v float64) float64 { return 1 / (1 + math.Exp(-v)) }
+	k := math.Sqrt(2 / math.Pi)
+	for _, c := range []struct {
+		name    string
+		f       func(*tensor.Tensor) *tensor.Tensor
+		val, dv func(v float64) float64
+	}{
+		{"GELU", func(x *tensor.Tensor) *tensor.Tensor { return x.GELU(false) },
+			func(v float64) float64 { return 0.5 * v * math.Erfc(-v/math.Sqrt2) },
+			func(v float64) float64 {
+				return 0.5*math.Erfc(-v/math.Sqrt2) + v*math.Exp(-v*v/2)/math.Sqrt(2*math.Pi)
+			}},
+		{"GELU/tanh", func(x *tensor.Tensor) *tensor.Tensor { return x.GELU(true) },
+			func(v float64) float64 { return 0.5 * v * (1 + math.Tanh(k*(v+0.044715*v*v*v))) },
+			func(v float64) float64 {
+				th := math.Tanh(k * (v + 0.044715*v*v*v))
+				return 0.5*(1+th) + 0.5*v*(1-th*th)*k*(1+3*0.044715*v*v)
+			}},
+		{"SiLU", (*tensor.Tensor).SiLU,
+			func(v float64) float64 { return v * sig(v) },
+			func(v float64) float64 { return sig(v) * (1 + v*(1-sig(v))) }},
+	} {
+		x := tensor.New(append([]float32(nil), xs...), n).SetRequiresGrad(true)
+		y := c.f(x)
+		y.Sum().Backward()
+		want, dwant := make([]float32, n), make([]float32, n)
+		for i, v := range xs {
+			want[i], dwant[i] = float32(c.val(float64(v))), float32(c.dv(float64(v)))
+		}
+		if err := tensortest.Close(y, tensor.New(want, n), 1e-7, 1e-6); err != nil {
+			t.Errorf("%s: %v", c.name, err)
+		}
+		if err := tensortest.Close(x.Grad(), tensor.New(dwant, n), 1e-6, 1e-6); err != nil {
+			t.Errorf("%s gradient: %v", c.name, err)
+		}
 	}
 }

@@ -14,8 +14,10 @@ import (
 // elements, shaped [D] (Paddle's parameter layout, flattened) or normalizedShape (PyTorch's).
 // Paddle's default epsilon is 1e-5.
 //
-// It is one op: a single pass computes each slice's statistics (in float64) and output, and the
-// rule computes the input, weight and bias gradients analytically. Slices run in parallel.
+// It is one op: each slice's statistics (accumulated in float64) and output are computed while
+// the slice is in cache, and the rule computes the input, weight and bias gradients analytically
+// from the saved mean and 1/std. Slices run in parallel; the result does not depend on the number
+// of threads.
 //
 // It panics if normalizedShape is empty or is not t's trailing shape, or if weight or bias has
 // another number of elements or shape.
@@ -236,6 +238,9 @@ func normBackward(g normGeom, x, w, stats, gy []float32, gin [][]float32) {
 			}
 		}
 	})
+	if partial == nil {
+		return
+	}
 	if dw != nil {
 		clear(dw)
 	}

@@ -4,29 +4,30 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"runtime"
 	"testing"
 
 	"github.com/oarlab/oar/tensor"
 	"github.com/oarlab/oar/tensor/tensortest"
 )
 
-// normRef is a normalisation built from elementary ops: x [N, G, D'] normalised over axis 2,
+// normactNormRef is a normalisation built from elementary ops: x [N, G, D'] normalised over axis 2,
 // the reference that LayerNorm's and GroupNorm's fused ops are compared with.
-func normRef(x *tensor.Tensor, eps float32) *tensor.Tensor {
+func normactNormRef(x *tensor.Tensor, eps float32) *tensor.Tensor {
 	mean := x.MeanKeepDim(2)
 	xc := x.Sub(mean)
 	v := xc.Mul(xc).MeanKeepDim(2)
 	return xc.Div(v.AddScalar(eps).Sqrt())
 }
 
-// layerNormRef is LayerNorm from elementary ops.
-func layerNormRef(x *tensor.Tensor, k int, w, b *tensor.Tensor, eps float32) *tensor.Tensor {
+// normactLayerNormRef is LayerNorm from elementary ops.
+func normactLayerNormRef(x *tensor.Tensor, k int, w, b *tensor.Tensor, eps float32) *tensor.Tensor {
 	shape := x.Shape()
 	d := 1
 	for _, v := range shape[len(shape)-k:] {
 		d *= v
 	}
-	y := normRef(x.Reshape(1, -1, d), eps).Reshape(shape...)
+	y := normactNormRef(x.Reshape(1, -1, d), eps).Reshape(shape...)
 	if w != nil {
 		y = y.Mul(w.Reshape(shape[len(shape)-k:]...))
 	}
@@ -36,11 +37,11 @@ func layerNormRef(x *tensor.Tensor, k int, w, b *tensor.Tensor, eps float32) *te
 	return y
 }
 
-// groupNormRef is GroupNorm from elementary ops.
-func groupNormRef(x *tensor.Tensor, groups int, w, b *tensor.Tensor, eps float32) *tensor.Tensor {
+// normactGroupNormRef is GroupNorm from elementary ops.
+func normactGroupNormRef(x *tensor.Tensor, groups int, w, b *tensor.Tensor, eps float32) *tensor.Tensor {
 	shape := x.Shape()
 	c := shape[1]
-	y := normRef(x.Reshape(shape[0], groups, -1), eps).Reshape(shape...)
+	y := normactNormRef(x.Reshape(shape[0], groups, -1), eps).Reshape(shape...)
 	bshape := make([]int, len(shape))
 	for i := range bshape {
 		bshape[i] = 1
@@ -55,9 +56,9 @@ func groupNormRef(x *tensor.Tensor, groups int, w, b *tensor.Tensor, eps float32
 	return y
 }
 
-// compareGrads runs f and ref on the same inputs with the same random output weights and
+// compareNormactGrads runs f and ref on the same inputs with the same random output weights and
 // compares outputs and every input's gradient.
-func compareGrads(t *testing.T, f, ref fn, inputs []*tensor.Tensor, atol float64) {
+func compareNormactGrads(t *testing.T, f, ref fn, inputs []*tensor.Tensor, atol float64) {
 	t.Helper()
 	seed := tensor.Randn(newRNG(), f(inputs...).Shape()...)
 	var outs [2]*tensor.Tensor
@@ -121,9 +122,9 @@ func TestLayerNorm(t *testing.T) {
 				return xs[0].LayerNorm(c.norm, pick(xs, wi), pick(xs, bi), 1e-5)
 			}
 			ref := func(xs ...*tensor.Tensor) *tensor.Tensor {
-				return layerNormRef(xs[0], len(c.norm), pick(xs, wi), pick(xs, bi), 1e-5)
+				return normactLayerNormRef(xs[0], len(c.norm), pick(xs, wi), pick(xs, bi), 1e-5)
 			}
-			compareGrads(t, f, ref, inputs, 1e-5)
+			compareNormactGrads(t, f, ref, inputs, 1e-5)
 			tensortest.GradCheck(t, f, inputs, tensortest.GradCheckOptions{Eps: 1e-2})
 		})
 	}
@@ -135,11 +136,45 @@ func TestLayerNormLarge(t *testing.T) {
 	rng := newRNG()
 	x := tensor.Randn(rng, 300, 4, 32)
 	w, b := tensor.Randn(rng, 4, 32), tensor.Randn(rng, 4, 32)
-	compareGrads(t, func(xs ...*tensor.Tensor) *tensor.Tensor {
+	compareNormactGrads(t, func(xs ...*tensor.Tensor) *tensor.Tensor {
 		return xs[0].LayerNorm([]int{4, 32}, xs[1], xs[2], 1e-5)
 	}, func(xs ...*tensor.Tensor) *tensor.Tensor {
-		return layerNormRef(xs[0], 2, xs[1], xs[2], 1e-5)
+		return normactLayerNormRef(xs[0], 2, xs[1], xs[2], 1e-5)
 	}, []*tensor.Tensor{x, w, b}, 1e-4)
+}
+
+// TestNormLargeNoAffine: several parallel chunks without weight and bias (no partial sums).
+func TestNormLargeNoAffine(t *testing.T) {
+	rng := newRNG()
+	x := tensor.Randn(rng, 600, 64)
+	compareNormactGrads(t, func(xs ...*tensor.Tensor) *tensor.Tensor {
+		return xs[0].LayerNorm([]int{64}, nil, nil, 1e-5)
+	}, func(xs ...*tensor.Tensor) *tensor.Tensor {
+		return normactLayerNormRef(xs[0], 1, nil, nil, 1e-5)
+	}, []*tensor.Tensor{x}, 1e-4)
+	g := tensor.Randn(rng, 50, 4, 30, 30)
+	compareNormactGrads(t, func(xs ...*tensor.Tensor) *tensor.Tensor {
+		return xs[0].GroupNorm(2, nil, nil, 1e-5)
+	}, func(xs ...*tensor.Tensor) *tensor.Tensor {
+		return normactGroupNormRef(xs[0], 2, nil, nil, 1e-5)
+	}, []*tensor.Tensor{g}, 1e-3)
+	// weight only, bias only: one of the two partial sums
+	w := tensor.Randn(rng, 64)
+	compareNormactGrads(t, func(xs ...*tensor.Tensor) *tensor.Tensor {
+		return xs[0].LayerNorm([]int{64}, xs[1], nil, 1e-5)
+	}, func(xs ...*tensor.Tensor) *tensor.Tensor {
+		return normactLayerNormRef(xs[0], 1, xs[1], nil, 1e-5)
+	}, []*tensor.Tensor{x, w}, 1e-4)
+	compareNormactGrads(t, func(xs ...*tensor.Tensor) *tensor.Tensor {
+		return xs[0].LayerNorm([]int{64}, nil, xs[1], 1e-5)
+	}, func(xs ...*tensor.Tensor) *tensor.Tensor {
+		return normactLayerNormRef(xs[0], 1, nil, xs[1], 1e-5)
+	}, []*tensor.Tensor{x, w}, 1e-4)
+	// an input that needs no gradient, with a weight and bias that do
+	xc := tensor.Randn(rng, 600, 64)
+	compareNormactGrads(t, func(xs ...*tensor.Tensor) *tensor.Tensor { return xc.LayerNorm([]int{64}, xs[0], xs[1], 1e-5) },
+		func(xs ...*tensor.Tensor) *tensor.Tensor { return normactLayerNormRef(xc, 1, xs[0], xs[1], 1e-5) },
+		[]*tensor.Tensor{tensor.Randn(rng, 64), tensor.Randn(rng, 64)}, 1e-4)
 }
 
 // TestLayerNormConstantRow: a constant row has variance 0 and normalises to 0 (times the weight,
@@ -210,9 +245,9 @@ func TestGroupNorm(t *testing.T) {
 				return xs[0].GroupNorm(c.groups, pick(xs, wi), pick(xs, bi), 1e-5)
 			}
 			ref := func(xs ...*tensor.Tensor) *tensor.Tensor {
-				return groupNormRef(xs[0], c.groups, pick(xs, wi), pick(xs, bi), 1e-5)
+				return normactGroupNormRef(xs[0], c.groups, pick(xs, wi), pick(xs, bi), 1e-5)
 			}
-			compareGrads(t, f, ref, inputs, 1e-5)
+			compareNormactGrads(t, f, ref, inputs, 1e-5)
 			tensortest.GradCheck(t, f, inputs, tensortest.GradCheckOptions{})
 		})
 	}
@@ -222,10 +257,10 @@ func TestGroupNormLarge(t *testing.T) {
 	rng := newRNG()
 	x := tensor.Randn(rng, 40, 8, 16, 16)
 	w, b := tensor.Randn(rng, 8), tensor.Randn(rng, 8)
-	compareGrads(t, func(xs ...*tensor.Tensor) *tensor.Tensor {
+	compareNormactGrads(t, func(xs ...*tensor.Tensor) *tensor.Tensor {
 		return xs[0].GroupNorm(4, xs[1], xs[2], 1e-5)
 	}, func(xs ...*tensor.Tensor) *tensor.Tensor {
-		return groupNormRef(xs[0], 4, xs[1], xs[2], 1e-5)
+		return normactGroupNormRef(xs[0], 4, xs[1], xs[2], 1e-5)
 	}, []*tensor.Tensor{x, w, b}, 1e-3)
 }
 
@@ -245,5 +280,34 @@ func TestGroupNormPanics(t *testing.T) {
 			}()
 			f()
 		})
+	}
+}
+
+// TestNormThreads: values and gradients are bitwise the same whatever GOMAXPROCS is (the weight
+// and bias gradients are summed per fixed chunk and the chunks added in order).
+func TestNormThreads(t *testing.T) {
+	rng := newRNG()
+	x, w, b := tensor.Randn(rng, 900, 48), tensor.Randn(rng, 48), tensor.Randn(rng, 48)
+	g := tensor.Randn(rng, 900, 48)
+	run := func(procs int) [][]float32 {
+		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(procs))
+		var out [][]float32
+		for _, p := range []*tensor.Tensor{x, w, b} {
+			p.SetRequiresGrad(true)
+			p.ClearGrad()
+		}
+		y := x.LayerNorm([]int{48}, w, b, 1e-5)
+		y.BackwardWith(g)
+		out = append(out, y.Data(), x.Grad().Clone().Data(), w.Grad().Clone().Data(), b.Grad().Clone().Data())
+		z := x.Reshape(900, 4, 12).GroupNorm(2, w.Slice(0, 0, 4), nil, 1e-5)
+		return append(out, z.Data())
+	}
+	one, two := run(1), run(4)
+	for i := range one {
+		for j := range one[i] {
+			if math.Float32bits(one[i][j]) != math.Float32bits(two[i][j]) {
+				t.Fatalf("result %d element %d: %v with 1 thread, %v with 4", i, j, one[i][j], two[i][j])
+			}
+		}
 	}
 }

@@ -100,7 +100,7 @@ func Recurrence(mode RNNMode, xw, h0, c0, whh, bhh *Tensor, opt RecurrenceOption
 	}
 	lstm := mode == RNNLSTM
 	if lstm != (c0 != nil) || c0 != nil && (len(c0.shape) != 2 || c0.shape[0] != B || c0.shape[1] != H) {
-		panicf(op, "%v: c0 %v: want [%d %d] for LSTM and none otherwise", mode, shapeOf(c0), B, H)
+		panicf(op, "%v: c0 %v: want [%d %d] for LSTM and none otherwise", mode, seqShapeOf(c0), B, H)
 	}
 	if opt.SeqLen != nil {
 		if len(opt.SeqLen) != B {
@@ -172,7 +172,7 @@ func Recurrence(mode RNNMode, xw, h0, c0, whh, bhh *Tensor, opt RecurrenceOption
 			beta = 1
 		}
 		kernel.Gemm(false, true, B, GH, H, 1, hp, H, whh.data, H, beta, pre, GH)
-		kernel.ParallelFor(B, rowGrain(B, GH), func(lo, hi int) {
+		kernel.ParallelFor(B, seqRowGrain(B, GH), func(lo, hi int) {
 			for b := lo; b < hi; b++ {
 				hpb, hnb := hp[b*H:(b+1)*H], hn[b*H:(b+1)*H]
 				if !active(t, b) {
@@ -185,7 +185,7 @@ func Recurrence(mode RNNMode, xw, h0, c0, whh, bhh *Tensor, opt RecurrenceOption
 				x := xw.data[xOff(t, b) : xOff(t, b)+GH]
 				p := pre[b*GH : (b+1)*GH]
 				o := out.data[oOff(t, b) : oOff(t, b)+H]
-				stepForward(mode, H, x, p, hpb, hnb, acts[(s*B+b)*GH:(s*B+b+1)*GH], cs, tcs, hcs, s*BH+b*H, (s+1)*BH+b*H, (s*B+b)*H)
+				seqStepForward(mode, H, x, p, hpb, hnb, acts[(s*B+b)*GH:(s*B+b+1)*GH], cs, tcs, hcs, s*BH+b*H, (s+1)*BH+b*H, (s*B+b)*H)
 				copy(o, hnb)
 			}
 		})
@@ -217,7 +217,7 @@ func Recurrence(mode RNNMode, xw, h0, c0, whh, bhh *Tensor, opt RecurrenceOption
 		for s := T - 1; s >= 0; s-- {
 			t := timeOf(s)
 			hp, hn := hs[s*BH:(s+1)*BH], hs[(s+1)*BH:(s+2)*BH]
-			kernel.ParallelFor(B, rowGrain(B, GH), func(lo, hi int) {
+			kernel.ParallelFor(B, seqRowGrain(B, GH), func(lo, hi int) {
 				for b := lo; b < hi; b++ {
 					r := s*B + b
 					d := dhh[r*GH : (r+1)*GH]
@@ -234,7 +234,7 @@ func Recurrence(mode RNNMode, xw, h0, c0, whh, bhh *Tensor, opt RecurrenceOption
 					if lstm {
 						dcb = dc[b*H : (b+1)*H]
 					}
-					stepBackward(mode, H, g[oOff(t, b):oOff(t, b)+H], acts[r*GH:(r+1)*GH], d, dx[r*GH:(r+1)*GH],
+					seqStepBackward(mode, H, g[oOff(t, b):oOff(t, b)+H], acts[r*GH:(r+1)*GH], d, dx[r*GH:(r+1)*GH],
 						dhb, dirb, dcb, hp[b*H:(b+1)*H], hn[b*H:(b+1)*H], cs, tcs, hcs, s*BH+b*H, r*H)
 				}
 			})
@@ -265,17 +265,17 @@ func Recurrence(mode RNNMode, xw, h0, c0, whh, bhh *Tensor, opt RecurrenceOption
 	}, xw, h0, c0, whh, bhh)
 }
 
-func shapeOf(t *Tensor) []int {
+func seqShapeOf(t *Tensor) []int {
 	if t == nil {
 		return nil
 	}
 	return t.shape
 }
 
-// expf returns e^x in float32 arithmetic with a relative error of a few ulp (Cephes' expf:
+// seqExp returns e^x in float32 arithmetic with a relative error of a few ulp (Cephes' expf:
 // x = n·ln2 + r, |r| ≤ ln2/2, e^r by a degree-6 polynomial) for x in [-87, 88]; x is clamped to
 // that range, which is all sigmoid and tanh need.
-func expf(x float32) float32 {
+func seqExp(x float32) float32 {
 	if x < -87 {
 		x = -87
 	}
@@ -295,26 +295,26 @@ func expf(x float32) float32 {
 	return y * math.Float32frombits(uint32(int32(n)+127)<<23)
 }
 
-// sigmf is the logistic function in float32.
-func sigmf(x float32) float32 { return 1 / (1 + expf(-x)) }
+// seqSigmoid is the logistic function in float32.
+func seqSigmoid(x float32) float32 { return 1 / (1 + seqExp(-x)) }
 
-// tanhf is tanh in float32, as 2·σ(2x) - 1: one expf and one division, with an absolute error
+// seqTanh is tanh in float32, as 2·σ(2x) - 1: one seqExp and one division, with an absolute error
 // of about 1e-7.
-func tanhf(x float32) float32 { return 2/(1+expf(-2*x)) - 1 }
+func seqTanh(x float32) float32 { return 2/(1+seqExp(-2*x)) - 1 }
 
-// rowGrain is the number of batch rows per chunk of a step's gate pass: about 16K gate values, at
+// seqRowGrain is the number of batch rows per chunk of a step's gate pass: about 16K gate values, at
 // least one row.
-func rowGrain(rows, width int) int { return max(1, min(rows, 16384/max(width, 1))) }
+func seqRowGrain(rows, width int) int { return max(1, min(rows, 16384/max(width, 1))) }
 
-// stepForward computes one row of one time step: x is the row's input projection, p its
+// seqStepForward computes one row of one time step: x is the row's input projection, p its
 // h_prev·W_hhᵀ + b_hh, hp the previous state and hn the new one; a receives the gate activations.
 // cs (LSTM) holds the cell states with the previous row at cp and the new at cn, tcs receives
 // tanh(c) and hcs (GRU) h_prev·W_hcᵀ + b_hc, both at k.
-func stepForward(mode RNNMode, H int, x, p, hp, hn, a, cs, tcs, hcs []float32, cp, cn, k int) {
+func seqStepForward(mode RNNMode, H int, x, p, hp, hn, a, cs, tcs, hcs []float32, cp, cn, k int) {
 	switch mode {
 	case RNNTanh:
 		for j := range H {
-			hn[j] = tanhf(x[j] + p[j])
+			hn[j] = seqTanh(x[j] + p[j])
 		}
 	case RNNReLU:
 		for j := range H {
@@ -326,36 +326,36 @@ func stepForward(mode RNNMode, H int, x, p, hp, hn, a, cs, tcs, hcs []float32, c
 		xi, xf, xg, xo := x[:H], x[H:2*H], x[2*H:3*H], x[3*H:4*H]
 		pi, pf, pg, po := p[:H], p[H:2*H], p[2*H:3*H], p[3*H:4*H]
 		for j := range H {
-			i := sigmf(xi[j] + pi[j])
-			f := sigmf(xf[j] + pf[j])
-			g := tanhf(xg[j] + pg[j])
-			o := sigmf(xo[j] + po[j])
+			i := seqSigmoid(xi[j] + pi[j])
+			f := seqSigmoid(xf[j] + pf[j])
+			g := seqTanh(xg[j] + pg[j])
+			o := seqSigmoid(xo[j] + po[j])
 			ai[j], af[j], ag[j], ao[j] = i, f, g, o
 			c := f*cpr[j] + i*g
 			cnr[j] = c
-			t := tanhf(c)
+			t := seqTanh(c)
 			tc[j] = t
 			hn[j] = o * t
 		}
 	case RNNGRU:
 		hc := hcs[k : k+H]
 		for j := range H {
-			r := sigmf(x[j] + p[j])
-			z := sigmf(x[H+j] + p[H+j])
+			r := seqSigmoid(x[j] + p[j])
+			z := seqSigmoid(x[H+j] + p[H+j])
 			hc[j] = p[2*H+j]
-			c := tanhf(x[2*H+j] + r*p[2*H+j])
+			c := seqTanh(x[2*H+j] + r*p[2*H+j])
 			a[j], a[H+j], a[2*H+j] = r, z, c
 			hn[j] = (hp[j]-c)*z + c
 		}
 	}
 }
 
-// stepBackward is stepForward's gradient for one active row: gout is the gradient of the row's
+// seqStepBackward is seqStepForward's gradient for one active row: gout is the gradient of the row's
 // output, dh that of its new state (the running BPTT gradient), dc (LSTM) that of its cell state,
 // which it replaces by the gradient of the previous cell state. It writes d, the gradient of
 // h_prev·W_hhᵀ + b_hh, dx (GRU; the same as d otherwise), the gradient of the input projection,
 // and dir, the part of the previous state's gradient that does not go through W_hh.
-func stepBackward(mode RNNMode, H int, gout, a, d, dx, dh, dir, dc, hp, hn, cs, tcs, hcs []float32, cp, k int) {
+func seqStepBackward(mode RNNMode, H int, gout, a, d, dx, dh, dir, dc, hp, hn, cs, tcs, hcs []float32, cp, k int) {
 	switch mode {
 	case RNNTanh:
 		for j := range H {
@@ -453,7 +453,7 @@ func Attention(q, k, v, mask, drop *Tensor, heads int, scale float32) *Tensor {
 				kernel.AddTo(p, maskFull[bh*LS:(bh+1)*LS])
 			}
 			for r := 0; r < LS; r += S {
-				softmaxRow(p[r : r+S])
+				seqSoftmaxRow(p[r : r+S])
 			}
 			pd := p
 			if drop != nil {
@@ -513,8 +513,8 @@ func Attention(q, k, v, mask, drop *Tensor, heads int, scale float32) *Tensor {
 	}, q, k, v, mask, drop)
 }
 
-// softmaxRow replaces x by softmax(x), in float64 sums as Softmax does.
-func softmaxRow(x []float32) {
+// seqSoftmaxRow replaces x by softmax(x), in float64 sums as Softmax does.
+func seqSoftmaxRow(x []float32) {
 	m := x[0]
 	for _, v := range x[1:] {
 		m = max(m, v)

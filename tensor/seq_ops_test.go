@@ -182,9 +182,9 @@ func TestRecurrenceParallelRows(t *testing.T) {
 	}
 }
 
-// attentionRef is Attention composed of separate ops: heads split by Reshape and Permute,
+// seqAttentionRef is Attention composed of separate ops: heads split by Reshape and Permute,
 // MatMul, Add, Softmax, Mul, MatMul, heads joined.
-func attentionRef(q, k, v, mask, drop *tensor.Tensor, heads int, scale float32) *tensor.Tensor {
+func seqAttentionRef(q, k, v, mask, drop *tensor.Tensor, heads int, scale float32) *tensor.Tensor {
 	B, L, E, S := q.Dim(0), q.Dim(1), q.Dim(2), k.Dim(1)
 	D := E / heads
 	split := func(x *tensor.Tensor, n int) *tensor.Tensor { return x.Reshape(B, n, heads, D).Permute(0, 2, 1, 3) }
@@ -224,7 +224,7 @@ func TestAttention(t *testing.T) {
 			q, k, v := tensor.Randn(rng, B, L, E), tensor.Randn(rng, B, S, E), tensor.Randn(rng, B, S, E)
 			scale := float32(0.7)
 			got := tensor.Attention(q, k, v, c.mask, c.drop, H, scale)
-			tensortest.AllClose(t, got, attentionRef(q, k, v, c.mask, c.drop, H, scale), 1e-6, 1e-5)
+			tensortest.AllClose(t, got, seqAttentionRef(q, k, v, c.mask, c.drop, H, scale), 1e-6, 1e-5)
 			inputs := []*tensor.Tensor{q, k, v}
 			if c.mask != nil {
 				inputs = append(inputs, c.mask)
