@@ -183,7 +183,10 @@ func rnnShapeOrNil(t *tensor.Tensor) []int {
 //
 // Sequence lengths (Run) work as in Paddle's rnn kernel: past its length a sequence's outputs are
 // zero and its states stop changing; the backward direction starts at each sequence's last valid
-// step. Dropout (RNNOptions.Dropout) is applied, in training, to the input of every layer but the
+// step. (Paddle's Python fallback, paddle.nn.RNN over cells, which Paddle's SimpleRNN/LSTM/GRU use
+// only when a bias is turned off, holds the states the same way but leaves the outputs past the
+// length non-zero. PyTorch has no sequence_length: pack_padded_sequence and pad_packed_sequence
+// give the kernel's zeros and final states.) Dropout (RNNOptions.Dropout) is applied, in training, to the input of every layer but the
 // first, with Paddle's upscale_in_train.
 //
 // Each layer and direction projects all time steps with one GEMM and then runs one
