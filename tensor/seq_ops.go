@@ -302,7 +302,8 @@ func seqSigmoid(x float32) float32 { return 1 / (1 + seqExp(-x)) }
 // of about 1e-7.
 func seqTanh(x float32) float32 { return 2/(1+seqExp(-2*x)) - 1 }
 
-// seqRowGrain is the number of batch rows per chunk of a step's gate pass: about 16K gate values, at
+// seqRowGrain is the number of batch rows per chunk of a step's gate pass: about 16K gate values
+// (smaller chunks measured slower: a step's pass is too short to share), at
 // least one row.
 func seqRowGrain(rows, width int) int { return max(1, min(rows, 16384/max(width, 1))) }
 
