@@ -31,7 +31,7 @@ torch.manual_seed(14)
 
 def t2l(t):
     t = t.detach().contiguous()
-    return {"shape": list(t.shape), "data": [float("%.9g" % v) for v in t.reshape(-1).tolist()]}
+    return {"shape": list(t.shape), "data": [float("%.8g" % v) for v in t.reshape(-1).tolist()]}
 
 
 def write(case, d):
