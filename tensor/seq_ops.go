@@ -36,6 +36,7 @@ func (m RNNMode) gates() int {
 	return 1
 }
 
+// String returns Paddle's name of the mode ("RNN_TANH", "RNN_RELU", "LSTM", "GRU").
 func (m RNNMode) String() string {
 	switch m {
 	case RNNTanh:
