@@ -23,7 +23,7 @@
 //     the time taken and "test accuracy: 0.xxxx".
 //
 // With the defaults (4,000 training and 1,000 test sentences, 8 epochs of batches of 64, Adam at
-// 0.005) the LSTM reaches a test accuracy of 0.985 in about 10 seconds on 2 cores shared with
+// 0.005) the LSTM reaches a test accuracy of 0.985 in 6 to 10 seconds on 2 cores shared with
 // other work. The Transformer variant stays at about 0.80 (0.79-0.82 over learning rates 0.002-
 // 0.005, 12 to 30 epochs, width 32 or 64): what counting words gives, so it does not learn the
 // negation. The same model in PyTorch 1.13 (nn.TransformerEncoder, norm_first, the same data
