@@ -1,6 +1,19 @@
 // Package nn has the layers networks are built from, as paddle.nn: Layer and Param, containers,
-// Linear, Conv2D, pooling, BatchNorm2D, Dropout, Flatten, activations, initializers, state dicts
-// and checkpoints.
+// initializers, state dicts and checkpoints, and these layers, each with Paddle's arguments and
+// defaults (where PyTorch differs, the type's doc says how):
+//
+//   - dense and convolution: Linear, Conv1D, Conv2D, Conv2DTranspose, Embedding;
+//   - pooling: MaxPool1D, AvgPool1D, MaxPool2D, AvgPool2D, AdaptiveAvgPool2D, AdaptiveMaxPool2D;
+//   - normalization: BatchNorm1D, BatchNorm2D, LayerNorm, GroupNorm, InstanceNorm2D;
+//   - activations: ReLU, LeakyReLU, Sigmoid, Tanh, GELU, SiLU, ELU, SELU, Softplus, Softsign,
+//     Hardswish, Hardsigmoid, Hardtanh, ReLU6, LogSigmoid, Mish, Tanhshrink, PReLU, Softmax,
+//     LogSoftmax; Identity, and Func for a function as a layer;
+//   - recurrent: SimpleRNN, LSTM, GRU and their cells SimpleRNNCell, LSTMCell, GRUCell;
+//   - attention: MultiHeadAttention, TransformerEncoderLayer, TransformerEncoder;
+//   - Dropout, Flatten, Sequential, LayerList.
+//
+// State dicts are saved as safetensors (Save, Load); LoadPyTorch and SavePyTorch read and write
+// PyTorch's layout of the same file format, and package onnx exports and imports whole networks.
 //
 // # Layers
 //
