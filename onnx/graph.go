@@ -22,11 +22,13 @@ import (
 // Integer initializers (shapes, axes, indices) and float ones read only as hyper-parameters
 // (Clip's bounds, Pow's exponent) are constants.
 //
-// Import returns a Graph in evaluation mode, the semantics of the model file: Dropout passes its
-// input through and BatchNormalization uses the running statistics, except in nodes whose own
-// training_mode says otherwise. nn.Train(g) switches to training mode: every Dropout node drops
-// with its ratio and every BatchNormalization node normalizes with the batch's statistics and
-// updates its running ones, as nn.Dropout and nn.BatchNorm2D do.
+// Import returns a Graph that runs as the model file says: Dropout and BatchNormalization nodes
+// are in evaluation mode (Dropout passes its input through, BatchNormalization uses the running
+// statistics) unless their own training_mode says otherwise, as in a model exported in training
+// mode. SetTraining (nn.Train, nn.Eval) then sets every such node's mode: in training, Dropout
+// nodes drop with their ratio and BatchNormalization nodes normalize with the batch's statistics
+// and update the running ones in Buffers, as nn.Dropout and nn.BatchNorm2D do; in evaluation
+// they do neither.
 //
 // Integer inputs and outputs (Reshape's shape, Gather's indices, Shape's result) travel as
 // float32 tensors through Forward and Run; they are exact below 2^24.
@@ -40,7 +42,8 @@ type Graph struct {
 	outputs  []port
 	params   []nn.Param
 	buffers  []nn.Param
-	training bool
+	training bool // the mode SetTraining set, if modeSet
+	modeSet  bool
 	rng      *rand.Rand // Dropout's masks
 }
 
@@ -205,12 +208,22 @@ func (g *Graph) Params() []nn.Param { return slices.Clone(g.params) }
 // Buffers returns BatchNormalization's running means and variances, by their ONNX names.
 func (g *Graph) Buffers() []nn.Param { return slices.Clone(g.buffers) }
 
-// SetTraining switches Dropout and BatchNormalization nodes between training and evaluation
-// (see Graph).
-func (g *Graph) SetTraining(training bool) { g.training = training }
+// SetTraining puts every Dropout and BatchNormalization node in training or evaluation mode,
+// whatever their training_mode says (see Graph).
+func (g *Graph) SetTraining(training bool) { g.training, g.modeSet = training, true }
 
-// Training reports whether the graph is in training mode.
+// Training reports whether SetTraining put the graph in training mode. It is false for a graph
+// just imported, whose nodes run as the file says.
 func (g *Graph) Training() bool { return g.training }
+
+// nodeTraining returns whether a Dropout or BatchNormalization node runs in training mode: as
+// SetTraining said, or else as the node's own training_mode says.
+func (g *Graph) nodeTraining(own bool) bool {
+	if g.modeSet {
+		return g.training
+	}
+	return own
+}
 
 // Opset returns the version of the default ONNX operator set the model uses.
 func (g *Graph) Opset() int { return g.opset }

@@ -89,6 +89,8 @@ type node struct {
 	attrs   map[string]*onnxpb.AttributeProto
 	spec    *opSpec
 	konst   *value // a Constant's value, decoded at import
+	// doubleOK: a float64 Constant that only casts to float32 read, decoded as float32
+	doubleOK bool
 }
 
 // port is a graph input or output: its name, element type and shape (-1 for an unknown or
@@ -122,6 +124,7 @@ func newGraph(m *onnxpb.ModelProto) (*Graph, error) {
 	g := &Graph{model: m, opset: opset, inits: map[string]*value{},
 		rng: rand.New(rand.NewPCG(0x6f6e6e78, 1))}
 	types := map[string]dtype{} // element type of every defined name
+	castOnly := castToFloatOnly(gp)
 	for _, tp := range gp.GetInitializer() {
 		name := tp.GetName()
 		if name == "" {
@@ -130,11 +133,15 @@ func newGraph(m *onnxpb.ModelProto) (*Graph, error) {
 		if _, dup := types[name]; dup {
 			return nil, fmt.Errorf("onnx: initializer %q defined twice", name)
 		}
-		if t := tp.GetDataType(); !supportedType(t) {
+		if t := tp.GetDataType(); !supportedType(t) && !(t == tDouble && castOnly[name]) {
 			types[name] = t // the nodes that read it are unsupported, and say why
 			continue
 		}
-		v, err := decodeTensor(tp)
+		decode := decodeTensor
+		if tp.GetDataType() == tDouble {
+			decode = decodeDouble
+		}
+		v, err := decode(tp)
 		if err != nil {
 			return nil, fmt.Errorf("onnx: initializer %q: %w", name, err)
 		}
@@ -167,6 +174,9 @@ func newGraph(m *onnxpb.ModelProto) (*Graph, error) {
 	nodes, err := sortNodes(gp.GetNode(), types)
 	if err != nil {
 		return nil, err
+	}
+	for _, n := range nodes {
+		n.doubleOK = n.op == "Constant" && len(n.out) == 1 && castOnly[n.out[0]]
 	}
 	var unsupported []string
 	for _, n := range nodes {
@@ -325,6 +335,31 @@ func sortNodes(protos []*onnxpb.NodeProto, defined map[string]dtype) ([]*node, e
 	return order, nil
 }
 
+// castToFloatOnly returns the names that only Cast-to-float32 nodes read (not graph outputs).
+// torch.onnx.export writes a clamp's bounds as float64 Constants cast to float32: such a float64
+// constant is decoded straight to float32, which is what the cast gives (rounded once).
+func castToFloatOnly(gp *onnxpb.GraphProto) map[string]bool {
+	cast, other := map[string]bool{}, map[string]bool{}
+	for _, np := range gp.GetNode() {
+		toFloat := np.GetOpType() == "Cast" && np.GetDomain() == "" && len(np.GetAttribute()) == 1 &&
+			np.GetAttribute()[0].GetName() == "to" && np.GetAttribute()[0].GetI() == int64(tFloat)
+		for _, in := range np.GetInput() {
+			if toFloat {
+				cast[in] = true
+			} else {
+				other[in] = true
+			}
+		}
+	}
+	for _, o := range gp.GetOutput() {
+		other[o.GetName()] = true
+	}
+	for name := range other {
+		delete(cast, name)
+	}
+	return cast
+}
+
 // checkNode checks that n can run at opset and returns its outputs' types, or why not.
 func checkNode(n *node, opset int, in []dtype) ([]dtype, error) {
 	if n.domain != "" {
@@ -390,8 +425,8 @@ func (g *Graph) collectParams(gp *onnxpb.GraphProto) {
 	for _, tp := range gp.GetInitializer() {
 		name := tp.GetName()
 		v := g.inits[name]
-		if !v.isFloat() {
-			continue
+		if v == nil || !v.isFloat() || tp.GetDataType() != tFloat {
+			continue // integers, and float64 constants read only by casts
 		}
 		switch {
 		case stats[name]:

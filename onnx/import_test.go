@@ -3,6 +3,7 @@ package onnx
 import (
 	"bytes"
 	"errors"
+	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -464,4 +465,68 @@ func TestImportDocListsEveryOperator(t *testing.T) {
 			t.Errorf("Import's doc does not list %s", op)
 		}
 	}
+}
+
+// TestDoubleConstantsCastToFloat: torch.onnx.export writes a clamp's bounds as float64 constants
+// cast to float32. Those are read (as constants, not parameters); float64 anywhere else is not.
+func TestDoubleConstantsCastToFloat(t *testing.T) {
+	dbl := func(name string, v float64) *onnxpb.TensorProto {
+		return &onnxpb.TensorProto{Name: name, DataType: int32(onnxpb.TensorProto_DOUBLE), DoubleData: []float64{v}}
+	}
+	nodes := []*onnxpb.NodeProto{
+		{OpType: "Constant", Name: "c", Output: []string{"lo64"}, Attribute: []*onnxpb.AttributeProto{{Name: "value", Type: onnxpb.AttributeProto_TENSOR, T: dbl("", -0.5)}}},
+		mkNode("Cast", "cast_lo", []string{"lo64"}, []string{"lo"}, attrI("to", int64(tFloat))),
+		mkNode("Cast", "cast_hi", []string{"hi64"}, []string{"hi"}, attrI("to", int64(tFloat))),
+		mkNode("Clip", "clip", []string{"x", "lo", "hi"}, []string{"y"}),
+	}
+	m := mkModel(13, nodes, []*onnxpb.TensorProto{dbl("hi64", 0.25)}, []*onnxpb.ValueInfoProto{vinfo("x", tFloat)}, []*onnxpb.ValueInfoProto{vinfo("y", tFloat)})
+	g := mustImport(t, m)
+	if len(g.Params()) != 0 {
+		t.Errorf("params %v: a float64 constant became a parameter", g.Params())
+	}
+	y := run1(t, g, tensor.New([]float32{-1, 0, 1}, 3))
+	if !slices.Equal(y.Data(), []float32{-0.5, 0, 0.25}) {
+		t.Errorf("clip to [-0.5, 0.25]: %v", y.Data())
+	}
+	nodes[3] = mkNode("Add", "add", []string{"x", "hi64"}, []string{"y"})
+	nodes = append(nodes[:1], nodes[3]) // Constant lo64 now unread, hi64 read by Add
+	_, err := Import(bytes.NewReader(encode(t, mkModel(13, nodes, []*onnxpb.TensorProto{dbl("hi64", 0.25)},
+		[]*onnxpb.ValueInfoProto{vinfo("x", tFloat)}, []*onnxpb.ValueInfoProto{vinfo("y", tFloat)}))))
+	for _, want := range []string{`node "c" (Constant): data type DOUBLE is not supported`, `node "add" (Add): input 1 has data type DOUBLE`} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("error %v, want one containing %q", err, want)
+		}
+	}
+}
+
+// TestTrainingModeNodes: nodes exported in training mode run so until nn.Eval, which puts them
+// in evaluation mode; nn.Train puts eval-mode nodes in training mode.
+func TestTrainingModeNodes(t *testing.T) {
+	rng := newRNG()
+	bn := oneNode(15, "BatchNormalization", 1, 1, []*onnxpb.TensorProto{floatProto("s", tensor.Ones(2)), floatProto("b", tensor.Zeros(2)),
+		floatProto("m", tensor.Full(10, 2)), floatProto("v", tensor.Full(4, 2))}, []string{"s", "b", "m", "v"}, attrI("training_mode", 1))
+	g := mustImport(t, bn)
+	x := tensor.Randn(rng, 8, 2, 3)
+	batch := x.Sub(x.MeanKeepDim(0, 2)).Div(x.Sub(x.MeanKeepDim(0, 2)).Square().MeanKeepDim(0, 2).AddScalar(1e-5).Sqrt())
+	tensortest.AllClose(t, run1(t, g, x), batch, 1e-5, 1e-4)
+	nn.Eval(g)
+	tensortest.AllClose(t, run1(t, g, x), x.AddScalar(-10).Scale(float32(1/math.Sqrt(4+1e-5))), 1e-5, 1e-4)
+	if mean := g.Buffers()[0].Data(); mean[0] != 10 {
+		t.Errorf("evaluation changed the running mean to %v", mean)
+	}
+	nn.Train(g)
+	run1(t, g, x)
+	if mean := g.Buffers()[0].Data(); mean[0] == 10 {
+		t.Error("training did not update the running mean")
+	}
+
+	drop := oneNode(13, "Dropout", 1, 2, []*onnxpb.TensorProto{floatProto("r", tensor.Scalar(0.5)),
+		{Name: "tm", DataType: tBool, Int32Data: []int32{1}}}, []string{"r", "tm"})
+	g = mustImport(t, drop)
+	ones := tensor.Ones(1000)
+	if y := run1(t, g, ones); tensortest.Close(y, ones, 0, 0) == nil {
+		t.Error("Dropout with training_mode true passed its input through")
+	}
+	nn.Eval(g)
+	tensortest.AllClose(t, run1(t, g, ones), ones, 0, 0)
 }

@@ -444,6 +444,9 @@ func constantOf(n *node) (*value, error) {
 	for name, a := range n.attrs {
 		switch name {
 		case "value":
+			if a.GetT().GetDataType() == tDouble && n.doubleOK {
+				return decodeDouble(a.GetT())
+			}
 			return decodeTensor(a.GetT())
 		case "value_float":
 			return floatValue(tensor.Scalar(a.GetF())), nil

@@ -330,21 +330,22 @@ func checkDropout(n *node, opset int, in []dtype) ([]dtype, error) {
 	return []dtype{in[0], mask}, nil
 }
 
-// runDropout is the identity in evaluation (mask all true). In training (the graph's mode, or
-// the node's training_mode input) it zeroes elements with probability ratio and scales the rest
+// runDropout is the identity in evaluation (mask all true). In training (see Graph.nodeTraining)
+// it zeroes elements with probability ratio and scales the rest
 // by 1/(1-ratio).
 func runDropout(x *exec, in []*value) []*value {
 	t := in[0].f
 	ratio := float64(x.float("ratio", 0.5))
-	training := x.g.training
+	own := false
 	if x.g.opset >= 12 {
 		if len(in) > 1 && in[1] != nil {
 			ratio = x.scalarOf(in[1], "ratio")
 		}
 		if len(in) > 2 && in[2] != nil {
-			training = training || x.scalarOf(in[2], "training_mode") != 0
+			own = x.scalarOf(in[2], "training_mode") != 0
 		}
 	}
+	training := x.g.nodeTraining(own)
 	if !(ratio >= 0 && ratio <= 1) {
 		x.failf("ratio %v outside [0, 1]", ratio)
 	}
@@ -413,8 +414,7 @@ func runBatchNorm(x *exec, in []*value) []*value {
 		bshape[k] = 1
 	}
 	bshape[1] = c
-	nodeTraining := x.int("training_mode", 0) != 0
-	if !x.g.training && !nodeTraining {
+	if !x.g.nodeTraining(x.int("training_mode", 0) != 0) {
 		// y = x·a + b with a = scale/√(var+ε), b = bias - mean·a: two passes over x.
 		a := scale.Div(vr.AddScalar(eps).Sqrt())
 		b := bias.Sub(mean.Mul(a))
@@ -436,7 +436,7 @@ func runBatchNorm(x *exec, in []*value) []*value {
 		rm[k] = mean.Data()[k]*mom + m.Data()[k]*(1-mom)
 		rv[k] = vr.Data()[k]*mom + v.Data()[k]*(1-mom)
 	}
-	if x.g.training { // the graph is being trained: update its buffers, as nn.BatchNorm2D does
+	if x.g.modeSet && x.g.training { // being trained (nn.Train): update the buffers, as nn.BatchNorm2D does
 		for _, b := range x.g.buffers {
 			switch b.Tensor {
 			case mean:
