@@ -203,45 +203,37 @@ func sameTypes(n *node, _ int, in []dtype) ([]dtype, error) {
 
 // intBinary computes f on integer values broadcast together, wrapped to their type.
 func intBinary(x *exec, a, b *value, f func(a, b int64) (int64, bool)) *value {
-	ia, ib := indexTensor(a.shape), indexTensor(b.shape)
-	ea, eb := ia.Add(ib.Scale(0)), ib.Add(ia.Scale(0)) // each operand's index, broadcast
-	d := make([]int64, ea.Len())
+	shape, idx := broadcastIndices(a, b)
+	d := make([]int64, len(idx[0]))
 	for k := range d {
-		r, ok := f(a.i[int(ea.Data()[k])], b.i[int(eb.Data()[k])])
+		r, ok := f(a.i[idx[0][k]], b.i[idx[1][k]])
 		if !ok {
 			x.failf("integer division by zero")
 		}
 		d[k] = wrap(a.dtype, r)
 	}
-	return intValue(a.dtype, d, ea.Shape())
+	return intValue(a.dtype, d, shape)
 }
 
-func runPow(x *exec, in []*value) []*value {
+// runPow computes a^b. A float base with a one-element constant exponent of no higher rank (x²
+// in exported GELU and LayerNorm graphs) uses Pow, whose result has the base's shape; other
+// exponents use PowTensor, which also differentiates by the exponent. An integer base gives
+// math.Pow truncated to its type, as numpy's astype.
+func runPow(_ *exec, in []*value) []*value {
 	a, b := in[0], in[1]
 	if !a.isFloat() {
-		ia, ib := indexTensor(a.shape), indexTensor(b.dims())
-		ea, eb := ia.Add(ib.Scale(0)), ib.Add(ia.Scale(0))
+		shape, idx := broadcastIndices(a, b)
 		bf := b.floats()
-		d := make([]int64, ea.Len())
+		d := make([]int64, len(idx[0]))
 		for k := range d {
-			p := math.Pow(float64(a.i[int(ea.Data()[k])]), bf[int(eb.Data()[k])])
-			d[k] = wrap(a.dtype, int64(p))
+			d[k] = wrap(a.dtype, int64(math.Pow(float64(a.i[idx[0][k]]), bf[idx[1][k]])))
 		}
-		return []*value{intValue(a.dtype, d, ea.Shape())}
+		return []*value{intValue(a.dtype, d, shape)}
 	}
-	if b.len() == 1 && !b.asFloat().RequiresGrad() && b.asFloat().Rank() <= a.f.Rank() {
-		y := a.f.Pow(float32(b.floats()[0]))
-		if r := b.dims(); len(r) > 0 {
-			y = y.Reshape(broadcastShape(x, a.f.Shape(), r)...)
-		}
-		return one(y)
+	if e := b.asFloat(); e.Len() == 1 && !e.RequiresGrad() && e.Rank() <= a.f.Rank() {
+		return one(a.f.Pow(e.Data()[0]))
 	}
 	return one(a.f.PowTensor(b.asFloat()))
-}
-
-// broadcastShape returns the NumPy broadcast of shapes a and b.
-func broadcastShape(x *exec, a, b []int) []int {
-	return tensor.Zeros(a...).Add(tensor.Zeros(b...)).Shape()
 }
 
 func runGemm(x *exec, in []*value) []*value {

@@ -203,6 +203,10 @@ func poolGeneral(x *exec, v *value, ws []window, isMax, inclusive, wantIdx bool)
 	if S+1 >= 1<<24 {
 		x.failf("input planes of %v elements are too large for this pooling (at most 2^24)", insp)
 	}
+	kernel := make([]int, len(ws))
+	for a, w := range ws {
+		kernel[a] = w.k
+	}
 	idx := make([]float32, outS*K)
 	cnt := make([]float32, outS)
 	r := len(ws)
@@ -226,7 +230,7 @@ func poolGeneral(x *exec, v *value, ws []window, isMax, inclusive, wantIdx bool)
 			if inPad {
 				padded++
 			}
-			odometer(kpos, ks(ws))
+			odometer(kpos, kernel)
 		}
 		cnt[o] = float32(max(inside, 1))
 		if inclusive {
@@ -284,14 +288,6 @@ func poolGeneral(x *exec, v *value, ws []window, isMax, inclusive, wantIdx bool)
 		}
 	}
 	return []*value{out, intValue(tInt64, ind, y.Shape())}
-}
-
-func ks(ws []window) []int {
-	k := make([]int, len(ws))
-	for a, w := range ws {
-		k[a] = w.k
-	}
-	return k
 }
 
 // odometer advances the multi-index pos over dims (last axis fastest).
