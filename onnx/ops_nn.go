@@ -157,6 +157,8 @@ func runConv(x *exec, in []*value) []*value {
 	return one(y)
 }
 
+// runPool runs MaxPool and AveragePool: on oar's 2-D kernels where their window rule is ONNX's
+// (floor mode, no dilation, padding smaller than the window, no Indices), else poolGeneral.
 func runPool(x *exec, in []*value) []*value {
 	v := in[0]
 	shape := v.dims()
@@ -173,7 +175,7 @@ func runPool(x *exec, in []*value) []*value {
 	for _, w := range ws {
 		// oar's kernels compute floor-mode windows without dilation (ceil mode differs: Paddle
 		// keeps a last window starting in the right padding); the general path does the rest.
-		fast = fast && w.d == 1 && w.lo < w.k && w.out == (w.in+w.lo+w.hi-w.k)/w.s+1
+		fast = fast && w.d == 1 && w.lo < w.k && w.hi < w.k && w.out == (w.in+w.lo+w.hi-w.k)/w.s+1
 	}
 	if fast {
 		opt := tensor.PoolOptions{Kernel: ks, Stride: []int{ws[0].s, ws[1].s},
