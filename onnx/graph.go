@@ -44,7 +44,8 @@ type Graph struct {
 	buffers  []nn.Param
 	training bool // the mode SetTraining set, if modeSet
 	modeSet  bool
-	rng      *rand.Rand // Dropout's masks
+	pcg      *rand.PCG  // the generator of Dropout's masks (fixed seed: a graph drops as the last import did)
+	rng      *rand.Rand // drawing from pcg
 }
 
 // Forward runs the graph on its one input x and returns its first output. It panics (with an
@@ -257,8 +258,27 @@ func portShapes(ps []port) [][]int {
 	return s
 }
 
+// RandomState returns the state of the generator of the Dropout nodes' masks (nn.RandomSource),
+// so that a checkpoint resumes the same masks.
+func (g *Graph) RandomState() []byte {
+	b, _ := g.pcg.MarshalBinary() // a PCG always marshals
+	return b
+}
+
+// SetRandomState restores a state returned by RandomState. It returns an error, and changes
+// nothing, if state is not one.
+func (g *Graph) SetRandomState(state []byte) error {
+	var p rand.PCG
+	if err := p.UnmarshalBinary(state); err != nil {
+		return fmt.Errorf("onnx: Graph random state: %w", err)
+	}
+	*g.pcg = p
+	return nil
+}
+
 var (
-	_ nn.Layer    = (*Graph)(nil)
-	_ nn.Buffered = (*Graph)(nil)
-	_ nn.Trainer  = (*Graph)(nil)
+	_ nn.RandomSource = (*Graph)(nil)
+	_ nn.Layer        = (*Graph)(nil)
+	_ nn.Buffered     = (*Graph)(nil)
+	_ nn.Trainer      = (*Graph)(nil)
 )

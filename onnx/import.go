@@ -121,8 +121,8 @@ func newGraph(m *onnxpb.ModelProto) (*Graph, error) {
 	if len(gp.GetSparseInitializer()) > 0 {
 		return nil, fmt.Errorf("onnx: sparse initializers are not supported")
 	}
-	g := &Graph{model: m, opset: opset, inits: map[string]*value{},
-		rng: rand.New(rand.NewPCG(0x6f6e6e78, 1))}
+	g := &Graph{model: m, opset: opset, inits: map[string]*value{}, pcg: rand.NewPCG(0x6f6e6e78, 1)}
+	g.rng = rand.New(g.pcg)
 	types := map[string]dtype{} // element type of every defined name
 	castOnly := castToFloatOnly(gp)
 	for _, tp := range gp.GetInitializer() {

@@ -530,3 +530,22 @@ func TestTrainingModeNodes(t *testing.T) {
 	nn.Eval(g)
 	tensortest.AllClose(t, run1(t, g, ones), ones, 0, 0)
 }
+
+// TestDropoutRandomState: restoring RandomState replays the same masks.
+func TestDropoutRandomState(t *testing.T) {
+	g := mustImport(t, oneNode(13, "Dropout", 1, 1, nil, nil))
+	nn.Train(g)
+	x := tensor.Ones(64)
+	state := g.RandomState()
+	first := run1(t, g, x)
+	if second := run1(t, g, x); tensortest.Close(first, second, 0, 0) == nil {
+		t.Fatal("two training runs drew the same mask")
+	}
+	if err := g.SetRandomState(state); err != nil {
+		t.Fatal(err)
+	}
+	tensortest.AllClose(t, run1(t, g, x), first, 0, 0)
+	if err := g.SetRandomState([]byte("junk")); err == nil {
+		t.Error("SetRandomState accepted junk")
+	}
+}
