@@ -32,6 +32,9 @@ import (
 //
 // Integer inputs and outputs (Reshape's shape, Gather's indices, Shape's result) travel as
 // float32 tensors through Forward and Run; they are exact below 2^24.
+//
+// Several goroutines may run a Graph at once while no node trains; a training Dropout draws from
+// the graph's generator and a training BatchNormalization writes its buffers.
 type Graph struct {
 	nn.Hooks
 	model    *onnxpb.ModelProto
