@@ -20,6 +20,7 @@ import (
 	"github.com/oarlab/oar/losses"
 	"github.com/oarlab/oar/metrics"
 	"github.com/oarlab/oar/nn"
+	"github.com/oarlab/oar/onnx"
 	"github.com/oarlab/oar/optim"
 	"github.com/oarlab/oar/tensor"
 )
@@ -40,6 +41,12 @@ type Model struct {
 	Network nn.Layer
 	// StopTraining, set by a callback (EarlyStopping), ends Fit after the current epoch.
 	StopTraining bool
+	// InputShape is the network's input shape with its batch dimension (Paddle's inputs
+	// InputSpec), for Save with SaveOptions.Inference. When nil, Save uses the shape of the first
+	// batch the model ran, as Paddle infers it.
+	InputShape []int
+
+	seenShape []int // the first batch's input shape
 
 	opt     optim.Optimizer
 	loss    losses.Loss
@@ -116,6 +123,7 @@ func (m *Model) TrainBatch(x, y *tensor.Tensor) (loss float64, metricValues []fl
 }
 
 func (m *Model) trainBatch(x, y *tensor.Tensor) (loss float64, metricValues []float64) {
+	m.see(x)
 	if m.opt == nil || m.loss == nil {
 		panicf("TrainBatch", "Prepare the model with an optimizer and a loss first")
 	}
@@ -136,6 +144,7 @@ func (m *Model) EvalBatch(x, y *tensor.Tensor) (loss float64, metricValues []flo
 }
 
 func (m *Model) evalBatch(x, y *tensor.Tensor) (loss float64, metricValues []float64) {
+	m.see(x)
 	nn.Eval(m.Network)
 	out := m.Network.Forward(x.NoGrad())
 	loss = math.NaN()
@@ -152,8 +161,16 @@ func (m *Model) PredictBatch(x *tensor.Tensor) *tensor.Tensor {
 }
 
 func (m *Model) predictBatch(x *tensor.Tensor) *tensor.Tensor {
+	m.see(x)
 	nn.Eval(m.Network)
 	return m.Network.Forward(x.NoGrad()).Detach()
+}
+
+// see records the first input shape the model runs, for Save's inference export.
+func (m *Model) see(x *tensor.Tensor) {
+	if m.seenShape == nil {
+		m.seenShape = x.Shape()
+	}
 }
 
 func (m *Model) updateMetrics(out, y *tensor.Tensor) []float64 {
@@ -542,9 +559,21 @@ const (
 	metaSaveID = "oar.save_id"
 )
 
+// SaveOptions are Save's settings, Paddle's save arguments.
+type SaveOptions struct {
+	// Inference writes the inference model instead of a checkpoint (Paddle's training=False):
+	// the network in evaluation mode as an ONNX file, path+".onnx", that ONNX Runtime, Triton and
+	// onnx.Load run, with a dynamic batch dimension. It needs the input shape: Model.InputShape,
+	// or else the first batch the model ran. No optimizer state is written.
+	Inference bool
+	// Opset is the ONNX opset of the inference model; 0 means onnx.Export's default (13).
+	Opset int
+}
+
 // Save writes the network's state dict, its layers' random states (Dropout) and the number of
 // completed epochs to path+".safetensors" and, when the model has an optimizer, the optimizer's
 // state to path+".opt.safetensors" (Paddle's .pdparams and .pdopt), creating path's directory.
+// With SaveOptions.Inference it writes the inference model, path+".onnx", instead.
 // Both are safetensors files that carry the same save identifier. A model loaded from them
 // continues training exactly as the saved one would.
 //
@@ -563,8 +592,15 @@ const (
 //
 // Errors name the file that could not be written; on error before the commit the old pair is
 // untouched and the new files are removed.
-func (m *Model) Save(path string) error {
+func (m *Model) Save(path string, opts ...SaveOptions) error {
+	var o SaveOptions
+	if len(opts) > 0 {
+		o = opts[len(opts)-1]
+	}
 	path = trimExt(path)
+	if o.Inference {
+		return m.saveInference(path, o)
+	}
 	dir, base := filepath.Dir(path), filepath.Base(path)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("oar: save: %w", err)
@@ -634,6 +670,24 @@ func (m *Model) Save(path string) error {
 	}
 	if err := fs.SyncDir(dir); err != nil {
 		return fmt.Errorf("oar: save %s: %w", manifest, err)
+	}
+	return nil
+}
+
+// saveInference writes path+".onnx" (see SaveOptions.Inference).
+func (m *Model) saveInference(path string, o SaveOptions) error {
+	shape := m.InputShape
+	if shape == nil {
+		shape = m.seenShape
+	}
+	if shape == nil {
+		return fmt.Errorf("oar: save %s.onnx: the input shape is unknown: set Model.InputShape or run a batch first", path)
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return fmt.Errorf("oar: save: %w", err)
+	}
+	if err := onnx.Save(path+".onnx", m.Network, shape, onnx.ExportOptions{Opset: o.Opset}); err != nil {
+		return fmt.Errorf("oar: save %s.onnx: %w", path, err)
 	}
 	return nil
 }

@@ -1,6 +1,7 @@
 // Package losses has the loss functions of paddle.nn and paddle.nn.functional with Paddle's
 // semantics: CrossEntropy (weight, ignore_index, soft labels, label smoothing, use_softmax), NLL,
-// MSE, SquareErrorCost and BCEWithLogits.
+// MSE, SquareErrorCost, L1, SmoothL1 (Paddle's delta), BCEWithLogits, BCE (probabilities), KLDiv
+// (mean, batchmean, sum, none; log_target), MarginRanking, HingeEmbedding, CosineEmbedding and CTC.
 //
 // # Overview
 //
@@ -19,12 +20,13 @@
 // # Labels
 //
 // Class labels are float32 tensors holding integer class ids (exact below 2^24), shaped [N] or
-// [N, 1] for an input [N, C]. Labels receive no gradient from CrossEntropy, NLL and BCEWithLogits,
-// nor do class weights; the regression losses (MSE, SquareErrorCost) are symmetric in their two
-// arguments and pass a gradient to a label that requires one, as Paddle's subtract does.
+// [N, 1] for an input [N, C]. Labels receive no gradient from CrossEntropy, NLL, BCEWithLogits,
+// BCE, KLDiv, CTC and the ranking and embedding losses, nor do weights; the regression losses (MSE,
+// SquareErrorCost, L1, SmoothL1) are symmetric in their two arguments and pass a gradient to a
+// label that requires one, as Paddle's subtract does.
 //
-// Reductions ReduceMean and ReduceSum return a 0-D tensor (shape []), as Paddle >= 2.5 does;
-// ReduceNone keeps one loss per element or per sample.
+// Reductions ReduceMean, ReduceSum and KLDiv's ReduceBatchMean return a 0-D tensor (shape []), as
+// Paddle >= 2.5 does; ReduceNone keeps one loss per element or per sample.
 //
 // # Errors
 //

@@ -24,12 +24,13 @@ func (f Func) Forward(input, label *tensor.Tensor) *tensor.Tensor { return f(inp
 type Reduction int
 
 const (
-	ReduceMean Reduction = iota // "mean": the mean (for CrossEntropy and NLL, a weighted mean; see each)
-	ReduceSum                   // "sum": the sum
-	ReduceNone                  // "none": no reduction, one loss per element or sample
+	ReduceMean      Reduction = iota // "mean": the mean (for CrossEntropy and NLL, a weighted mean; see each)
+	ReduceSum                        // "sum": the sum
+	ReduceNone                       // "none": no reduction, one loss per element or sample
+	ReduceBatchMean                  // "batchmean": the sum divided by the batch size; KLDiv only
 )
 
-// String returns Paddle's name for r: "mean", "sum" or "none".
+// String returns Paddle's name for r: "mean", "sum", "none" or "batchmean".
 func (r Reduction) String() string {
 	switch r {
 	case ReduceMean:
@@ -38,6 +39,8 @@ func (r Reduction) String() string {
 		return "sum"
 	case ReduceNone:
 		return "none"
+	case ReduceBatchMean:
+		return "batchmean"
 	}
 	return fmt.Sprintf("Reduction(%d)", int(r))
 }
@@ -70,6 +73,9 @@ func panicf(op, format string, args ...any) {
 }
 
 func checkReduction(op string, r Reduction) {
+	if r == ReduceBatchMean {
+		panicf(op, "reduction %v is KLDiv's only", r)
+	}
 	if r != ReduceMean && r != ReduceSum && r != ReduceNone {
 		panicf(op, "unknown %v", r)
 	}

@@ -36,8 +36,12 @@ func panicf(l Layer, format string, args ...any) {
 }
 
 // TypeName returns a layer's Go type name without package or pointer, e.g. "Linear" for
-// *nn.Linear: the name that layer errors and Summary rows use.
+// *nn.Linear: the name that layer errors and Summary rows use. A layer with a LayerName method
+// (Func) is named by it instead.
 func TypeName(l Layer) string {
+	if n, ok := l.(interface{ LayerName() string }); ok {
+		return n.LayerName()
+	}
 	s := fmt.Sprintf("%T", l)
 	s = strings.TrimLeft(s, "*")
 	if i := strings.LastIndexByte(s, '.'); i >= 0 {

@@ -17,15 +17,17 @@
 //		opt.Scheduler.Step()
 //	}
 //
-// SGD, Momentum (optionally Nesterov), Adam, AdamW and RMSProp implement Optimizer. A float
-// WeightDecay is Paddle's L2 regularization, added to the gradient (after clipping) for SGD,
-// Momentum, Adam and RMSProp; AdamW's is decoupled. Parameters whose Grad is nil are skipped. Step
+// SGD, Momentum (optionally Nesterov), Adam, AdamW, RMSProp, Adagrad, Adadelta, Adamax and Lamb
+// implement Optimizer. A float WeightDecay is Paddle's L2 regularization, added to the gradient
+// (after clipping) for SGD, Momentum, Adam, RMSProp, Adagrad, Adadelta and Adamax; AdamW's is
+// decoupled, and Lamb's is the lamb_weight_decay inside its trust ratio. Parameters whose Grad is nil are skipped. Step
 // is a fused loop per parameter over the tensors' data, allocation-free after the first call.
 //
 // Schedulers (StepDecay, MultiStepDecay, PiecewiseDecay, ExponentialDecay, CosineAnnealingDecay,
-// LinearWarmup, ReduceOnPlateau) follow Paddle's lr.py: they start at epoch 0 with the base rate,
-// the program calls Step (ReduceOnPlateau: StepMetric) and the attached optimizer reads LR at each
-// of its Steps.
+// LinearWarmup, ReduceOnPlateau, NoamDecay, NaturalExpDecay, InverseTimeDecay, PolynomialDecay,
+// LambdaDecay, MultiplicativeDecay, OneCycleLR, CyclicLR, LinearLR) follow Paddle's lr.py: they
+// start at epoch 0 with the base rate, the program calls Step (ReduceOnPlateau: StepMetric) and
+// the attached optimizer reads LR at each of its Steps.
 //
 // # Writing an optimizer
 //

@@ -46,6 +46,9 @@ func resolveConv(x, w, b *Tensor, opt ConvOptions) convGeom {
 		panicf(op, "stride %v, dilation %v and kernel %v must be at least 1", opt.Stride, opt.Dilation, w.shape[2:])
 	}
 	pt, pb, pl, pr := padding(op, opt.Padding, opt.PadMode)
+	if opt.PadMode == PadSame {
+		dh, dw = 1, 1 // Paddle's UpdatePaddingAndDilation: "SAME" takes the dilation as 1
+	}
 	ekh, ekw := dh*(kh-1)+1, dw*(kw-1)+1
 	rows := spatial(h, ekh, sh, pt, pb, opt.PadMode, false)
 	cols := spatial(wd, ekw, sw, pl, pr, opt.PadMode, false)
@@ -63,6 +66,7 @@ func resolveConv(x, w, b *Tensor, opt ConvOptions) convGeom {
 // Conv2D returns the 2-D convolution (cross-correlation, as every framework) of the NCHW input t
 // with weight w [out, in/groups, kh, kw] plus bias b [out] (nil for none), as paddle's conv2d:
 // output [N, out, H', W'] with H' = (H + pad_top + pad_bottom - (dilation*(kh-1)+1))/stride + 1.
+// With PadSame the dilation is ignored (taken as 1), as Paddle's "SAME".
 // It is lowered to im2col + GEMM over chunks of a few images at a time, chunks split over
 // goroutines (stride-1 layers with InC/groups·kh·kw >= 128 read a zero-padded copy of each image
 // in place of the im2col matrix).

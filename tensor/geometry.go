@@ -7,8 +7,9 @@ const (
 	// PadExplicit pads by the Padding field (the zero value: no padding when Padding is nil).
 	PadExplicit PadMode = iota
 	// PadSame pads so that the output has ceil(H/stride) rows and ceil(W/stride) columns, the extra
-	// row or column going to the bottom or right (Paddle's and TensorFlow's "SAME"; the window is
-	// the dilated kernel).
+	// row or column going to the bottom or right (Paddle's and TensorFlow's "SAME"). As Paddle's
+	// UpdatePaddingAndDilation, convolutions with PadSame ignore Dilation (take it as 1), where
+	// TensorFlow would dilate the kernel.
 	PadSame
 	// PadValid is no padding (Paddle's "VALID").
 	PadValid

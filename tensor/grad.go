@@ -30,6 +30,17 @@ func (t *Tensor) Op() string {
 	return t.node.op
 }
 
+// Inputs returns the tensor inputs of the op that produced t, in the op's order (nil for an
+// absent optional one, such as a missing bias), or nil for a leaf. It lets a tool walk the
+// recorded graph, as the ONNX exporter does; the graph is gone after a Backward without
+// RetainGraph. The caller must not modify the returned slice.
+func (t *Tensor) Inputs() []*Tensor {
+	if t.node == nil {
+		return nil
+	}
+	return t.node.inputs
+}
+
 // Grad returns the gradient accumulated by Backward (same shape as t), or nil if none was.
 func (t *Tensor) Grad() *Tensor {
 	if t.gradZero {

@@ -68,8 +68,10 @@ func (t *Tensor) MaxPool2D(opt PoolOptions) *Tensor {
 
 // AvgPool2D returns the mean over each window of the NCHW input, as paddle's avg_pool2d. By
 // default (Paddle's exclusive=True) the divisor counts only the window's cells inside the input;
-// with Inclusive it counts the padding too (an overhanging CeilMode window is divided by
-// kh*kw, as Paddle). A window wholly in the padding outputs 0.
+// with Inclusive it counts the padding too (a CeilMode window reaching past the padded input
+// counts only its cells up to H+top padding and W+left padding, as Paddle's CPU kernel; PyTorch
+// clips at H+padding likewise, Paddle's GPU kernel divides by kh*kw). A window wholly in the
+// padding outputs 0.
 //
 // It panics as MaxPool2D does.
 func (t *Tensor) AvgPool2D(opt PoolOptions) *Tensor {
