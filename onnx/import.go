@@ -48,7 +48,7 @@ func Load(path string) (*Graph, error) {
 // GlobalAveragePool-1), and its tensors must be float32 or integers (float64 and float16 are not
 // supported). The operators are:
 //
-//   - layers: Conv (1-D, 2-D, groups, dilations, auto_pad), MaxPool and AveragePool (any rank,
+//   - layers: Conv and ConvTranspose (1-D, 2-D, groups, dilations, auto_pad), MaxPool and AveragePool (any rank,
 //     dilations, ceil_mode, auto_pad, MaxPool's Indices), GlobalAveragePool, GlobalMaxPool, Gemm,
 //     MatMul, BatchNormalization (training_mode and its running-statistics outputs),
 //     InstanceNormalization, LayerNormalization, Dropout, Pad (constant, reflect, edge);
@@ -89,6 +89,7 @@ type node struct {
 	attrs   map[string]*onnxpb.AttributeProto
 	spec    *opSpec
 	konst   *value // a Constant's value, decoded at import
+	inRanks []int  // the rank of each input when the file gives it, else -1
 	// doubleOK: a float64 Constant that only casts to float32 read, decoded as float32
 	doubleOK bool
 }
@@ -178,11 +179,28 @@ func newGraph(m *onnxpb.ModelProto) (*Graph, error) {
 	for _, n := range nodes {
 		n.doubleOK = n.op == "Constant" && len(n.out) == 1 && castOnly[n.out[0]]
 	}
+	// The ranks the file gives (initializers, declared graph inputs), so that a check can refuse
+	// what it cannot run (a 3-D convolution) before anything runs.
+	ranks := map[string]int{}
+	for _, tp := range gp.GetInitializer() {
+		ranks[tp.GetName()] = len(tp.GetDims())
+	}
+	for _, p := range g.inputs {
+		if p.shape != nil {
+			ranks[p.name] = len(p.shape)
+		}
+	}
 	var unsupported []string
 	for _, n := range nodes {
 		ins := make([]dtype, len(n.in))
+		n.inRanks = make([]int, len(n.in))
 		for k, name := range n.in {
 			ins[k] = types[name] // tUndefined for an absent optional input or an untyped one
+			r, ok := ranks[name]
+			if !ok {
+				r = -1
+			}
+			n.inRanks[k] = r
 		}
 		outs, err := checkNode(n, opset, ins)
 		if err != nil {

@@ -271,6 +271,9 @@ func TestGradThroughImportedOps(t *testing.T) {
 		{"InstanceNormalization", oneNode(13, "InstanceNormalization", 3, 1, nil, nil), []*tensor.Tensor{randn(2, 2, 3), randn(2), randn(2)}},
 		{"Split", oneNode(13, "Split", 1, 2, []*onnxpb.TensorProto{shape("s", 1, 2)}, []string{"s"}, attrI("axis", 1)), []*tensor.Tensor{randn(2, 3)}},
 		{"Tile", oneNode(13, "Tile", 1, 1, []*onnxpb.TensorProto{shape("r", 2, 1)}, []string{"r"}), []*tensor.Tensor{randn(2, 3)}},
+		{"ConvTranspose", oneNode(13, "ConvTranspose", 3, 1, nil, nil, attrIs("strides", 2, 1), attrIs("pads", 1, 0, 0, 1), attrIs("output_padding", 1, 0), attrI("group", 2)), []*tensor.Tensor{randn(2, 4, 3, 3), randn(4, 1, 3, 2), randn(2)}},
+		{"ConvTranspose/1-D output_shape", oneNode(13, "ConvTranspose", 2, 1, nil, nil, attrIs("strides", 2), attrIs("output_shape", 8), attrS("auto_pad", "SAME_UPPER")), []*tensor.Tensor{randn(1, 2, 4), randn(2, 3, 3)}},
+		{"LayerNormalization/fused", oneNode(17, "LayerNormalization", 3, 1, nil, nil), []*tensor.Tensor{randn(2, 3, 4), randn(4), randn(4)}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

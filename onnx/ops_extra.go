@@ -159,7 +159,8 @@ func checkLayerNorm(n *node, opset int, in []dtype) ([]dtype, error) {
 }
 
 // runLayerNorm normalizes over the axes from axis to the last: y = (x-mean)/√(var+ε)·scale + B,
-// the biased variance; the optional outputs are the mean and 1/√(var+ε).
+// the biased variance; the optional outputs are the mean and 1/√(var+ε). With only y wanted and
+// scale and B of the normalized shape, it is oar's fused LayerNorm.
 func runLayerNorm(x *exec, in []*value) []*value {
 	t := in[0].f
 	r := t.Rank()
@@ -168,12 +169,23 @@ func runLayerNorm(x *exec, in []*value) []*value {
 	for a := ax; a < r; a++ {
 		axes = append(axes, a)
 	}
+	eps := x.float("epsilon", 1e-5)
+	scale := in[1].f
+	var bias *tensor.Tensor
+	if len(in) > 2 && in[2] != nil {
+		bias = in[2].f
+	}
+	norm := t.Shape()[ax:]
+	exact := func(p *tensor.Tensor) bool { return p == nil || slices.Equal(p.Shape(), norm) }
+	if len(x.n.out) == 1 && exact(scale) && exact(bias) {
+		return one(t.LayerNorm(norm, scale, bias, eps)) // oar's fused kernel
+	}
 	m := t.MeanKeepDim(axes...)
 	d := t.Sub(m)
-	inv := tensor.Scalar(1).Div(d.Square().MeanKeepDim(axes...).AddScalar(x.float("epsilon", 1e-5)).Sqrt())
-	y := d.Mul(inv).Mul(in[1].f)
-	if len(in) > 2 && in[2] != nil {
-		y = y.Add(in[2].f)
+	inv := tensor.Scalar(1).Div(d.Square().MeanKeepDim(axes...).AddScalar(eps).Sqrt())
+	y := d.Mul(inv).Mul(scale)
+	if bias != nil {
+		y = y.Add(bias)
 	}
 	if !slices.Equal(y.Shape(), t.Shape()) {
 		x.failf("scale %v or bias does not broadcast to the normalized shape of %v", in[1].f.Shape(), t.Shape())

@@ -26,6 +26,11 @@ func checkConv(n *node, opset int, in []dtype) ([]dtype, error) {
 	if a, ok := n.attrs["kernel_shape"]; ok && len(a.GetInts()) != 1 && len(a.GetInts()) != 2 {
 		return nil, fmt.Errorf("%d-D convolution is not supported (1-D and 2-D are)", len(a.GetInts()))
 	}
+	for k := range min(2, len(n.inRanks)) {
+		if r := n.inRanks[k]; r >= 0 && r != 3 && r != 4 {
+			return nil, fmt.Errorf("input %d of rank %d: %d-D convolution is not supported (1-D and 2-D are)", k, r, r-2)
+		}
+	}
 	if a, ok := n.attrs["group"]; ok && a.GetI() < 1 {
 		return nil, fmt.Errorf("group %d < 1", a.GetI())
 	}
@@ -159,6 +164,107 @@ func runConv(x *exec, in []*value) []*value {
 
 // runPool runs MaxPool and AveragePool: on oar's 2-D kernels where their window rule is ONNX's
 // (floor mode, no dilation, padding smaller than the window, no Indices), else poolGeneral.
+func runConvTranspose(x *exec, in []*value) []*value {
+	xt, w := in[0].f, in[1].f
+	var b *tensor.Tensor
+	if len(in) > 2 && in[2] != nil {
+		b = in[2].f
+	}
+	r := xt.Rank()
+	if r != 3 && r != 4 {
+		x.failf("input %v: %d-D transposed convolution is not supported (1-D and 2-D are)", xt.Shape(), r-2)
+	}
+	if w.Rank() != r {
+		x.failf("weight %v must have the rank of the input %v", w.Shape(), xt.Shape())
+	}
+	sp := r - 2
+	insp, ks := xt.Shape()[2:], w.Shape()[2:]
+	if k := x.ints("kernel_shape"); k != nil && !slices.Equal(k, ks) {
+		x.failf("kernel_shape %v differs from the weight's %v", k, ks)
+	}
+	get := func(name string, def int) []int {
+		v := x.ints(name)
+		if v == nil {
+			v = slices.Repeat([]int{def}, sp)
+		}
+		if len(v) != sp {
+			x.failf("%s %v: want %d values", name, v, sp)
+		}
+		for _, e := range v {
+			if e < 0 || e > maxElems {
+				x.failf("%s %v out of range", name, v)
+			}
+		}
+		return v
+	}
+	strides, dil, outPad := get("strides", 1), get("dilations", 1), get("output_padding", 0)
+	pads := x.ints("pads")
+	if pads == nil {
+		pads = make([]int, 2*sp)
+	}
+	if len(pads) != 2*sp {
+		x.failf("pads %v: want %d values", pads, 2*sp)
+	}
+	mode := x.str("auto_pad", "NOTSET")
+	outShape := x.ints("output_shape")
+	if len(outShape) > sp {
+		outShape = outShape[len(outShape)-sp:] // given as N, C, spatial...
+	}
+	if outShape == nil && (mode == "SAME_UPPER" || mode == "SAME_LOWER") {
+		for a := range sp {
+			outShape = append(outShape, insp[a]*strides[a])
+		}
+	}
+	if outShape != nil {
+		// ONNX: total padding = stride·(in-1) + output_padding + (k-1)·dilation + 1 - output size,
+		// the odd one at the end for SAME_UPPER, at the start otherwise.
+		if len(outShape) != sp {
+			x.failf("output_shape %v: want %d spatial sizes", x.ints("output_shape"), sp)
+		}
+		for a := range sp {
+			total := strides[a]*(insp[a]-1) + outPad[a] + (ks[a]-1)*dil[a] + 1 - outShape[a]
+			half := floorDiv(total, 2)
+			if mode == "SAME_UPPER" {
+				pads[a], pads[a+sp] = half, total-half
+			} else {
+				pads[a], pads[a+sp] = total-half, half
+			}
+			if pads[a+sp] < 0 { // a larger output than the kernel reaches: zeros at the end
+				outPad[a] -= pads[a+sp]
+				pads[a+sp] = 0
+			}
+			if pads[a] < 0 {
+				x.failf("output_shape %v: the output would start before the first kernel position", outShape)
+			}
+		}
+	}
+	if sp == 1 { // 1-D: a 2-D transposed convolution of height 1
+		xt, w = xt.Unsqueeze(2), w.Unsqueeze(2)
+		strides, dil, outPad = append([]int{1}, strides...), append([]int{1}, dil...), append([]int{0}, outPad...)
+		pads = []int{0, pads[0], 0, pads[1]}
+	}
+	y := xt.Conv2DTranspose(w, b, tensor.ConvTransposeOptions{
+		Stride:        strides,
+		Padding:       []int{pads[0], pads[2], pads[1], pads[3]},
+		OutputPadding: outPad,
+		Dilation:      dil,
+		Groups:        x.int("group", 1),
+	})
+	if sp == 1 {
+		y = y.Squeeze(2)
+	}
+	return one(y)
+}
+
+// floorDiv is a/b rounded toward -Inf (Python's //), as ONNX's formulas are written.
+func floorDiv(a, b int) int {
+	q := a / b
+	if (a%b != 0) && (a < 0) != (b < 0) {
+		q--
+	}
+	return q
+}
+
 func runPool(x *exec, in []*value) []*value {
 	v := in[0]
 	shape := v.dims()
