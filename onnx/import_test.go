@@ -274,6 +274,8 @@ func TestGradThroughImportedOps(t *testing.T) {
 		{"ConvTranspose", oneNode(13, "ConvTranspose", 3, 1, nil, nil, attrIs("strides", 2, 1), attrIs("pads", 1, 0, 0, 1), attrIs("output_padding", 1, 0), attrI("group", 2)), []*tensor.Tensor{randn(2, 4, 3, 3), randn(4, 1, 3, 2), randn(2)}},
 		{"ConvTranspose/1-D output_shape", oneNode(13, "ConvTranspose", 2, 1, nil, nil, attrIs("strides", 2), attrIs("output_shape", 8), attrS("auto_pad", "SAME_UPPER")), []*tensor.Tensor{randn(1, 2, 4), randn(2, 3, 3)}},
 		{"LayerNormalization/fused", oneNode(17, "LayerNormalization", 3, 1, nil, nil), []*tensor.Tensor{randn(2, 3, 4), randn(4), randn(4)}},
+		{"Resize/linear", oneNode(13, "Resize", 1, 1, []*onnxpb.TensorProto{floatProto("sc", tensor.New([]float32{1, 1, 1.5, 2}, 4))}, []string{"", "sc"}, attrS("mode", "linear")), []*tensor.Tensor{randn(1, 2, 3, 2)}},
+		{"Resize/nearest sizes", oneNode(13, "Resize", 1, 1, []*onnxpb.TensorProto{intInit("sz", []int64{1, 2, 5, 3}, 4)}, []string{"", "", "sz"}, attrS("coordinate_transformation_mode", "asymmetric"), attrS("nearest_mode", "floor")), []*tensor.Tensor{randn(1, 2, 3, 2)}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
