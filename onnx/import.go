@@ -61,7 +61,8 @@ func Load(path string) (*Graph, error) {
 //     Xor, Not;
 //   - shapes and data movement: Flatten, Reshape, Transpose, Concat, Split, Slice, Gather, Tile,
 //     Expand, Squeeze, Unsqueeze, Shape, Size, Cast, Constant, ConstantOfShape, Range, Identity,
-//     Resize and Upsample (nearest and linear);
+//     Resize and Upsample (nearest and linear), GatherElements, Trilu;
+//   - losses: NegativeLogLikelihoodLoss, SoftmaxCrossEntropyLoss;
 //
 // each with the attributes and inputs of every opset from 7 through 17 (Softmax's 2-D coercion
 // before 13, axes as attributes before 13 and inputs after, Clip's and Pad's bounds as

@@ -276,6 +276,11 @@ func TestGradThroughImportedOps(t *testing.T) {
 		{"LayerNormalization/fused", oneNode(17, "LayerNormalization", 3, 1, nil, nil), []*tensor.Tensor{randn(2, 3, 4), randn(4), randn(4)}},
 		{"Resize/linear", oneNode(13, "Resize", 1, 1, []*onnxpb.TensorProto{floatProto("sc", tensor.New([]float32{1, 1, 1.5, 2}, 4))}, []string{"", "sc"}, attrS("mode", "linear")), []*tensor.Tensor{randn(1, 2, 3, 2)}},
 		{"Resize/nearest sizes", oneNode(13, "Resize", 1, 1, []*onnxpb.TensorProto{intInit("sz", []int64{1, 2, 5, 3}, 4)}, []string{"", "", "sz"}, attrS("coordinate_transformation_mode", "asymmetric"), attrS("nearest_mode", "floor")), []*tensor.Tensor{randn(1, 2, 3, 2)}},
+		{"GatherElements", oneNode(13, "GatherElements", 1, 1, []*onnxpb.TensorProto{intInit("i", []int64{2, -1, 0, 1, 1, 0}, 2, 3)}, []string{"i"}, attrI("axis", 1)), []*tensor.Tensor{randn(2, 3)}},
+		{"Trilu", oneNode(14, "Trilu", 1, 1, []*onnxpb.TensorProto{intInit("k", []int64{-1})}, []string{"k"}, attrI("upper", 0)), []*tensor.Tensor{randn(2, 3, 4)}},
+		{"NegativeLogLikelihoodLoss", oneNode(13, "NegativeLogLikelihoodLoss", 1, 1, []*onnxpb.TensorProto{intInit("t", []int64{2, 0, 1, 2}, 2, 2),
+			floatProto("w", tensor.New([]float32{0.5, 1, 2}, 3))}, []string{"t", "w"}, attrI("ignore_index", 1)), []*tensor.Tensor{randn(2, 3, 2)}},
+		{"SoftmaxCrossEntropyLoss", oneNode(13, "SoftmaxCrossEntropyLoss", 1, 1, []*onnxpb.TensorProto{intInit("t", []int64{2, 0, 1}, 3)}, []string{"t"}, attrS("reduction", "sum")), []*tensor.Tensor{randn(3, 4)}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
