@@ -52,16 +52,18 @@ func Load(path string) (*Graph, error) {
 //     dilations, ceil_mode, auto_pad, MaxPool's Indices), GlobalAveragePool, GlobalMaxPool, Gemm,
 //     MatMul, BatchNormalization (training_mode and its running-statistics outputs),
 //     InstanceNormalization, LayerNormalization, Dropout, Pad (constant, reflect, edge);
-//   - element-wise: Add, Sub, Mul, Div, Pow, Sum, Mean, Max, Min, Neg, Abs, Reciprocal, Sqrt, Exp,
-//     Log, Erf, Floor, Ceil, Round, Sign, Clip, Relu, LeakyRelu, PRelu, Elu, Selu, Sigmoid,
-//     HardSigmoid, HardSwish, Tanh, Softplus, Softsign, Softmax, LogSoftmax;
+//   - element-wise: Add, Sub, Mul, Div, Mod, Pow, Sum, Mean, Max, Min, Neg, Abs, Reciprocal, Sqrt,
+//     Exp, Log, Erf, Floor, Ceil, Round, Sign, Clip, Relu, LeakyRelu, PRelu, Elu, Selu, Celu,
+//     ThresholdedRelu, Shrink, Sigmoid, HardSigmoid, HardSwish, Tanh, Softplus, Softsign, Softmax,
+//     LogSoftmax;
 //   - reductions: ReduceMean, ReduceSum, ReduceMax, ReduceMin, ReduceL1, ReduceL2,
 //     ReduceSumSquare, ReduceLogSum, ReduceLogSumExp, ArgMax, ArgMin;
 //   - comparisons and logic: Equal, Less, Greater, LessOrEqual, GreaterOrEqual, Where, And, Or,
 //     Xor, Not;
 //   - shapes and data movement: Flatten, Reshape, Transpose, Concat, Split, Slice, Gather, Tile,
 //     Expand, Squeeze, Unsqueeze, Shape, Size, Cast, Constant, ConstantOfShape, Range, Identity,
-//     Resize and Upsample (nearest and linear), GatherElements, Trilu;
+//     Resize and Upsample (nearest and linear), GatherElements, Trilu, CastLike, DepthToSpace,
+//     SpaceToDepth, OneHot, TopK, EyeLike, Hardmax, IsInf, IsNaN;
 //   - losses: NegativeLogLikelihoodLoss, SoftmaxCrossEntropyLoss;
 //
 // each with the attributes and inputs of every opset from 7 through 17 (Softmax's 2-D coercion

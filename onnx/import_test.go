@@ -281,6 +281,13 @@ func TestGradThroughImportedOps(t *testing.T) {
 		{"NegativeLogLikelihoodLoss", oneNode(13, "NegativeLogLikelihoodLoss", 1, 1, []*onnxpb.TensorProto{intInit("t", []int64{2, 0, 1, 2}, 2, 2),
 			floatProto("w", tensor.New([]float32{0.5, 1, 2}, 3))}, []string{"t", "w"}, attrI("ignore_index", 1)), []*tensor.Tensor{randn(2, 3, 2)}},
 		{"SoftmaxCrossEntropyLoss", oneNode(13, "SoftmaxCrossEntropyLoss", 1, 1, []*onnxpb.TensorProto{intInit("t", []int64{2, 0, 1}, 3)}, []string{"t"}, attrS("reduction", "sum")), []*tensor.Tensor{randn(3, 4)}},
+		{"Mod", oneNode(13, "Mod", 2, 1, nil, nil, attrI("fmod", 1)), []*tensor.Tensor{tensor.New([]float32{5.3, -7.1, 2.2, -0.4}, 4), tensor.New([]float32{2, 3, -1.5, 0.7}, 4)}},
+		{"ThresholdedRelu", oneNode(13, "ThresholdedRelu", 1, 1, nil, nil, attrF("alpha", 0.5)), []*tensor.Tensor{tensor.New([]float32{-1, 0.2, 0.7, 2}, 4)}},
+		{"Celu", oneNode(13, "Celu", 1, 1, nil, nil, attrF("alpha", 2)), []*tensor.Tensor{away(3, 4)}},
+		{"Shrink", oneNode(13, "Shrink", 1, 1, nil, nil, attrF("bias", 0.3)), []*tensor.Tensor{tensor.New([]float32{-2, -0.2, 0.1, 1.5}, 4)}},
+		{"DepthToSpace/CRD", oneNode(13, "DepthToSpace", 1, 1, nil, nil, attrI("blocksize", 2), attrS("mode", "CRD")), []*tensor.Tensor{randn(1, 8, 2, 3)}},
+		{"SpaceToDepth", oneNode(13, "SpaceToDepth", 1, 1, nil, nil, attrI("blocksize", 2)), []*tensor.Tensor{randn(1, 2, 4, 2)}},
+		{"TopK", oneNode(13, "TopK", 1, 1, []*onnxpb.TensorProto{intInit("k", []int64{2}, 1)}, []string{"k"}, attrI("axis", 0)), []*tensor.Tensor{distinct(4, 3)}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

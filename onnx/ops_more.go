@@ -189,28 +189,7 @@ func checkCast(n *node, _ int, in []dtype) ([]dtype, error) {
 
 // runCast converts as numpy's astype: float to integer truncates toward zero, then wraps to the
 // type; anything to bool is x != 0. Float to float keeps the gradient.
-func runCast(x *exec, in []*value) []*value {
-	v, to := in[0], dtype(x.int("to", 0))
-	switch {
-	case to == tFloat:
-		return one(v.asFloat())
-	case v.isFloat():
-		d := make([]int64, v.len())
-		for k, f := range v.f.Data() {
-			if to == tBool {
-				d[k] = boolInt(f != 0)
-			} else if !math.IsNaN(float64(f)) && math.Abs(float64(f)) < 1<<63 {
-				d[k] = wrap(to, int64(f))
-			}
-		}
-		return []*value{intValue(to, d, v.f.Shape())}
-	}
-	d := make([]int64, len(v.i))
-	for k, e := range v.i {
-		d[k] = wrap(to, e)
-	}
-	return []*value{intValue(to, d, v.shape)}
-}
+func runCast(x *exec, in []*value) []*value { return castTo(x, in[0], dtype(x.int("to", 0))) }
 
 func checkSlice(n *node, opset int, in []dtype) ([]dtype, error) {
 	_, hasStarts := n.attrs["starts"]
