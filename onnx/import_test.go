@@ -566,3 +566,26 @@ func TestDropoutRandomState(t *testing.T) {
 		t.Error("SetRandomState accepted junk")
 	}
 }
+
+// TestRunRefusesHugeResults: sizes a model computes from small inputs (a broadcast, a product,
+// padding) are checked before allocation: an error, not an out-of-memory crash.
+func TestRunRefusesHugeResults(t *testing.T) {
+	col, row := tensor.Zeros(1<<16, 1), tensor.Zeros(1, 1<<16)
+	cases := []struct {
+		name string
+		g    *Graph
+		in   []*tensor.Tensor
+	}{
+		{"MatMul", mustImport(t, oneNode(13, "MatMul", 2, 1, nil, nil)), []*tensor.Tensor{col, row}},
+		{"Add", mustImport(t, oneNode(13, "Add", 2, 1, nil, nil)), []*tensor.Tensor{col, row}},
+		{"Conv pads", mustImport(t, oneNode(13, "Conv", 2, 1, nil, nil, attrIs("pads", 1<<27, 1<<27, 1<<27, 1<<27))), []*tensor.Tensor{tensor.Zeros(1, 1, 2, 2), tensor.Zeros(1, 1, 1, 1)}},
+		{"Pad", mustImport(t, oneNode(13, "Pad", 1, 1, []*onnxpb.TensorProto{intInit("p", []int64{1 << 20, 1 << 20, 0, 0}, 4)}, []string{"p"})), []*tensor.Tensor{tensor.Zeros(2, 2)}},
+		{"Expand", mustImport(t, oneNode(13, "Expand", 1, 1, []*onnxpb.TensorProto{intInit("s", []int64{1 << 20, 1 << 20}, 2)}, []string{"s"})), []*tensor.Tensor{tensor.Zeros(1)}},
+		{"Resize", mustImport(t, oneNode(13, "Resize", 1, 1, []*onnxpb.TensorProto{floatProto("sc", tensor.New([]float32{1 << 15, 1 << 15}, 2))}, []string{"", "sc"})), []*tensor.Tensor{tensor.Zeros(1, 1)}},
+	}
+	for _, c := range cases {
+		if _, err := c.g.Run(c.in...); err == nil || !strings.Contains(err.Error(), `node "n"`) || !strings.Contains(err.Error(), "2^28") {
+			t.Errorf("%s: error %v, want one naming the node and the 2^28 limit", c.name, err)
+		}
+	}
+}

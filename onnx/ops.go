@@ -43,6 +43,7 @@ func init() {
 		return &opSpec{since: 7, minIn: 2, maxIn: 2, maxOut: 1, check: sameTypes,
 			run: func(x *exec, in []*value) []*value {
 				a, b := in[0], in[1]
+				broadcastDims(x, a.dims(), b.dims())
 				if a.isFloat() {
 					return one(f(a.f, b.asFloat()))
 				}
@@ -71,8 +72,7 @@ func init() {
 		"Identity": {since: 7, minIn: 1, maxIn: 1, maxOut: 1, check: firstType, run: func(_ *exec, in []*value) []*value { return in }},
 		"Gemm": {since: 7, minIn: 2, maxIn: 3, maxOut: 1, check: floatOp, run: runGemm,
 			attrs: attrTypes{"alpha": aFloat, "beta": aFloat, "transA": aInt, "transB": aInt}},
-		"MatMul": {since: 7, minIn: 2, maxIn: 2, maxOut: 1, check: floatOp,
-			run: func(_ *exec, in []*value) []*value { return one(in[0].f.MatMul(in[1].f)) }},
+		"MatMul": {since: 7, minIn: 2, maxIn: 2, maxOut: 1, check: floatOp, run: runMatMul},
 		"Conv": {since: 7, minIn: 2, maxIn: 3, maxOut: 1, check: checkConv, run: runConv,
 			attrs: attrTypes{"auto_pad": aString, "dilations": aInts, "group": aInt, "kernel_shape": aInts, "pads": aInts, "strides": aInts}},
 		"ConvTranspose": {since: 7, minIn: 2, maxIn: 3, maxOut: 1, check: checkConv, run: runConvTranspose,
@@ -204,9 +204,40 @@ func sameTypes(n *node, _ int, in []dtype) ([]dtype, error) {
 	return []dtype{in[0]}, nil
 }
 
+// broadcastDims returns the NumPy broadcast of shapes, failing, before anything is allocated,
+// when they do not broadcast or the result would hold more than maxElems elements.
+func broadcastDims(x *exec, shapes ...[]int) []int {
+	r := 0
+	for _, s := range shapes {
+		r = max(r, len(s))
+	}
+	out := slices.Repeat([]int{1}, r)
+	for _, s := range shapes {
+		for k, d := range s {
+			a := r - len(s) + k
+			switch {
+			case out[a] == 1:
+				out[a] = d
+			case d != 1 && d != out[a]:
+				x.failf("shapes %v do not broadcast", shapes)
+			}
+		}
+	}
+	capShape(x, out)
+	return out
+}
+
+// capShape fails when shape holds more than maxElems elements.
+func capShape(x *exec, shape []int) {
+	n := 1
+	for _, d := range shape {
+		n = mulCap(x, n, d)
+	}
+}
+
 // intBinary computes f on integer values broadcast together, wrapped to their type.
 func intBinary(x *exec, a, b *value, f func(a, b int64) (int64, bool)) *value {
-	shape, idx := broadcastIndices(a, b)
+	shape, idx := broadcastIndices(x, a, b)
 	d := make([]int64, len(idx[0]))
 	for k := range d {
 		r, ok := f(a.i[idx[0][k]], b.i[idx[1][k]])
@@ -222,10 +253,10 @@ func intBinary(x *exec, a, b *value, f func(a, b int64) (int64, bool)) *value {
 // in exported GELU and LayerNorm graphs) uses Pow, whose result has the base's shape; other
 // exponents use PowTensor, which also differentiates by the exponent. An integer base gives
 // math.Pow truncated to its type, as numpy's astype.
-func runPow(_ *exec, in []*value) []*value {
+func runPow(x *exec, in []*value) []*value {
 	a, b := in[0], in[1]
 	if !a.isFloat() {
-		shape, idx := broadcastIndices(a, b)
+		shape, idx := broadcastIndices(x, a, b)
 		bf := b.floats()
 		d := make([]int64, len(idx[0]))
 		for k := range d {
@@ -236,7 +267,25 @@ func runPow(_ *exec, in []*value) []*value {
 	if e := b.asFloat(); e.Len() == 1 && !e.RequiresGrad() && e.Rank() <= a.f.Rank() {
 		return one(a.f.Pow(e.Data()[0]))
 	}
+	broadcastDims(x, a.dims(), b.dims())
 	return one(a.f.PowTensor(b.asFloat()))
+}
+
+// runMatMul is numpy's matmul; the product's size is checked before it is allocated.
+func runMatMul(x *exec, in []*value) []*value {
+	a, b := in[0].f.Shape(), in[1].f.Shape()
+	if len(a) >= 1 && len(b) >= 1 {
+		m, n := 1, 1
+		if len(a) >= 2 {
+			m = a[len(a)-2]
+		}
+		if len(b) >= 2 {
+			n = b[len(b)-1]
+		}
+		batch := broadcastDims(x, a[:max(len(a)-2, 0)], b[:max(len(b)-2, 0)])
+		capShape(x, append(batch, m, n))
+	}
+	return one(in[0].f.MatMul(in[1].f))
 }
 
 func runGemm(x *exec, in []*value) []*value {
@@ -244,6 +293,14 @@ func runGemm(x *exec, in []*value) []*value {
 	if a.Rank() != 2 || b.Rank() != 2 {
 		x.failf("A %v and B %v must be 2-D", a.Shape(), b.Shape())
 	}
+	m, n := a.Dim(0), b.Dim(1)
+	if x.int("transA", 0) != 0 {
+		m = a.Dim(1)
+	}
+	if x.int("transB", 0) != 0 {
+		n = b.Dim(0)
+	}
+	capShape(x, []int{m, n})
 	y := a.MatMul(b, tensor.MatMulOptions{TransposeX: x.int("transA", 0) != 0, TransposeY: x.int("transB", 0) != 0})
 	if alpha := x.float("alpha", 1); alpha != 1 {
 		y = y.Scale(alpha)

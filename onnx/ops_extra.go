@@ -38,8 +38,9 @@ func init() {
 		return tensor.Where(t.Greater(big), t, t.Minimum(big).Exp().AddScalar(1).Log())
 	})
 	ops["Softsign"] = act(7, nil, func(_ *exec, t *tensor.Tensor) *tensor.Tensor { return t.Div(t.Abs().AddScalar(1)) })
-	ops["PRelu"] = &opSpec{since: 7, minIn: 2, maxIn: 2, maxOut: 1, check: floatOp, run: func(_ *exec, in []*value) []*value {
+	ops["PRelu"] = &opSpec{since: 7, minIn: 2, maxIn: 2, maxOut: 1, check: floatOp, run: func(x *exec, in []*value) []*value {
 		t := in[0].f
+		broadcastDims(x, t.Shape(), in[1].dims())
 		return one(tensor.Where(t.Greater(zero), t, t.Mul(in[1].f)))
 	}}
 	noGrad := func(f func(float64) float64) *opSpec { // piecewise constant: no gradient
@@ -118,8 +119,8 @@ func init() {
 	ops["ArgMax"] = arg(func(a, b float32) bool { return a > b })
 	ops["ArgMin"] = arg(func(a, b float32) bool { return a < b })
 	logic := func(f func(a, b bool) bool) *opSpec {
-		return &opSpec{since: 7, minIn: 2, maxIn: 2, maxOut: 1, check: checkBool, run: func(_ *exec, in []*value) []*value {
-			shape, idx := broadcastIndices(in...)
+		return &opSpec{since: 7, minIn: 2, maxIn: 2, maxOut: 1, check: checkBool, run: func(x *exec, in []*value) []*value {
+			shape, idx := broadcastIndices(x, in...)
 			d := make([]int64, len(idx[0]))
 			for k := range d {
 				d[k] = boolInt(f(in[0].i[idx[0][k]] != 0, in[1].i[idx[1][k]] != 0))

@@ -145,6 +145,11 @@ func runConv(x *exec, in []*value) []*value {
 		x.failf("kernel_shape %v differs from the weight's %v", k, ks)
 	}
 	ws := x.windows(xt.Shape()[2:], ks, false)
+	out := []int{xt.Dim(0), w.Dim(0)}
+	for _, win := range ws {
+		out = append(out, win.out)
+	}
+	capShape(x, out)
 	if r == 3 { // 1-D: a 2-D convolution of height 1
 		xt = xt.Unsqueeze(2)
 		w = w.Unsqueeze(2)
@@ -238,6 +243,11 @@ func runConvTranspose(x *exec, in []*value) []*value {
 			}
 		}
 	}
+	out := []int{xt.Dim(0), w.Dim(1) * max(x.int("group", 1), 1)}
+	for a := range sp {
+		out = append(out, max(strides[a]*(insp[a]-1)+outPad[a]+(ks[a]-1)*dil[a]+1-pads[a]-pads[a+sp], 0))
+	}
+	capShape(x, out)
 	if sp == 1 { // 1-D: a 2-D transposed convolution of height 1
 		xt, w = xt.Unsqueeze(2), w.Unsqueeze(2)
 		strides, dil, outPad = append([]int{1}, strides...), append([]int{1}, dil...), append([]int{0}, outPad...)
@@ -283,6 +293,11 @@ func runPool(x *exec, in []*value) []*value {
 		// keeps a last window starting in the right padding); the general path does the rest.
 		fast = fast && w.d == 1 && w.lo < w.k && w.hi < w.k && w.out == (w.in+w.lo+w.hi-w.k)/w.s+1
 	}
+	out := slices.Clone(shape[:2])
+	for _, w := range ws {
+		out = append(out, w.out)
+	}
+	capShape(x, out)
 	if fast {
 		opt := tensor.PoolOptions{Kernel: ks, Stride: []int{ws[0].s, ws[1].s},
 			Padding: []int{ws[0].lo, ws[0].hi, ws[1].lo, ws[1].hi}, Inclusive: inclusive}

@@ -3,6 +3,7 @@ package onnx
 import (
 	"fmt"
 	"math"
+	"sort"
 
 	"github.com/oarlab/oar/tensor"
 )
@@ -131,7 +132,13 @@ func runResize(x *exec, in []*value) []*value {
 	if x.g.opset == 10 && x.n.op == "Resize" || x.n.op == "Upsample" {
 		round = "floor" // Upsample's and Resize-10's nearest is floor(o/scale)
 	}
-	for a := range shape {
+	// Shrinking axes first keeps every intermediate no larger than the input or the output.
+	axes := make([]int, len(shape))
+	for a := range axes {
+		axes[a] = a
+	}
+	sort.SliceStable(axes, func(i, j int) bool { return out[axes[i]] < shape[axes[i]] && out[axes[j]] >= shape[axes[j]] })
+	for _, a := range axes {
 		if out[a] == shape[a] && scales[a] == 1 {
 			continue
 		}
