@@ -22,14 +22,19 @@ import (
 // Integer initializers (shapes, axes, indices) and float ones read only as hyper-parameters
 // (Clip's bounds, Pow's exponent) are constants.
 //
-// Import returns a Graph in evaluation mode, the semantics of the model file: Dropout passes its
-// input through and BatchNormalization uses the running statistics, except in nodes whose own
-// training_mode says otherwise. nn.Train(g) switches to training mode: every Dropout node drops
-// with its ratio and every BatchNormalization node normalizes with the batch's statistics and
-// updates its running ones, as nn.Dropout and nn.BatchNorm2D do.
+// Import returns a Graph that runs as the model file says: Dropout and BatchNormalization nodes
+// are in evaluation mode (Dropout passes its input through, BatchNormalization uses the running
+// statistics) unless their own training_mode says otherwise, as in a model exported in training
+// mode. SetTraining (nn.Train, nn.Eval) then sets every such node's mode: in training, Dropout
+// nodes drop with their ratio and BatchNormalization nodes normalize with the batch's statistics
+// and update the running ones in Buffers, as nn.Dropout and nn.BatchNorm2D do; in evaluation
+// they do neither.
 //
 // Integer inputs and outputs (Reshape's shape, Gather's indices, Shape's result) travel as
 // float32 tensors through Forward and Run; they are exact below 2^24.
+//
+// Several goroutines may run a Graph at once while no node trains; a training Dropout draws from
+// the graph's generator and a training BatchNormalization writes its buffers.
 type Graph struct {
 	nn.Hooks
 	model    *onnxpb.ModelProto
@@ -40,8 +45,10 @@ type Graph struct {
 	outputs  []port
 	params   []nn.Param
 	buffers  []nn.Param
-	training bool
-	rng      *rand.Rand // Dropout's masks
+	training bool // the mode SetTraining set, if modeSet
+	modeSet  bool
+	pcg      *rand.PCG  // the generator of Dropout's masks (fixed seed: a graph drops as the last import did)
+	rng      *rand.Rand // drawing from pcg
 }
 
 // Forward runs the graph on its one input x and returns its first output. It panics (with an
@@ -205,12 +212,22 @@ func (g *Graph) Params() []nn.Param { return slices.Clone(g.params) }
 // Buffers returns BatchNormalization's running means and variances, by their ONNX names.
 func (g *Graph) Buffers() []nn.Param { return slices.Clone(g.buffers) }
 
-// SetTraining switches Dropout and BatchNormalization nodes between training and evaluation
-// (see Graph).
-func (g *Graph) SetTraining(training bool) { g.training = training }
+// SetTraining puts every Dropout and BatchNormalization node in training or evaluation mode,
+// whatever their training_mode says (see Graph).
+func (g *Graph) SetTraining(training bool) { g.training, g.modeSet = training, true }
 
-// Training reports whether the graph is in training mode.
+// Training reports whether SetTraining put the graph in training mode. It is false for a graph
+// just imported, whose nodes run as the file says.
 func (g *Graph) Training() bool { return g.training }
+
+// nodeTraining returns whether a Dropout or BatchNormalization node runs in training mode: as
+// SetTraining said, or else as the node's own training_mode says.
+func (g *Graph) nodeTraining(own bool) bool {
+	if g.modeSet {
+		return g.training
+	}
+	return own
+}
 
 // Opset returns the version of the default ONNX operator set the model uses.
 func (g *Graph) Opset() int { return g.opset }
@@ -244,8 +261,27 @@ func portShapes(ps []port) [][]int {
 	return s
 }
 
+// RandomState returns the state of the generator of the Dropout nodes' masks (nn.RandomSource),
+// so that a checkpoint resumes the same masks.
+func (g *Graph) RandomState() []byte {
+	b, _ := g.pcg.MarshalBinary() // a PCG always marshals
+	return b
+}
+
+// SetRandomState restores a state returned by RandomState. It returns an error, and changes
+// nothing, if state is not one.
+func (g *Graph) SetRandomState(state []byte) error {
+	var p rand.PCG
+	if err := p.UnmarshalBinary(state); err != nil {
+		return fmt.Errorf("onnx: Graph random state: %w", err)
+	}
+	*g.pcg = p
+	return nil
+}
+
 var (
-	_ nn.Layer    = (*Graph)(nil)
-	_ nn.Buffered = (*Graph)(nil)
-	_ nn.Trainer  = (*Graph)(nil)
+	_ nn.RandomSource = (*Graph)(nil)
+	_ nn.Layer        = (*Graph)(nil)
+	_ nn.Buffered     = (*Graph)(nil)
+	_ nn.Trainer      = (*Graph)(nil)
 )

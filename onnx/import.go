@@ -48,19 +48,23 @@ func Load(path string) (*Graph, error) {
 // GlobalAveragePool-1), and its tensors must be float32 or integers (float64 and float16 are not
 // supported). The operators are:
 //
-//   - layers: Conv (1-D, 2-D, groups, dilations, auto_pad), MaxPool and AveragePool (any rank,
+//   - layers: Conv and ConvTranspose (1-D, 2-D, groups, dilations, auto_pad), MaxPool and AveragePool (any rank,
 //     dilations, ceil_mode, auto_pad, MaxPool's Indices), GlobalAveragePool, GlobalMaxPool, Gemm,
 //     MatMul, BatchNormalization (training_mode and its running-statistics outputs),
 //     InstanceNormalization, LayerNormalization, Dropout, Pad (constant, reflect, edge);
-//   - element-wise: Add, Sub, Mul, Div, Pow, Sum, Mean, Max, Min, Neg, Abs, Reciprocal, Sqrt, Exp,
-//     Log, Erf, Floor, Ceil, Round, Sign, Clip, Relu, LeakyRelu, PRelu, Elu, Selu, Sigmoid,
-//     HardSigmoid, HardSwish, Tanh, Softplus, Softsign, Softmax, LogSoftmax;
+//   - element-wise: Add, Sub, Mul, Div, Mod, Pow, Sum, Mean, Max, Min, Neg, Abs, Reciprocal, Sqrt,
+//     Exp, Log, Erf, Floor, Ceil, Round, Sign, Clip, Relu, LeakyRelu, PRelu, Elu, Selu, Celu,
+//     ThresholdedRelu, Shrink, Sigmoid, HardSigmoid, HardSwish, Tanh, Softplus, Softsign, Softmax,
+//     LogSoftmax;
 //   - reductions: ReduceMean, ReduceSum, ReduceMax, ReduceMin, ReduceL1, ReduceL2,
 //     ReduceSumSquare, ReduceLogSum, ReduceLogSumExp, ArgMax, ArgMin;
 //   - comparisons and logic: Equal, Less, Greater, LessOrEqual, GreaterOrEqual, Where, And, Or,
 //     Xor, Not;
 //   - shapes and data movement: Flatten, Reshape, Transpose, Concat, Split, Slice, Gather, Tile,
-//     Expand, Squeeze, Unsqueeze, Shape, Size, Cast, Constant, ConstantOfShape, Range, Identity;
+//     Expand, Squeeze, Unsqueeze, Shape, Size, Cast, Constant, ConstantOfShape, Range, Identity,
+//     Resize and Upsample (nearest and linear), GatherElements, Trilu, CastLike, DepthToSpace,
+//     SpaceToDepth, OneHot, TopK, EyeLike, Hardmax, IsInf, IsNaN;
+//   - losses: NegativeLogLikelihoodLoss, SoftmaxCrossEntropyLoss;
 //
 // each with the attributes and inputs of every opset from 7 through 17 (Softmax's 2-D coercion
 // before 13, axes as attributes before 13 and inputs after, Clip's and Pad's bounds as
@@ -89,6 +93,9 @@ type node struct {
 	attrs   map[string]*onnxpb.AttributeProto
 	spec    *opSpec
 	konst   *value // a Constant's value, decoded at import
+	inRanks []int  // the rank of each input when the file gives it, else -1
+	// doubleOK: a float64 Constant that only casts to float32 read, decoded as float32
+	doubleOK bool
 }
 
 // port is a graph input or output: its name, element type and shape (-1 for an unknown or
@@ -119,9 +126,10 @@ func newGraph(m *onnxpb.ModelProto) (*Graph, error) {
 	if len(gp.GetSparseInitializer()) > 0 {
 		return nil, fmt.Errorf("onnx: sparse initializers are not supported")
 	}
-	g := &Graph{model: m, opset: opset, inits: map[string]*value{},
-		rng: rand.New(rand.NewPCG(0x6f6e6e78, 1))}
+	g := &Graph{model: m, opset: opset, inits: map[string]*value{}, pcg: rand.NewPCG(0x6f6e6e78, 1)}
+	g.rng = rand.New(g.pcg)
 	types := map[string]dtype{} // element type of every defined name
+	castOnly := castToFloatOnly(gp)
 	for _, tp := range gp.GetInitializer() {
 		name := tp.GetName()
 		if name == "" {
@@ -130,11 +138,15 @@ func newGraph(m *onnxpb.ModelProto) (*Graph, error) {
 		if _, dup := types[name]; dup {
 			return nil, fmt.Errorf("onnx: initializer %q defined twice", name)
 		}
-		if t := tp.GetDataType(); !supportedType(t) {
+		if t := tp.GetDataType(); !supportedType(t) && !(t == tDouble && castOnly[name]) {
 			types[name] = t // the nodes that read it are unsupported, and say why
 			continue
 		}
-		v, err := decodeTensor(tp)
+		decode := decodeTensor
+		if tp.GetDataType() == tDouble {
+			decode = decodeDouble
+		}
+		v, err := decode(tp)
 		if err != nil {
 			return nil, fmt.Errorf("onnx: initializer %q: %w", name, err)
 		}
@@ -168,11 +180,31 @@ func newGraph(m *onnxpb.ModelProto) (*Graph, error) {
 	if err != nil {
 		return nil, err
 	}
+	for _, n := range nodes {
+		n.doubleOK = n.op == "Constant" && len(n.out) == 1 && castOnly[n.out[0]]
+	}
+	// The ranks the file gives (initializers, declared graph inputs), so that a check can refuse
+	// what it cannot run (a 3-D convolution) before anything runs.
+	ranks := map[string]int{}
+	for _, tp := range gp.GetInitializer() {
+		ranks[tp.GetName()] = len(tp.GetDims())
+	}
+	for _, p := range g.inputs {
+		if p.shape != nil {
+			ranks[p.name] = len(p.shape)
+		}
+	}
 	var unsupported []string
 	for _, n := range nodes {
 		ins := make([]dtype, len(n.in))
+		n.inRanks = make([]int, len(n.in))
 		for k, name := range n.in {
 			ins[k] = types[name] // tUndefined for an absent optional input or an untyped one
+			r, ok := ranks[name]
+			if !ok {
+				r = -1
+			}
+			n.inRanks[k] = r
 		}
 		outs, err := checkNode(n, opset, ins)
 		if err != nil {
@@ -325,6 +357,31 @@ func sortNodes(protos []*onnxpb.NodeProto, defined map[string]dtype) ([]*node, e
 	return order, nil
 }
 
+// castToFloatOnly returns the names that only Cast-to-float32 nodes read (not graph outputs).
+// torch.onnx.export writes a clamp's bounds as float64 Constants cast to float32: such a float64
+// constant is decoded straight to float32, which is what the cast gives (rounded once).
+func castToFloatOnly(gp *onnxpb.GraphProto) map[string]bool {
+	cast, other := map[string]bool{}, map[string]bool{}
+	for _, np := range gp.GetNode() {
+		toFloat := np.GetOpType() == "Cast" && np.GetDomain() == "" && len(np.GetAttribute()) == 1 &&
+			np.GetAttribute()[0].GetName() == "to" && np.GetAttribute()[0].GetI() == int64(tFloat)
+		for _, in := range np.GetInput() {
+			if toFloat {
+				cast[in] = true
+			} else {
+				other[in] = true
+			}
+		}
+	}
+	for _, o := range gp.GetOutput() {
+		other[o.GetName()] = true
+	}
+	for name := range other {
+		delete(cast, name)
+	}
+	return cast
+}
+
 // checkNode checks that n can run at opset and returns its outputs' types, or why not.
 func checkNode(n *node, opset int, in []dtype) ([]dtype, error) {
 	if n.domain != "" {
@@ -390,8 +447,8 @@ func (g *Graph) collectParams(gp *onnxpb.GraphProto) {
 	for _, tp := range gp.GetInitializer() {
 		name := tp.GetName()
 		v := g.inits[name]
-		if !v.isFloat() {
-			continue
+		if v == nil || !v.isFloat() || tp.GetDataType() != tFloat {
+			continue // integers, and float64 constants read only by casts
 		}
 		switch {
 		case stats[name]:

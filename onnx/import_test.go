@@ -3,6 +3,7 @@ package onnx
 import (
 	"bytes"
 	"errors"
+	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -270,6 +271,23 @@ func TestGradThroughImportedOps(t *testing.T) {
 		{"InstanceNormalization", oneNode(13, "InstanceNormalization", 3, 1, nil, nil), []*tensor.Tensor{randn(2, 2, 3), randn(2), randn(2)}},
 		{"Split", oneNode(13, "Split", 1, 2, []*onnxpb.TensorProto{shape("s", 1, 2)}, []string{"s"}, attrI("axis", 1)), []*tensor.Tensor{randn(2, 3)}},
 		{"Tile", oneNode(13, "Tile", 1, 1, []*onnxpb.TensorProto{shape("r", 2, 1)}, []string{"r"}), []*tensor.Tensor{randn(2, 3)}},
+		{"ConvTranspose", oneNode(13, "ConvTranspose", 3, 1, nil, nil, attrIs("strides", 2, 1), attrIs("pads", 1, 0, 0, 1), attrIs("output_padding", 1, 0), attrI("group", 2)), []*tensor.Tensor{randn(2, 4, 3, 3), randn(4, 1, 3, 2), randn(2)}},
+		{"ConvTranspose/1-D output_shape", oneNode(13, "ConvTranspose", 2, 1, nil, nil, attrIs("strides", 2), attrIs("output_shape", 8), attrS("auto_pad", "SAME_UPPER")), []*tensor.Tensor{randn(1, 2, 4), randn(2, 3, 3)}},
+		{"LayerNormalization/fused", oneNode(17, "LayerNormalization", 3, 1, nil, nil), []*tensor.Tensor{randn(2, 3, 4), randn(4), randn(4)}},
+		{"Resize/linear", oneNode(13, "Resize", 1, 1, []*onnxpb.TensorProto{floatProto("sc", tensor.New([]float32{1, 1, 1.5, 2}, 4))}, []string{"", "sc"}, attrS("mode", "linear")), []*tensor.Tensor{randn(1, 2, 3, 2)}},
+		{"Resize/nearest sizes", oneNode(13, "Resize", 1, 1, []*onnxpb.TensorProto{intInit("sz", []int64{1, 2, 5, 3}, 4)}, []string{"", "", "sz"}, attrS("coordinate_transformation_mode", "asymmetric"), attrS("nearest_mode", "floor")), []*tensor.Tensor{randn(1, 2, 3, 2)}},
+		{"GatherElements", oneNode(13, "GatherElements", 1, 1, []*onnxpb.TensorProto{intInit("i", []int64{2, -1, 0, 1, 1, 0}, 2, 3)}, []string{"i"}, attrI("axis", 1)), []*tensor.Tensor{randn(2, 3)}},
+		{"Trilu", oneNode(14, "Trilu", 1, 1, []*onnxpb.TensorProto{intInit("k", []int64{-1})}, []string{"k"}, attrI("upper", 0)), []*tensor.Tensor{randn(2, 3, 4)}},
+		{"NegativeLogLikelihoodLoss", oneNode(13, "NegativeLogLikelihoodLoss", 1, 1, []*onnxpb.TensorProto{intInit("t", []int64{2, 0, 1, 2}, 2, 2),
+			floatProto("w", tensor.New([]float32{0.5, 1, 2}, 3))}, []string{"t", "w"}, attrI("ignore_index", 1)), []*tensor.Tensor{randn(2, 3, 2)}},
+		{"SoftmaxCrossEntropyLoss", oneNode(13, "SoftmaxCrossEntropyLoss", 1, 1, []*onnxpb.TensorProto{intInit("t", []int64{2, 0, 1}, 3)}, []string{"t"}, attrS("reduction", "sum")), []*tensor.Tensor{randn(3, 4)}},
+		{"Mod", oneNode(13, "Mod", 2, 1, nil, nil, attrI("fmod", 1)), []*tensor.Tensor{tensor.New([]float32{5.3, -7.1, 2.2, -0.4}, 4), tensor.New([]float32{2, 3, -1.5, 0.7}, 4)}},
+		{"ThresholdedRelu", oneNode(13, "ThresholdedRelu", 1, 1, nil, nil, attrF("alpha", 0.5)), []*tensor.Tensor{tensor.New([]float32{-1, 0.2, 0.7, 2}, 4)}},
+		{"Celu", oneNode(13, "Celu", 1, 1, nil, nil, attrF("alpha", 2)), []*tensor.Tensor{away(3, 4)}},
+		{"Shrink", oneNode(13, "Shrink", 1, 1, nil, nil, attrF("bias", 0.3)), []*tensor.Tensor{tensor.New([]float32{-2, -0.2, 0.1, 1.5}, 4)}},
+		{"DepthToSpace/CRD", oneNode(13, "DepthToSpace", 1, 1, nil, nil, attrI("blocksize", 2), attrS("mode", "CRD")), []*tensor.Tensor{randn(1, 8, 2, 3)}},
+		{"SpaceToDepth", oneNode(13, "SpaceToDepth", 1, 1, nil, nil, attrI("blocksize", 2)), []*tensor.Tensor{randn(1, 2, 4, 2)}},
+		{"TopK", oneNode(13, "TopK", 1, 1, []*onnxpb.TensorProto{intInit("k", []int64{2}, 1)}, []string{"k"}, attrI("axis", 0)), []*tensor.Tensor{distinct(4, 3)}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -462,6 +480,112 @@ func TestImportDocListsEveryOperator(t *testing.T) {
 	for op := range ops {
 		if !slices.ContainsFunc([]string{",", ";", " (", " and"}, func(end string) bool { return strings.Contains(doc, " "+op+end) }) {
 			t.Errorf("Import's doc does not list %s", op)
+		}
+	}
+}
+
+// TestDoubleConstantsCastToFloat: torch.onnx.export writes a clamp's bounds as float64 constants
+// cast to float32. Those are read (as constants, not parameters); float64 anywhere else is not.
+func TestDoubleConstantsCastToFloat(t *testing.T) {
+	dbl := func(name string, v float64) *onnxpb.TensorProto {
+		return &onnxpb.TensorProto{Name: name, DataType: int32(onnxpb.TensorProto_DOUBLE), DoubleData: []float64{v}}
+	}
+	nodes := []*onnxpb.NodeProto{
+		{OpType: "Constant", Name: "c", Output: []string{"lo64"}, Attribute: []*onnxpb.AttributeProto{{Name: "value", Type: onnxpb.AttributeProto_TENSOR, T: dbl("", -0.5)}}},
+		mkNode("Cast", "cast_lo", []string{"lo64"}, []string{"lo"}, attrI("to", int64(tFloat))),
+		mkNode("Cast", "cast_hi", []string{"hi64"}, []string{"hi"}, attrI("to", int64(tFloat))),
+		mkNode("Clip", "clip", []string{"x", "lo", "hi"}, []string{"y"}),
+	}
+	m := mkModel(13, nodes, []*onnxpb.TensorProto{dbl("hi64", 0.25)}, []*onnxpb.ValueInfoProto{vinfo("x", tFloat)}, []*onnxpb.ValueInfoProto{vinfo("y", tFloat)})
+	g := mustImport(t, m)
+	if len(g.Params()) != 0 {
+		t.Errorf("params %v: a float64 constant became a parameter", g.Params())
+	}
+	y := run1(t, g, tensor.New([]float32{-1, 0, 1}, 3))
+	if !slices.Equal(y.Data(), []float32{-0.5, 0, 0.25}) {
+		t.Errorf("clip to [-0.5, 0.25]: %v", y.Data())
+	}
+	nodes[3] = mkNode("Add", "add", []string{"x", "hi64"}, []string{"y"})
+	nodes = append(nodes[:1], nodes[3]) // Constant lo64 now unread, hi64 read by Add
+	_, err := Import(bytes.NewReader(encode(t, mkModel(13, nodes, []*onnxpb.TensorProto{dbl("hi64", 0.25)},
+		[]*onnxpb.ValueInfoProto{vinfo("x", tFloat)}, []*onnxpb.ValueInfoProto{vinfo("y", tFloat)}))))
+	for _, want := range []string{`node "c" (Constant): data type DOUBLE is not supported`, `node "add" (Add): input 1 has data type DOUBLE`} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("error %v, want one containing %q", err, want)
+		}
+	}
+}
+
+// TestTrainingModeNodes: nodes exported in training mode run so until nn.Eval, which puts them
+// in evaluation mode; nn.Train puts eval-mode nodes in training mode.
+func TestTrainingModeNodes(t *testing.T) {
+	rng := newRNG()
+	bn := oneNode(15, "BatchNormalization", 1, 1, []*onnxpb.TensorProto{floatProto("s", tensor.Ones(2)), floatProto("b", tensor.Zeros(2)),
+		floatProto("m", tensor.Full(10, 2)), floatProto("v", tensor.Full(4, 2))}, []string{"s", "b", "m", "v"}, attrI("training_mode", 1))
+	g := mustImport(t, bn)
+	x := tensor.Randn(rng, 8, 2, 3)
+	batch := x.Sub(x.MeanKeepDim(0, 2)).Div(x.Sub(x.MeanKeepDim(0, 2)).Square().MeanKeepDim(0, 2).AddScalar(1e-5).Sqrt())
+	tensortest.AllClose(t, run1(t, g, x), batch, 1e-5, 1e-4)
+	nn.Eval(g)
+	tensortest.AllClose(t, run1(t, g, x), x.AddScalar(-10).Scale(float32(1/math.Sqrt(4+1e-5))), 1e-5, 1e-4)
+	if mean := g.Buffers()[0].Data(); mean[0] != 10 {
+		t.Errorf("evaluation changed the running mean to %v", mean)
+	}
+	nn.Train(g)
+	run1(t, g, x)
+	if mean := g.Buffers()[0].Data(); mean[0] == 10 {
+		t.Error("training did not update the running mean")
+	}
+
+	drop := oneNode(13, "Dropout", 1, 2, []*onnxpb.TensorProto{floatProto("r", tensor.Scalar(0.5)),
+		{Name: "tm", DataType: tBool, Int32Data: []int32{1}}}, []string{"r", "tm"})
+	g = mustImport(t, drop)
+	ones := tensor.Ones(1000)
+	if y := run1(t, g, ones); tensortest.Close(y, ones, 0, 0) == nil {
+		t.Error("Dropout with training_mode true passed its input through")
+	}
+	nn.Eval(g)
+	tensortest.AllClose(t, run1(t, g, ones), ones, 0, 0)
+}
+
+// TestDropoutRandomState: restoring RandomState replays the same masks.
+func TestDropoutRandomState(t *testing.T) {
+	g := mustImport(t, oneNode(13, "Dropout", 1, 1, nil, nil))
+	nn.Train(g)
+	x := tensor.Ones(64)
+	state := g.RandomState()
+	first := run1(t, g, x)
+	if second := run1(t, g, x); tensortest.Close(first, second, 0, 0) == nil {
+		t.Fatal("two training runs drew the same mask")
+	}
+	if err := g.SetRandomState(state); err != nil {
+		t.Fatal(err)
+	}
+	tensortest.AllClose(t, run1(t, g, x), first, 0, 0)
+	if err := g.SetRandomState([]byte("junk")); err == nil {
+		t.Error("SetRandomState accepted junk")
+	}
+}
+
+// TestRunRefusesHugeResults: sizes a model computes from small inputs (a broadcast, a product,
+// padding) are checked before allocation: an error, not an out-of-memory crash.
+func TestRunRefusesHugeResults(t *testing.T) {
+	col, row := tensor.Zeros(1<<16, 1), tensor.Zeros(1, 1<<16)
+	cases := []struct {
+		name string
+		g    *Graph
+		in   []*tensor.Tensor
+	}{
+		{"MatMul", mustImport(t, oneNode(13, "MatMul", 2, 1, nil, nil)), []*tensor.Tensor{col, row}},
+		{"Add", mustImport(t, oneNode(13, "Add", 2, 1, nil, nil)), []*tensor.Tensor{col, row}},
+		{"Conv pads", mustImport(t, oneNode(13, "Conv", 2, 1, nil, nil, attrIs("pads", 1<<27, 1<<27, 1<<27, 1<<27))), []*tensor.Tensor{tensor.Zeros(1, 1, 2, 2), tensor.Zeros(1, 1, 1, 1)}},
+		{"Pad", mustImport(t, oneNode(13, "Pad", 1, 1, []*onnxpb.TensorProto{intInit("p", []int64{1 << 20, 1 << 20, 0, 0}, 4)}, []string{"p"})), []*tensor.Tensor{tensor.Zeros(2, 2)}},
+		{"Expand", mustImport(t, oneNode(13, "Expand", 1, 1, []*onnxpb.TensorProto{intInit("s", []int64{1 << 20, 1 << 20}, 2)}, []string{"s"})), []*tensor.Tensor{tensor.Zeros(1)}},
+		{"Resize", mustImport(t, oneNode(13, "Resize", 1, 1, []*onnxpb.TensorProto{floatProto("sc", tensor.New([]float32{1 << 15, 1 << 15}, 2))}, []string{"", "sc"})), []*tensor.Tensor{tensor.Zeros(1, 1)}},
+	}
+	for _, c := range cases {
+		if _, err := c.g.Run(c.in...); err == nil || !strings.Contains(err.Error(), `node "n"`) || !strings.Contains(err.Error(), "2^28") {
+			t.Errorf("%s: error %v, want one naming the node and the 2^28 limit", c.name, err)
 		}
 	}
 }

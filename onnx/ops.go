@@ -43,6 +43,7 @@ func init() {
 		return &opSpec{since: 7, minIn: 2, maxIn: 2, maxOut: 1, check: sameTypes,
 			run: func(x *exec, in []*value) []*value {
 				a, b := in[0], in[1]
+				broadcastDims(x, a.dims(), b.dims())
 				if a.isFloat() {
 					return one(f(a.f, b.asFloat()))
 				}
@@ -71,10 +72,12 @@ func init() {
 		"Identity": {since: 7, minIn: 1, maxIn: 1, maxOut: 1, check: firstType, run: func(_ *exec, in []*value) []*value { return in }},
 		"Gemm": {since: 7, minIn: 2, maxIn: 3, maxOut: 1, check: floatOp, run: runGemm,
 			attrs: attrTypes{"alpha": aFloat, "beta": aFloat, "transA": aInt, "transB": aInt}},
-		"MatMul": {since: 7, minIn: 2, maxIn: 2, maxOut: 1, check: floatOp,
-			run: func(_ *exec, in []*value) []*value { return one(in[0].f.MatMul(in[1].f)) }},
+		"MatMul": {since: 7, minIn: 2, maxIn: 2, maxOut: 1, check: floatOp, run: runMatMul},
 		"Conv": {since: 7, minIn: 2, maxIn: 3, maxOut: 1, check: checkConv, run: runConv,
 			attrs: attrTypes{"auto_pad": aString, "dilations": aInts, "group": aInt, "kernel_shape": aInts, "pads": aInts, "strides": aInts}},
+		"ConvTranspose": {since: 7, minIn: 2, maxIn: 3, maxOut: 1, check: checkConv, run: runConvTranspose,
+			attrs: attrTypes{"auto_pad": aString, "dilations": aInts, "group": aInt, "kernel_shape": aInts, "output_padding": aInts,
+				"output_shape": aInts, "pads": aInts, "strides": aInts}},
 		"MaxPool": {since: 7, minIn: 1, maxIn: 1, maxOut: 2, check: checkPool, run: runPool,
 			attrs: attrTypes{"auto_pad": aString, "ceil_mode": aInt, "dilations": aInts, "kernel_shape": aInts, "pads": aInts, "storage_order": aInt, "strides": aInts}},
 		"AveragePool": {since: 7, minIn: 1, maxIn: 1, maxOut: 1, check: checkPool, run: runPool,
@@ -201,47 +204,88 @@ func sameTypes(n *node, _ int, in []dtype) ([]dtype, error) {
 	return []dtype{in[0]}, nil
 }
 
+// broadcastDims returns the NumPy broadcast of shapes, failing, before anything is allocated,
+// when they do not broadcast or the result would hold more than maxElems elements.
+func broadcastDims(x *exec, shapes ...[]int) []int {
+	r := 0
+	for _, s := range shapes {
+		r = max(r, len(s))
+	}
+	out := slices.Repeat([]int{1}, r)
+	for _, s := range shapes {
+		for k, d := range s {
+			a := r - len(s) + k
+			switch {
+			case out[a] == 1:
+				out[a] = d
+			case d != 1 && d != out[a]:
+				x.failf("shapes %v do not broadcast", shapes)
+			}
+		}
+	}
+	capShape(x, out)
+	return out
+}
+
+// capShape fails when shape holds more than maxElems elements.
+func capShape(x *exec, shape []int) {
+	n := 1
+	for _, d := range shape {
+		n = mulCap(x, n, d)
+	}
+}
+
 // intBinary computes f on integer values broadcast together, wrapped to their type.
 func intBinary(x *exec, a, b *value, f func(a, b int64) (int64, bool)) *value {
-	ia, ib := indexTensor(a.shape), indexTensor(b.shape)
-	ea, eb := ia.Add(ib.Scale(0)), ib.Add(ia.Scale(0)) // each operand's index, broadcast
-	d := make([]int64, ea.Len())
+	shape, idx := broadcastIndices(x, a, b)
+	d := make([]int64, len(idx[0]))
 	for k := range d {
-		r, ok := f(a.i[int(ea.Data()[k])], b.i[int(eb.Data()[k])])
+		r, ok := f(a.i[idx[0][k]], b.i[idx[1][k]])
 		if !ok {
 			x.failf("integer division by zero")
 		}
 		d[k] = wrap(a.dtype, r)
 	}
-	return intValue(a.dtype, d, ea.Shape())
+	return intValue(a.dtype, d, shape)
 }
 
+// runPow computes a^b. A float base with a one-element constant exponent of no higher rank (x²
+// in exported GELU and LayerNorm graphs) uses Pow, whose result has the base's shape; other
+// exponents use PowTensor, which also differentiates by the exponent. An integer base gives
+// math.Pow truncated to its type, as numpy's astype.
 func runPow(x *exec, in []*value) []*value {
 	a, b := in[0], in[1]
 	if !a.isFloat() {
-		ia, ib := indexTensor(a.shape), indexTensor(b.dims())
-		ea, eb := ia.Add(ib.Scale(0)), ib.Add(ia.Scale(0))
+		shape, idx := broadcastIndices(x, a, b)
 		bf := b.floats()
-		d := make([]int64, ea.Len())
+		d := make([]int64, len(idx[0]))
 		for k := range d {
-			p := math.Pow(float64(a.i[int(ea.Data()[k])]), bf[int(eb.Data()[k])])
-			d[k] = wrap(a.dtype, int64(p))
+			d[k] = wrap(a.dtype, int64(math.Pow(float64(a.i[idx[0][k]]), bf[idx[1][k]])))
 		}
-		return []*value{intValue(a.dtype, d, ea.Shape())}
+		return []*value{intValue(a.dtype, d, shape)}
 	}
-	if b.len() == 1 && !b.asFloat().RequiresGrad() && b.asFloat().Rank() <= a.f.Rank() {
-		y := a.f.Pow(float32(b.floats()[0]))
-		if r := b.dims(); len(r) > 0 {
-			y = y.Reshape(broadcastShape(x, a.f.Shape(), r)...)
-		}
-		return one(y)
+	if e := b.asFloat(); e.Len() == 1 && !e.RequiresGrad() && e.Rank() <= a.f.Rank() {
+		return one(a.f.Pow(e.Data()[0]))
 	}
+	broadcastDims(x, a.dims(), b.dims())
 	return one(a.f.PowTensor(b.asFloat()))
 }
 
-// broadcastShape returns the NumPy broadcast of shapes a and b.
-func broadcastShape(x *exec, a, b []int) []int {
-	return tensor.Zeros(a...).Add(tensor.Zeros(b...)).Shape()
+// runMatMul is numpy's matmul; the product's size is checked before it is allocated.
+func runMatMul(x *exec, in []*value) []*value {
+	a, b := in[0].f.Shape(), in[1].f.Shape()
+	if len(a) >= 1 && len(b) >= 1 {
+		m, n := 1, 1
+		if len(a) >= 2 {
+			m = a[len(a)-2]
+		}
+		if len(b) >= 2 {
+			n = b[len(b)-1]
+		}
+		batch := broadcastDims(x, a[:max(len(a)-2, 0)], b[:max(len(b)-2, 0)])
+		capShape(x, append(batch, m, n))
+	}
+	return one(in[0].f.MatMul(in[1].f))
 }
 
 func runGemm(x *exec, in []*value) []*value {
@@ -249,6 +293,14 @@ func runGemm(x *exec, in []*value) []*value {
 	if a.Rank() != 2 || b.Rank() != 2 {
 		x.failf("A %v and B %v must be 2-D", a.Shape(), b.Shape())
 	}
+	m, n := a.Dim(0), b.Dim(1)
+	if x.int("transA", 0) != 0 {
+		m = a.Dim(1)
+	}
+	if x.int("transB", 0) != 0 {
+		n = b.Dim(0)
+	}
+	capShape(x, []int{m, n})
 	y := a.MatMul(b, tensor.MatMulOptions{TransposeX: x.int("transA", 0) != 0, TransposeY: x.int("transB", 0) != 0})
 	if alpha := x.float("alpha", 1); alpha != 1 {
 		y = y.Scale(alpha)
@@ -444,6 +496,9 @@ func constantOf(n *node) (*value, error) {
 	for name, a := range n.attrs {
 		switch name {
 		case "value":
+			if a.GetT().GetDataType() == tDouble && n.doubleOK {
+				return decodeDouble(a.GetT())
+			}
 			return decodeTensor(a.GetT())
 		case "value_float":
 			return floatValue(tensor.Scalar(a.GetF())), nil

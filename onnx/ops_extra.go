@@ -38,8 +38,9 @@ func init() {
 		return tensor.Where(t.Greater(big), t, t.Minimum(big).Exp().AddScalar(1).Log())
 	})
 	ops["Softsign"] = act(7, nil, func(_ *exec, t *tensor.Tensor) *tensor.Tensor { return t.Div(t.Abs().AddScalar(1)) })
-	ops["PRelu"] = &opSpec{since: 7, minIn: 2, maxIn: 2, maxOut: 1, check: floatOp, run: func(_ *exec, in []*value) []*value {
+	ops["PRelu"] = &opSpec{since: 7, minIn: 2, maxIn: 2, maxOut: 1, check: floatOp, run: func(x *exec, in []*value) []*value {
 		t := in[0].f
+		broadcastDims(x, t.Shape(), in[1].dims())
 		return one(tensor.Where(t.Greater(zero), t, t.Mul(in[1].f)))
 	}}
 	noGrad := func(f func(float64) float64) *opSpec { // piecewise constant: no gradient
@@ -118,8 +119,8 @@ func init() {
 	ops["ArgMax"] = arg(func(a, b float32) bool { return a > b })
 	ops["ArgMin"] = arg(func(a, b float32) bool { return a < b })
 	logic := func(f func(a, b bool) bool) *opSpec {
-		return &opSpec{since: 7, minIn: 2, maxIn: 2, maxOut: 1, check: checkBool, run: func(_ *exec, in []*value) []*value {
-			shape, idx := broadcastIndices(in...)
+		return &opSpec{since: 7, minIn: 2, maxIn: 2, maxOut: 1, check: checkBool, run: func(x *exec, in []*value) []*value {
+			shape, idx := broadcastIndices(x, in...)
 			d := make([]int64, len(idx[0]))
 			for k := range d {
 				d[k] = boolInt(f(in[0].i[idx[0][k]] != 0, in[1].i[idx[1][k]] != 0))
@@ -159,7 +160,8 @@ func checkLayerNorm(n *node, opset int, in []dtype) ([]dtype, error) {
 }
 
 // runLayerNorm normalizes over the axes from axis to the last: y = (x-mean)/√(var+ε)·scale + B,
-// the biased variance; the optional outputs are the mean and 1/√(var+ε).
+// the biased variance; the optional outputs are the mean and 1/√(var+ε). With only y wanted and
+// scale and B of the normalized shape, it is oar's fused LayerNorm.
 func runLayerNorm(x *exec, in []*value) []*value {
 	t := in[0].f
 	r := t.Rank()
@@ -168,12 +170,23 @@ func runLayerNorm(x *exec, in []*value) []*value {
 	for a := ax; a < r; a++ {
 		axes = append(axes, a)
 	}
+	eps := x.float("epsilon", 1e-5)
+	scale := in[1].f
+	var bias *tensor.Tensor
+	if len(in) > 2 && in[2] != nil {
+		bias = in[2].f
+	}
+	norm := t.Shape()[ax:]
+	exact := func(p *tensor.Tensor) bool { return p == nil || slices.Equal(p.Shape(), norm) }
+	if len(x.n.out) == 1 && exact(scale) && exact(bias) {
+		return one(t.LayerNorm(norm, scale, bias, eps)) // oar's fused kernel
+	}
 	m := t.MeanKeepDim(axes...)
 	d := t.Sub(m)
-	inv := tensor.Scalar(1).Div(d.Square().MeanKeepDim(axes...).AddScalar(x.float("epsilon", 1e-5)).Sqrt())
-	y := d.Mul(inv).Mul(in[1].f)
-	if len(in) > 2 && in[2] != nil {
-		y = y.Add(in[2].f)
+	inv := tensor.Scalar(1).Div(d.Square().MeanKeepDim(axes...).AddScalar(eps).Sqrt())
+	y := d.Mul(inv).Mul(scale)
+	if bias != nil {
+		y = y.Add(bias)
 	}
 	if !slices.Equal(y.Shape(), t.Shape()) {
 		x.failf("scale %v or bias does not broadcast to the normalized shape of %v", in[1].f.Shape(), t.Shape())

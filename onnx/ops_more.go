@@ -43,7 +43,12 @@ func init() {
 	ops["ReduceSum"] = &opSpec{since: 7, minIn: 1, maxIn: 2, maxOut: 1, check: checkReduceSum, hyper: []int{1},
 		attrs: attrTypes{"axes": aInts, "keepdims": aInt, "noop_with_empty_axes": aInt}, run: runReduceSum}
 	variadic := func(f func(a, b *tensor.Tensor) *tensor.Tensor, mean bool) *opSpec {
-		return &opSpec{since: 8, minIn: 1, maxIn: math.MaxInt, maxOut: 1, check: floatOp, run: func(_ *exec, in []*value) []*value {
+		return &opSpec{since: 8, minIn: 1, maxIn: math.MaxInt, maxOut: 1, check: floatOp, run: func(x *exec, in []*value) []*value {
+			shapes := make([][]int, len(in))
+			for k, v := range in {
+				shapes[k] = v.dims()
+			}
+			broadcastDims(x, shapes...)
 			y := in[0].f
 			for _, v := range in[1:] {
 				y = f(y, v.f)
@@ -59,8 +64,8 @@ func init() {
 	ops["Max"] = variadic((*tensor.Tensor).Maximum, false)
 	ops["Min"] = variadic((*tensor.Tensor).Minimum, false)
 	compare := func(f func(a, b float64) bool, fi func(a, b int64) bool) *opSpec {
-		return &opSpec{since: 7, minIn: 2, maxIn: 2, maxOut: 1, run: func(_ *exec, in []*value) []*value {
-			shape, idx := broadcastIndices(in...)
+		return &opSpec{since: 7, minIn: 2, maxIn: 2, maxOut: 1, run: func(x *exec, in []*value) []*value {
+			shape, idx := broadcastIndices(x, in...)
 			d := make([]int64, len(idx[0]))
 			fa, fb := in[0].floats(), in[1].floats()
 			for k := range d {
@@ -131,7 +136,12 @@ func runReduceSum(x *exec, in []*value) []*value {
 
 // broadcastIndices returns the NumPy broadcast shape of vals and, for each value, the index of
 // its element at every position of that shape.
-func broadcastIndices(vals ...*value) ([]int, [][]int) {
+func broadcastIndices(x *exec, vals ...*value) ([]int, [][]int) {
+	shapes := make([][]int, len(vals))
+	for k, v := range vals {
+		shapes[k] = v.dims()
+	}
+	broadcastDims(x, shapes...)
 	zero := tensor.Zeros()
 	for _, v := range vals {
 		zero = zero.Add(tensor.Zeros(v.dims()...))
@@ -157,12 +167,13 @@ func checkWhere(_ *node, _ int, in []dtype) ([]dtype, error) {
 	return []dtype{in[1]}, nil
 }
 
-func runWhere(_ *exec, in []*value) []*value {
+func runWhere(x *exec, in []*value) []*value {
 	c, a, b := in[0], in[1], in[2]
 	if a.isFloat() {
+		broadcastDims(x, c.dims(), a.dims(), b.dims())
 		return one(tensor.Where(c.asFloat(), a.f, b.asFloat()))
 	}
-	shape, idx := broadcastIndices(c, a, b)
+	shape, idx := broadcastIndices(x, c, a, b)
 	d := make([]int64, len(idx[0]))
 	ci := c.ints()
 	for k := range d {
@@ -189,28 +200,7 @@ func checkCast(n *node, _ int, in []dtype) ([]dtype, error) {
 
 // runCast converts as numpy's astype: float to integer truncates toward zero, then wraps to the
 // type; anything to bool is x != 0. Float to float keeps the gradient.
-func runCast(x *exec, in []*value) []*value {
-	v, to := in[0], dtype(x.int("to", 0))
-	switch {
-	case to == tFloat:
-		return one(v.asFloat())
-	case v.isFloat():
-		d := make([]int64, v.len())
-		for k, f := range v.f.Data() {
-			if to == tBool {
-				d[k] = boolInt(f != 0)
-			} else if !math.IsNaN(float64(f)) && math.Abs(float64(f)) < 1<<63 {
-				d[k] = wrap(to, int64(f))
-			}
-		}
-		return []*value{intValue(to, d, v.f.Shape())}
-	}
-	d := make([]int64, len(v.i))
-	for k, e := range v.i {
-		d[k] = wrap(to, e)
-	}
-	return []*value{intValue(to, d, v.shape)}
-}
+func runCast(x *exec, in []*value) []*value { return castTo(x, in[0], dtype(x.int("to", 0))) }
 
 func checkSlice(n *node, opset int, in []dtype) ([]dtype, error) {
 	_, hasStarts := n.attrs["starts"]

@@ -26,6 +26,11 @@ func checkConv(n *node, opset int, in []dtype) ([]dtype, error) {
 	if a, ok := n.attrs["kernel_shape"]; ok && len(a.GetInts()) != 1 && len(a.GetInts()) != 2 {
 		return nil, fmt.Errorf("%d-D convolution is not supported (1-D and 2-D are)", len(a.GetInts()))
 	}
+	for k := range min(2, len(n.inRanks)) {
+		if r := n.inRanks[k]; r >= 0 && r != 3 && r != 4 {
+			return nil, fmt.Errorf("input %d of rank %d: %d-D convolution is not supported (1-D and 2-D are)", k, r, r-2)
+		}
+	}
 	if a, ok := n.attrs["group"]; ok && a.GetI() < 1 {
 		return nil, fmt.Errorf("group %d < 1", a.GetI())
 	}
@@ -140,6 +145,11 @@ func runConv(x *exec, in []*value) []*value {
 		x.failf("kernel_shape %v differs from the weight's %v", k, ks)
 	}
 	ws := x.windows(xt.Shape()[2:], ks, false)
+	out := []int{xt.Dim(0), w.Dim(0)}
+	for _, win := range ws {
+		out = append(out, win.out)
+	}
+	capShape(x, out)
 	if r == 3 { // 1-D: a 2-D convolution of height 1
 		xt = xt.Unsqueeze(2)
 		w = w.Unsqueeze(2)
@@ -155,6 +165,114 @@ func runConv(x *exec, in []*value) []*value {
 		y = y.Squeeze(2)
 	}
 	return one(y)
+}
+
+// runPool runs MaxPool and AveragePool: on oar's 2-D kernels where their window rule is ONNX's
+// (floor mode, no dilation, padding smaller than the window, no Indices), else poolGeneral.
+func runConvTranspose(x *exec, in []*value) []*value {
+	xt, w := in[0].f, in[1].f
+	var b *tensor.Tensor
+	if len(in) > 2 && in[2] != nil {
+		b = in[2].f
+	}
+	r := xt.Rank()
+	if r != 3 && r != 4 {
+		x.failf("input %v: %d-D transposed convolution is not supported (1-D and 2-D are)", xt.Shape(), r-2)
+	}
+	if w.Rank() != r {
+		x.failf("weight %v must have the rank of the input %v", w.Shape(), xt.Shape())
+	}
+	sp := r - 2
+	insp, ks := xt.Shape()[2:], w.Shape()[2:]
+	if k := x.ints("kernel_shape"); k != nil && !slices.Equal(k, ks) {
+		x.failf("kernel_shape %v differs from the weight's %v", k, ks)
+	}
+	get := func(name string, def int) []int {
+		v := x.ints(name)
+		if v == nil {
+			v = slices.Repeat([]int{def}, sp)
+		}
+		if len(v) != sp {
+			x.failf("%s %v: want %d values", name, v, sp)
+		}
+		for _, e := range v {
+			if e < 0 || e > maxElems {
+				x.failf("%s %v out of range", name, v)
+			}
+		}
+		return v
+	}
+	strides, dil, outPad := get("strides", 1), get("dilations", 1), get("output_padding", 0)
+	pads := x.ints("pads")
+	if pads == nil {
+		pads = make([]int, 2*sp)
+	}
+	if len(pads) != 2*sp {
+		x.failf("pads %v: want %d values", pads, 2*sp)
+	}
+	mode := x.str("auto_pad", "NOTSET")
+	outShape := x.ints("output_shape")
+	if len(outShape) > sp {
+		outShape = outShape[len(outShape)-sp:] // given as N, C, spatial...
+	}
+	if outShape == nil && (mode == "SAME_UPPER" || mode == "SAME_LOWER") {
+		for a := range sp {
+			outShape = append(outShape, insp[a]*strides[a])
+		}
+	}
+	if outShape != nil {
+		// ONNX: total padding = stride·(in-1) + output_padding + (k-1)·dilation + 1 - output size,
+		// the odd one at the end for SAME_UPPER, at the start otherwise.
+		if len(outShape) != sp {
+			x.failf("output_shape %v: want %d spatial sizes", x.ints("output_shape"), sp)
+		}
+		for a := range sp {
+			total := strides[a]*(insp[a]-1) + outPad[a] + (ks[a]-1)*dil[a] + 1 - outShape[a]
+			half := floorDiv(total, 2)
+			if mode == "SAME_UPPER" {
+				pads[a], pads[a+sp] = half, total-half
+			} else {
+				pads[a], pads[a+sp] = total-half, half
+			}
+			if pads[a+sp] < 0 { // a larger output than the kernel reaches: zeros at the end
+				outPad[a] -= pads[a+sp]
+				pads[a+sp] = 0
+			}
+			if pads[a] < 0 {
+				x.failf("output_shape %v: the output would start before the first kernel position", outShape)
+			}
+		}
+	}
+	out := []int{xt.Dim(0), w.Dim(1) * max(x.int("group", 1), 1)}
+	for a := range sp {
+		out = append(out, max(strides[a]*(insp[a]-1)+outPad[a]+(ks[a]-1)*dil[a]+1-pads[a]-pads[a+sp], 0))
+	}
+	capShape(x, out)
+	if sp == 1 { // 1-D: a 2-D transposed convolution of height 1
+		xt, w = xt.Unsqueeze(2), w.Unsqueeze(2)
+		strides, dil, outPad = append([]int{1}, strides...), append([]int{1}, dil...), append([]int{0}, outPad...)
+		pads = []int{0, pads[0], 0, pads[1]}
+	}
+	y := xt.Conv2DTranspose(w, b, tensor.ConvTransposeOptions{
+		Stride:        strides,
+		Padding:       []int{pads[0], pads[2], pads[1], pads[3]},
+		OutputPadding: outPad,
+		Dilation:      dil,
+		Groups:        x.int("group", 1),
+	})
+	if sp == 1 {
+		y = y.Squeeze(2)
+	}
+	return one(y)
+}
+
+// floorDiv is a/b rounded toward -Inf (Python's //), as ONNX's formulas are written.
+func floorDiv(a, b int) int {
+	q := a / b
+	if (a%b != 0) && (a < 0) != (b < 0) {
+		q--
+	}
+	return q
 }
 
 func runPool(x *exec, in []*value) []*value {
@@ -173,8 +291,13 @@ func runPool(x *exec, in []*value) []*value {
 	for _, w := range ws {
 		// oar's kernels compute floor-mode windows without dilation (ceil mode differs: Paddle
 		// keeps a last window starting in the right padding); the general path does the rest.
-		fast = fast && w.d == 1 && w.lo < w.k && w.out == (w.in+w.lo+w.hi-w.k)/w.s+1
+		fast = fast && w.d == 1 && w.lo < w.k && w.hi < w.k && w.out == (w.in+w.lo+w.hi-w.k)/w.s+1
 	}
+	out := slices.Clone(shape[:2])
+	for _, w := range ws {
+		out = append(out, w.out)
+	}
+	capShape(x, out)
 	if fast {
 		opt := tensor.PoolOptions{Kernel: ks, Stride: []int{ws[0].s, ws[1].s},
 			Padding: []int{ws[0].lo, ws[0].hi, ws[1].lo, ws[1].hi}, Inclusive: inclusive}
@@ -203,6 +326,10 @@ func poolGeneral(x *exec, v *value, ws []window, isMax, inclusive, wantIdx bool)
 	if S+1 >= 1<<24 {
 		x.failf("input planes of %v elements are too large for this pooling (at most 2^24)", insp)
 	}
+	kernel := make([]int, len(ws))
+	for a, w := range ws {
+		kernel[a] = w.k
+	}
 	idx := make([]float32, outS*K)
 	cnt := make([]float32, outS)
 	r := len(ws)
@@ -226,7 +353,7 @@ func poolGeneral(x *exec, v *value, ws []window, isMax, inclusive, wantIdx bool)
 			if inPad {
 				padded++
 			}
-			odometer(kpos, ks(ws))
+			odometer(kpos, kernel)
 		}
 		cnt[o] = float32(max(inside, 1))
 		if inclusive {
@@ -286,14 +413,6 @@ func poolGeneral(x *exec, v *value, ws []window, isMax, inclusive, wantIdx bool)
 	return []*value{out, intValue(tInt64, ind, y.Shape())}
 }
 
-func ks(ws []window) []int {
-	k := make([]int, len(ws))
-	for a, w := range ws {
-		k[a] = w.k
-	}
-	return k
-}
-
 // odometer advances the multi-index pos over dims (last axis fastest).
 func odometer(pos, dims []int) {
 	for a := len(pos) - 1; a >= 0; a-- {
@@ -330,21 +449,22 @@ func checkDropout(n *node, opset int, in []dtype) ([]dtype, error) {
 	return []dtype{in[0], mask}, nil
 }
 
-// runDropout is the identity in evaluation (mask all true). In training (the graph's mode, or
-// the node's training_mode input) it zeroes elements with probability ratio and scales the rest
+// runDropout is the identity in evaluation (mask all true). In training (see Graph.nodeTraining)
+// it zeroes elements with probability ratio and scales the rest
 // by 1/(1-ratio).
 func runDropout(x *exec, in []*value) []*value {
 	t := in[0].f
 	ratio := float64(x.float("ratio", 0.5))
-	training := x.g.training
+	own := false
 	if x.g.opset >= 12 {
 		if len(in) > 1 && in[1] != nil {
 			ratio = x.scalarOf(in[1], "ratio")
 		}
 		if len(in) > 2 && in[2] != nil {
-			training = training || x.scalarOf(in[2], "training_mode") != 0
+			own = x.scalarOf(in[2], "training_mode") != 0
 		}
 	}
+	training := x.g.nodeTraining(own)
 	if !(ratio >= 0 && ratio <= 1) {
 		x.failf("ratio %v outside [0, 1]", ratio)
 	}
@@ -413,8 +533,7 @@ func runBatchNorm(x *exec, in []*value) []*value {
 		bshape[k] = 1
 	}
 	bshape[1] = c
-	nodeTraining := x.int("training_mode", 0) != 0
-	if !x.g.training && !nodeTraining {
+	if !x.g.nodeTraining(x.int("training_mode", 0) != 0) {
 		// y = x·a + b with a = scale/√(var+ε), b = bias - mean·a: two passes over x.
 		a := scale.Div(vr.AddScalar(eps).Sqrt())
 		b := bias.Sub(mean.Mul(a))
@@ -436,7 +555,7 @@ func runBatchNorm(x *exec, in []*value) []*value {
 		rm[k] = mean.Data()[k]*mom + m.Data()[k]*(1-mom)
 		rv[k] = vr.Data()[k]*mom + v.Data()[k]*(1-mom)
 	}
-	if x.g.training { // the graph is being trained: update its buffers, as nn.BatchNorm2D does
+	if x.g.modeSet && x.g.training { // being trained (nn.Train): update the buffers, as nn.BatchNorm2D does
 		for _, b := range x.g.buffers {
 			switch b.Tensor {
 			case mean:

@@ -25,6 +25,7 @@ const (
 	tInt64     = dtype(onnxpb.TensorProto_INT64)
 	tBool      = dtype(onnxpb.TensorProto_BOOL)
 	tUint32    = dtype(onnxpb.TensorProto_UINT32)
+	tDouble    = dtype(onnxpb.TensorProto_DOUBLE) // only as constants cast to float32
 )
 
 // supportedType reports whether values of type t can flow through a graph: float32, and the
@@ -326,4 +327,41 @@ func move(v *value, f func(*tensor.Tensor) *tensor.Tensor) *value {
 		return floatValue(f(v.f))
 	}
 	return pick(v.dtype, v.i, f(indexTensor(v.shape)))
+}
+
+// decodeDouble reads a float64 tensor as float32, for the constants that only a cast to float32
+// reads (see castToFloatOnly); Import refuses float64 anywhere else. Sizes are checked as in
+// decodeTensor.
+func decodeDouble(tp *onnxpb.TensorProto) (*value, error) {
+	if tp.GetDataLocation() == onnxpb.TensorProto_EXTERNAL || len(tp.GetExternalData()) > 0 || tp.GetSegment() != nil {
+		return nil, fmt.Errorf("external or segmented data is not supported")
+	}
+	n, err := checkedNumel(tp.GetDims())
+	if err != nil {
+		return nil, err
+	}
+	shape := make([]int, len(tp.GetDims()))
+	for k, d := range tp.GetDims() {
+		shape[k] = int(d)
+	}
+	raw, typed := tp.GetRawData(), tp.GetDoubleData()
+	got := len(typed)
+	if raw != nil {
+		if len(raw)%8 != 0 {
+			return nil, fmt.Errorf("raw_data has %d bytes, not a multiple of 8 (DOUBLE)", len(raw))
+		}
+		got = len(raw) / 8
+	}
+	if got != n {
+		return nil, fmt.Errorf("dims %v need %d values, the tensor holds %d", tp.GetDims(), n, got)
+	}
+	d := make([]float32, n)
+	for k := range d {
+		if raw != nil {
+			d[k] = float32(math.Float64frombits(binary.LittleEndian.Uint64(raw[8*k:])))
+		} else {
+			d[k] = float32(typed[k])
+		}
+	}
+	return floatValue(tensor.New(d, shape...)), nil
 }
