@@ -1,9 +1,6 @@
 package nn_test
 
 import (
-	"encoding/json"
-	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -17,27 +14,6 @@ import (
 // weights, an output gradient gy, and torch's output and gradients of sum(y*gy) (in float64 from
 // the float32 inputs). Where Paddle's rule differs from torch's (a "same" padding with stride, a
 // transposed "same", asymmetric padding), the script applies Paddle's rule with torch's plain ops.
-
-type fixtureTensor struct {
-	Shape []int     `json:"shape"`
-	Data  []float32 `json:"data"`
-}
-
-func (f *fixtureTensor) tensor() *tensor.Tensor {
-	if f == nil {
-		return nil
-	}
-	return tensor.New(append([]float32(nil), f.Data...), f.Shape...)
-}
-
-func readFixture(t *testing.T, name string, cases any) {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join("testdata", "convpool", name))
-	require.NoError(t, err)
-	require.NoError(t, json.Unmarshal(b, &struct {
-		Cases any `json:"cases"`
-	}{cases}))
-}
 
 // fixture tolerances: float32 arithmetic against float64 references of sums of tens of terms.
 const fixAtol, fixRtol = 1e-4, 1e-4
@@ -84,7 +60,7 @@ func TestConv1DTorchFixtures(t *testing.T) {
 		PaddingMode                string `json:"padding_mode"`
 		X, W, B, Y, GY, GX, GW, GB *fixtureTensor
 	}
-	readFixture(t, "conv1d.json", &cases)
+	readFixtureCases(t, "convpool", "conv1d.json", &cases)
 	require.Len(t, cases, 13)
 	for _, c := range cases {
 		t.Run(c.Name, func(t *testing.T) {
@@ -117,7 +93,7 @@ func TestConv2DTransposeTorchFixtures(t *testing.T) {
 		OutputSize                 []int `json:"output_size"`
 		X, W, B, Y, GY, GX, GW, GB *fixtureTensor
 	}
-	readFixture(t, "conv_transpose2d.json", &cases)
+	readFixtureCases(t, "convpool", "conv_transpose2d.json", &cases)
 	require.Len(t, cases, 10)
 	for _, c := range cases {
 		t.Run(c.Name, func(t *testing.T) {
@@ -158,7 +134,7 @@ func TestAdaptivePool2DTorchFixtures(t *testing.T) {
 		MaxGX      *fixtureTensor `json:"max_gx"`
 		MaxMask    *fixtureTensor `json:"max_mask"`
 	}
-	readFixture(t, "adaptive_pool2d.json", &cases)
+	readFixtureCases(t, "convpool", "adaptive_pool2d.json", &cases)
 	require.Len(t, cases, 6)
 	for _, c := range cases {
 		t.Run(c.Name, func(t *testing.T) {
@@ -185,7 +161,7 @@ func TestPool1DTorchFixtures(t *testing.T) {
 		MaxGY                   *fixtureTensor `json:"max_gy"`
 		MaxGX                   *fixtureTensor `json:"max_gx"`
 	}
-	readFixture(t, "pool1d.json", &cases)
+	readFixtureCases(t, "convpool", "pool1d.json", &cases)
 	require.Len(t, cases, 7)
 	for _, c := range cases {
 		t.Run(c.Name, func(t *testing.T) {

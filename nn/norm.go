@@ -50,20 +50,33 @@ func (b *BatchNorm2D) Forward(x *tensor.Tensor) (y *tensor.Tensor) {
 	if x.Rank() != 4 || x.Dim(1) != c {
 		panicf(b, "input %v, want [N, %d, H, W]", x.Shape(), c)
 	}
-	gamma, beta := b.Weight.Reshape(1, c, 1, 1), b.Bias.Reshape(1, c, 1, 1)
-	if b.eval {
-		mean := b.RunningMean.Reshape(1, c, 1, 1)
-		std := b.RunningVar.AddScalar(b.Epsilon).Sqrt().Reshape(1, c, 1, 1)
+	return batchNorm(x, b.Weight, b.Bias, b.RunningMean, b.RunningVar, b.Momentum, b.Epsilon,
+		b.eval, []int{0, 2, 3}, []int{1, c, 1, 1})
+}
+
+// batchNorm is the forward pass of BatchNorm1D and BatchNorm2D: x normalised per channel and
+// then scaled by weight and shifted by bias, all four [C] tensors reshaped to pshape (C on the
+// channel axis, 1 on the others) to broadcast against x. With useRunning it normalises with
+// runMean and runVar and leaves them; otherwise with the mean and biased variance of x over axes
+// (every axis but the channel one), and it updates runMean and runVar in place as
+// running = running*momentum + batch*(1-momentum).
+func batchNorm(x, weight, bias, runMean, runVar *tensor.Tensor, momentum, epsilon float32,
+	useRunning bool, axes, pshape []int) *tensor.Tensor {
+	gamma, beta := weight.Reshape(pshape...), bias.Reshape(pshape...)
+	if useRunning {
+		mean := runMean.Reshape(pshape...)
+		std := runVar.AddScalar(epsilon).Sqrt().Reshape(pshape...)
 		return x.Sub(mean).Div(std).Mul(gamma).Add(beta)
 	}
-	mean := x.MeanKeepDim(0, 2, 3)
+	mean := x.MeanKeepDim(axes...)
 	xc := x.Sub(mean)
-	variance := xc.Mul(xc).MeanKeepDim(0, 2, 3)
-	y = xc.Div(variance.AddScalar(b.Epsilon).Sqrt()).Mul(gamma).Add(beta)
-	m := b.Momentum
-	for i := range c {
-		b.RunningMean.Data()[i] = b.RunningMean.Data()[i]*m + mean.Data()[i]*(1-m)
-		b.RunningVar.Data()[i] = b.RunningVar.Data()[i]*m + variance.Data()[i]*(1-m)
+	variance := xc.Mul(xc).MeanKeepDim(axes...)
+	y := xc.Div(variance.AddScalar(epsilon).Sqrt()).Mul(gamma).Add(beta)
+	m := momentum
+	rm, rv, bm, bv := runMean.Data(), runVar.Data(), mean.Data(), variance.Data()
+	for i := range bm {
+		rm[i] = rm[i]*m + bm[i]*(1-m)
+		rv[i] = rv[i]*m + bv[i]*(1-m)
 	}
 	return y
 }

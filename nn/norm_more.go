@@ -291,22 +291,8 @@ func (b *BatchNorm1D) Forward(x *tensor.Tensor) (y *tensor.Tensor) {
 		}
 	}
 	pshape[ax] = c
-	gamma, beta := b.Weight.Reshape(pshape...), b.Bias.Reshape(pshape...)
-	if b.eval || b.UseGlobalStats {
-		mean := b.RunningMean.Reshape(pshape...)
-		std := b.RunningVar.AddScalar(b.Epsilon).Sqrt().Reshape(pshape...)
-		return x.Sub(mean).Div(std).Mul(gamma).Add(beta)
-	}
-	mean := x.MeanKeepDim(axes...)
-	xc := x.Sub(mean)
-	variance := xc.Mul(xc).MeanKeepDim(axes...)
-	y = xc.Div(variance.AddScalar(b.Epsilon).Sqrt()).Mul(gamma).Add(beta)
-	m := b.Momentum
-	for i := range c {
-		b.RunningMean.Data()[i] = b.RunningMean.Data()[i]*m + mean.Data()[i]*(1-m)
-		b.RunningVar.Data()[i] = b.RunningVar.Data()[i]*m + variance.Data()[i]*(1-m)
-	}
-	return y
+	return batchNorm(x, b.Weight, b.Bias, b.RunningMean, b.RunningVar, b.Momentum, b.Epsilon,
+		b.eval || b.UseGlobalStats, axes, pshape)
 }
 
 // Params returns "weight" and "bias".

@@ -2,9 +2,6 @@ package nn_test
 
 import (
 	"bytes"
-	"encoding/json"
-	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -14,35 +11,22 @@ import (
 	"github.com/oarlab/oar/tensor/tensortest"
 )
 
-// normactTensor is a tensor as nn/testdata/normact/make_fixtures.py writes it.
-type normactTensor struct {
-	Shape []int     `json:"shape"`
-	Data  []float32 `json:"data"`
-}
-
-func (f *normactTensor) tensor() *tensor.Tensor {
-	if f == nil {
-		return nil
-	}
-	return tensor.New(append([]float32(nil), f.Data...), f.Shape...)
-}
-
 // normactCase is one case of a PyTorch fixture: settings, input, parameters, output, the output
 // gradient g and the gradients PyTorch computed.
 type normactCase struct {
 	Name       string         `json:"name"`
 	Args       map[string]any `json:"args"`
-	X          *normactTensor `json:"x"`
-	Weight     *normactTensor `json:"weight"`
-	Bias       *normactTensor `json:"bias"`
-	Out        *normactTensor `json:"out"`
-	G          *normactTensor `json:"g"`
-	GradX      *normactTensor `json:"grad_x"`
-	GradWeight *normactTensor `json:"grad_weight"`
-	GradBias   *normactTensor `json:"grad_bias"`
-	RunMean    *normactTensor `json:"running_mean"`
-	RunVar     *normactTensor `json:"running_var"`
-	EvalOut    *normactTensor `json:"eval_out"`
+	X          *fixtureTensor `json:"x"`
+	Weight     *fixtureTensor `json:"weight"`
+	Bias       *fixtureTensor `json:"bias"`
+	Out        *fixtureTensor `json:"out"`
+	G          *fixtureTensor `json:"g"`
+	GradX      *fixtureTensor `json:"grad_x"`
+	GradWeight *fixtureTensor `json:"grad_weight"`
+	GradBias   *fixtureTensor `json:"grad_bias"`
+	RunMean    *fixtureTensor `json:"running_mean"`
+	RunVar     *fixtureTensor `json:"running_var"`
+	EvalOut    *fixtureTensor `json:"eval_out"`
 }
 
 func (c normactCase) ints(key string) []int {
@@ -65,14 +49,9 @@ func (c normactCase) flag(key string) bool { b, _ := c.Args[key].(bool); return 
 // readNormactFixtures reads the cases of nn/testdata/normact/<family>.json.
 func readNormactFixtures(t *testing.T, family string) []normactCase {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join("testdata", "normact", family+".json"))
-	require.NoError(t, err)
-	var f struct {
-		Cases []normactCase `json:"cases"`
-	}
-	require.NoError(t, json.Unmarshal(b, &f))
-	require.NotEmpty(t, f.Cases)
-	return f.Cases
+	var cases []normactCase
+	readFixtureCases(t, "normact", family+".json", &cases)
+	return cases
 }
 
 // checkNormactFixture runs l on the fixture's input, seeds Backward with its g and compares the output
@@ -97,7 +76,7 @@ func checkNormactFixture(t *testing.T, c normactCase, l nn.Layer, params map[str
 		}
 	}
 	for name, p := range params {
-		var want *normactTensor
+		var want *fixtureTensor
 		switch name {
 		case "weight":
 			want = c.GradWeight

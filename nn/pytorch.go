@@ -214,7 +214,7 @@ func ReadPyTorch(r io.Reader, l Layer, opts ...PyTorchOptions) error {
 	if err != nil {
 		return fmt.Errorf("nn: ReadPyTorch: %w", err)
 	}
-	file, err := readAnySafetensors(r)
+	file, _, err := readSafetensors(r, false)
 	if err != nil {
 		return fmt.Errorf("nn: ReadPyTorch: %w", err)
 	}
@@ -296,47 +296,6 @@ func transpose2D(a []float32, rows, cols int) []float32 {
 	return out
 }
 
-// dtypeSizes holds the bytes per element of the safetensors dtypes.
-var dtypeSizes = map[string]int64{
-	"BOOL": 1, "U8": 1, "I8": 1, "F8_E4M3": 1, "F8_E5M2": 1,
-	"I16": 2, "U16": 2, "F16": 2, "BF16": 2,
-	"I32": 4, "U32": 4, "F32": 4,
-	"I64": 8, "U64": 8, "F64": 8,
-}
-
-// rawTensor is one tensor of a safetensors file, its bytes not yet decoded.
-type rawTensor struct {
-	name, dtype string
-	shape       []int
-	data        []byte
-}
-
-// float32s decodes t's data as float32: F32 as is, F16 and BF16 exactly, F64 rounded.
-func (t rawTensor) float32s() ([]float32, error) {
-	size := dtypeSizes[t.dtype]
-	out := make([]float32, int64(len(t.data))/size)
-	for i := range out {
-		b := t.data[int64(i)*size:]
-		switch t.dtype {
-		case "F32":
-			out[i] = math.Float32frombits(binary.LittleEndian.Uint32(b))
-		case "BF16":
-			out[i] = math.Float32frombits(uint32(binary.LittleEndian.Uint16(b)) << 16)
-		case "F16":
-			out[i] = float16(binary.LittleEndian.Uint16(b))
-		case "F64":
-			v := math.Float64frombits(binary.LittleEndian.Uint64(b))
-			out[i] = float32(v)
-			if math.IsInf(float64(out[i]), 0) && !math.IsInf(v, 0) {
-				return nil, fmt.Errorf("F64 value %g at index %d is beyond float32's range", v, i)
-			}
-		default:
-			return nil, fmt.Errorf("dtype %s, want F32 (or F16, BF16, F64)", t.dtype)
-		}
-	}
-	return out, nil
-}
-
 // float16 returns the IEEE 754 half-precision number of bits h as a float32 (exact).
 func float16(h uint16) float32 {
 	sign := uint32(h>>15) << 31
@@ -353,66 +312,4 @@ func float16(h uint16) float32 {
 		return v
 	}
 	return math.Float32frombits(sign | (exp+127-15)<<23 | frac<<13)
-}
-
-// readAnySafetensors reads a safetensors stream of tensors of any dtype, with ReadSafetensors'
-// checks: the same header parser and limits, byte ranges that agree with the shapes and cover
-// the data exactly, no trailing bytes. The tensors come back in the order of their data.
-func readAnySafetensors(r io.Reader) ([]rawTensor, error) {
-	var lenBuf [8]byte
-	if _, err := io.ReadFull(r, lenBuf[:]); err != nil {
-		return nil, fmt.Errorf("safetensors: read header length: %w", noEOF(err))
-	}
-	n := binary.LittleEndian.Uint64(lenBuf[:])
-	if n < 2 || n > maxHeaderLen {
-		return nil, fmt.Errorf("safetensors: header length %d outside [2, %d]", n, maxHeaderLen)
-	}
-	p := &headerParser{r: bufio.NewReaderSize(io.LimitReader(r, int64(n)), 4096), n: int64(n)}
-	entries, _, err := p.header()
-	if err != nil {
-		var he *headerError
-		if errors.As(err, &he) {
-			return nil, fmt.Errorf("safetensors: %w", err)
-		}
-		return nil, fmt.Errorf("safetensors: read %d-byte header: %w", n, err)
-	}
-	for _, e := range entries {
-		size, ok := dtypeSizes[e.info.DType]
-		if !ok {
-			return nil, fmt.Errorf("safetensors: tensor %q: unknown dtype %q", e.name, e.info.DType)
-		}
-		elems := int64(1)
-		for _, d := range e.info.Shape {
-			elems *= int64(d) // at most maxElements: the parser checked
-		}
-		if b, e2 := e.info.DataOffsets[0], e.info.DataOffsets[1]; b < 0 || e2 < b || e2-b != elems*size {
-			return nil, fmt.Errorf("safetensors: tensor %q: %s shape %v needs %d bytes, data_offsets %v", e.name, e.info.DType, e.info.Shape, elems*size, e.info.DataOffsets)
-		}
-	}
-	sort.Slice(entries, func(i, j int) bool {
-		a, b := entries[i].info.DataOffsets, entries[j].info.DataOffsets
-		if a[0] != b[0] {
-			return a[0] < b[0]
-		}
-		return a[1] < b[1]
-	})
-	var end int64 // the byte buffer must be covered exactly, without holes or overlaps
-	for _, e := range entries {
-		if e.info.DataOffsets[0] != end {
-			return nil, fmt.Errorf("safetensors: tensor %q starts at byte %d, want %d (overlap or hole)", e.name, e.info.DataOffsets[0], end)
-		}
-		end = e.info.DataOffsets[1]
-	}
-	data, err := readUpTo(r, end)
-	if err != nil {
-		return nil, fmt.Errorf("safetensors: read %d bytes of tensor data: %w", end, err)
-	}
-	if k, _ := io.ReadFull(r, lenBuf[:1]); k != 0 {
-		return nil, fmt.Errorf("safetensors: trailing bytes after %d bytes of tensor data", end)
-	}
-	out := make([]rawTensor, len(entries))
-	for i, e := range entries {
-		out[i] = rawTensor{name: e.name, dtype: e.info.DType, shape: e.info.Shape, data: data[e.info.DataOffsets[0]:e.info.DataOffsets[1]]}
-	}
-	return out, nil
 }

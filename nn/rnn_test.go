@@ -1,10 +1,7 @@
 package nn_test
 
 import (
-	"encoding/json"
 	"math"
-	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -17,16 +14,11 @@ import (
 // seqFixture reads nn/testdata/seq/<name>.json, written by make_fixtures.py from PyTorch 1.13.
 func seqFixture(t *testing.T, name string) map[string]*tensor.Tensor {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join("testdata", "seq", name+".json"))
-	require.NoError(t, err)
-	var raw map[string]struct {
-		Shape []int
-		Data  []float32
-	}
-	require.NoError(t, json.Unmarshal(b, &raw))
+	var raw map[string]*fixtureTensor
+	readJSONFixture(t, "seq", name+".json", &raw)
 	out := make(map[string]*tensor.Tensor, len(raw))
 	for k, v := range raw {
-		out[k] = tensor.New(v.Data, v.Shape...)
+		out[k] = v.tensor()
 	}
 	return out
 }

@@ -84,6 +84,40 @@ func WriteSafetensors(w io.Writer, tensors []Param, meta map[string]string) erro
 // past the data, or trailing bytes. A problem in the header is reported with its byte offset in
 // the header. Memory grows only with the bytes actually read, whatever the header claims.
 func ReadSafetensors(r io.Reader) ([]Param, map[string]string, error) {
+	raw, meta, err := readSafetensors(r, true)
+	if err != nil {
+		return nil, nil, err
+	}
+	out := make([]Param, len(raw))
+	for i, t := range raw {
+		vals, _ := t.float32s() // F32: cannot fail
+		out[i] = Param{Name: t.name, Tensor: tensor.New(vals, t.shape...)}
+	}
+	return out, meta, nil
+}
+
+// dtypeSizes holds the bytes per element of the safetensors dtypes.
+var dtypeSizes = map[string]int64{
+	"BOOL": 1, "U8": 1, "I8": 1, "F8_E4M3": 1, "F8_E5M2": 1,
+	"I16": 2, "U16": 2, "F16": 2, "BF16": 2,
+	"I32": 4, "U32": 4, "F32": 4,
+	"I64": 8, "U64": 8, "F64": 8,
+}
+
+// rawTensor is one tensor of a safetensors file, its bytes not yet decoded.
+type rawTensor struct {
+	name, dtype string
+	shape       []int
+	data        []byte
+}
+
+// readSafetensors reads a safetensors stream with the checks ReadSafetensors lists: the header
+// parser and its limits, byte ranges that agree with the shapes and cover the data exactly, no
+// trailing bytes. It returns the tensors, undecoded, in the order of their data, and the metadata.
+// With onlyF32 (ReadSafetensors) a dtype other than F32 is an error; otherwise (ReadPyTorch) every
+// dtype of dtypeSizes is read, an unknown one is an error, and a byte range that disagrees with
+// its shape is reported with the dtype.
+func readSafetensors(r io.Reader, onlyF32 bool) ([]rawTensor, map[string]string, error) {
 	var lenBuf [8]byte
 	if _, err := io.ReadFull(r, lenBuf[:]); err != nil {
 		return nil, nil, fmt.Errorf("safetensors: read header length: %w", noEOF(err))
@@ -103,15 +137,22 @@ func ReadSafetensors(r io.Reader) ([]Param, map[string]string, error) {
 	}
 	for _, e := range entries {
 		info := e.info
-		if info.DType != "F32" {
+		size, ok := dtypeSizes[info.DType]
+		shape := "shape" // how a range error names the shape: with the dtype when it may vary
+		switch {
+		case onlyF32 && info.DType != "F32":
 			return nil, nil, fmt.Errorf("safetensors: tensor %q: dtype %q, oar reads only F32", e.name, info.DType)
+		case !ok:
+			return nil, nil, fmt.Errorf("safetensors: tensor %q: unknown dtype %q", e.name, info.DType)
+		case !onlyF32:
+			shape = info.DType + " shape"
 		}
 		elems := int64(1)
 		for _, d := range info.Shape {
 			elems *= int64(d) // at most maxElements: the parser checked
 		}
-		if b, e2 := info.DataOffsets[0], info.DataOffsets[1]; b < 0 || e2 < b || e2-b != elems*4 {
-			return nil, nil, fmt.Errorf("safetensors: tensor %q: shape %v needs %d bytes, data_offsets %v", e.name, info.Shape, elems*4, info.DataOffsets)
+		if b, e2 := info.DataOffsets[0], info.DataOffsets[1]; b < 0 || e2 < b || e2-b != elems*size {
+			return nil, nil, fmt.Errorf("safetensors: tensor %q: %s %v needs %d bytes, data_offsets %v", e.name, shape, info.Shape, elems*size, info.DataOffsets)
 		}
 	}
 	sort.Slice(entries, func(i, j int) bool {
@@ -135,16 +176,47 @@ func ReadSafetensors(r io.Reader) ([]Param, map[string]string, error) {
 	if k, _ := io.ReadFull(r, lenBuf[:1]); k != 0 {
 		return nil, nil, fmt.Errorf("safetensors: trailing bytes after %d bytes of tensor data", end)
 	}
-	out := make([]Param, len(entries))
+	out := make([]rawTensor, len(entries))
 	for i, e := range entries {
-		b := data[e.info.DataOffsets[0]:e.info.DataOffsets[1]]
-		vals := make([]float32, len(b)/4)
-		for j := range vals {
-			vals[j] = math.Float32frombits(binary.LittleEndian.Uint32(b[4*j:]))
-		}
-		out[i] = Param{Name: e.name, Tensor: tensor.New(vals, e.info.Shape...)}
+		out[i] = rawTensor{name: e.name, dtype: e.info.DType, shape: e.info.Shape, data: data[e.info.DataOffsets[0]:e.info.DataOffsets[1]]}
 	}
 	return out, meta, nil
+}
+
+// float32s decodes t's data as float32: F32 as is, F16 and BF16 exactly, F64 rounded. It returns
+// an error for another dtype or an F64 value beyond float32's range.
+func (t rawTensor) float32s() ([]float32, error) {
+	le := binary.LittleEndian
+	var out []float32
+	switch t.dtype {
+	case "F32":
+		out = make([]float32, len(t.data)/4)
+		for i := range out {
+			out[i] = math.Float32frombits(le.Uint32(t.data[4*i:]))
+		}
+	case "BF16":
+		out = make([]float32, len(t.data)/2)
+		for i := range out {
+			out[i] = math.Float32frombits(uint32(le.Uint16(t.data[2*i:])) << 16)
+		}
+	case "F16":
+		out = make([]float32, len(t.data)/2)
+		for i := range out {
+			out[i] = float16(le.Uint16(t.data[2*i:]))
+		}
+	case "F64":
+		out = make([]float32, len(t.data)/8)
+		for i := range out {
+			v := math.Float64frombits(le.Uint64(t.data[8*i:]))
+			out[i] = float32(v)
+			if math.IsInf(float64(out[i]), 0) && !math.IsInf(v, 0) {
+				return nil, fmt.Errorf("F64 value %g at index %d is beyond float32's range", v, i)
+			}
+		}
+	default:
+		return nil, fmt.Errorf("dtype %s, want F32 (or F16, BF16, F64)", t.dtype)
+	}
+	return out, nil
 }
 
 // readUpTo reads exactly n bytes, growing its buffer only as bytes arrive.

@@ -35,9 +35,7 @@ type NoamDecay struct {
 // warmupSteps < 1, or lr is negative or not finite.
 func NewNoamDecay(dModel float32, warmupSteps int, lr float32) *NoamDecay {
 	const op = "NoamDecay"
-	if !(dModel > 0) || !finite(dModel) {
-		panicf(op, "d_model %v must be positive and finite", dModel)
-	}
+	checkPositive(op, "d_model", dModel)
 	if warmupSteps < 1 {
 		panicf(op, "warmup steps %d must be positive", warmupSteps)
 	}
@@ -81,9 +79,7 @@ type NaturalExpDecay struct {
 func NewNaturalExpDecay(lr, gamma float32) *NaturalExpDecay {
 	const op = "NaturalExpDecay"
 	checkBaseLR(op, lr)
-	if !(gamma > 0) || !finite(gamma) {
-		panicf(op, "gamma %v must be positive and finite", gamma)
-	}
+	checkPositive(op, "gamma", gamma)
 	return &NaturalExpDecay{base: f64(lr), gamma: f64(gamma), epochLR: epochLR{lr: f64(lr)}}
 }
 
@@ -193,9 +189,7 @@ func (s *PolynomialDecay) LR() float32 { return float32(s.lr) }
 func (s *PolynomialDecay) Step() {
 	const op = "PolynomialDecay"
 	checkNonNeg(op, "EndLR", s.EndLR)
-	if !(s.Power > 0) || !finite(s.Power) {
-		panicf(op, "Power %v must be positive and finite", s.Power)
-	}
+	checkPositive(op, "Power", s.Power)
 	s.epoch++
 	s.lr = s.at(s.epoch)
 }
@@ -338,9 +332,7 @@ func NewOneCycleLR(maxLR float32, totalSteps int) *OneCycleLR {
 // at is Paddle's get_lr at epoch.
 func (s *OneCycleLR) at(epoch int) float64 {
 	const op = "OneCycleLR"
-	if !(s.DivideFactor > 0) || !finite(s.DivideFactor) {
-		panicf(op, "DivideFactor %v must be positive and finite", s.DivideFactor)
-	}
+	checkPositive(op, "DivideFactor", s.DivideFactor)
 	checkNonNeg(op, "EndLR", s.EndLR)
 	pct, total := f64(s.PhasePct), float64(s.total)
 	if !(pct >= 0 && pct <= 1) || s.ThreePhase && pct >= 0.5 {

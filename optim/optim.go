@@ -76,9 +76,12 @@ func panicf(op, format string, args ...any) {
 
 func finite(x float32) bool { return !math.IsNaN(float64(x)) && !math.IsInf(float64(x), 0) }
 
-func checkLR(op string, lr float32) {
-	if !(lr > 0) || !finite(lr) {
-		panicf(op, "learning rate %v must be positive and finite", lr)
+func checkLR(op string, lr float32) { checkPositive(op, "learning rate", lr) }
+
+// checkPositive panics unless v is finite and > 0.
+func checkPositive(op, name string, v float32) {
+	if !(v > 0) || !finite(v) {
+		panicf(op, "%s %v must be positive and finite", name, v)
 	}
 }
 
