@@ -7,6 +7,12 @@
 // imported model can be evaluated, fine-tuned with autograd and the optimizers, saved, and
 // exported again.
 //
+// Example_fineTune shows the whole round trip; examples/onnx does it on MNIST, and bench/onnx
+// times oar against ONNX Runtime on the same files. The tests check the package against outside
+// references: ONNX's own backend node tests (every node test of the supported operators passes at
+// ONNX's tolerances), ONNX Runtime on exported models, onnx.checker on every exported file, and
+// models exported by PyTorch (onnx/testdata/torch, with the script that wrote them).
+//
 // The Go types of ONNX's protocol buffers are generated from ONNX's own onnx.proto3 (package
 // internal/onnxpb); the only dependency besides oar is google.golang.org/protobuf.
 package onnx
