@@ -1,6 +1,7 @@
 package onnx
 
 import (
+	"fmt"
 	"math"
 	"slices"
 
@@ -555,9 +556,117 @@ func exAttrString(name, v string) *onnxpb.AttributeProto {
 	return &onnxpb.AttributeProto{Name: name, Type: onnxpb.AttributeProto_STRING, S: []byte(v)}
 }
 
-// rnn writes SimpleRNN, LSTM and GRU (not yet mapped).
+// exRNN is what the recurrent layers have in common.
+type exRNN interface {
+	nn.Layer
+	Options() nn.RNNOptions
+}
+
+// rnn writes SimpleRNN, LSTM and GRU as one ONNX RNN, LSTM or GRU node per layer (both
+// directions in one node for "bidirect"), on time-major values: a batch-major input is
+// transposed to [time, batch, features] and the output back. The weights stay the state dict's
+// initializers; Slice and Concat nodes reorder their gates to ONNX's (LSTM: Paddle's i, f, g, o
+// to i, o, f, c; GRU: r, z, c to z, r, h, with linear_before_reset=1, which is Paddle's and
+// torch's reset after the hidden product) and Unsqueeze and Concat stack the directions. Each
+// node's output [time, directions, batch, hidden] is transposed and reshaped to [time, batch,
+// directions·hidden], the next layer's input.
 func (e *exporter) rnn(here []*exCall, x string) (string, error) {
-	return "", e.errAt(here, "%s is not mapped to ONNX yet", nn.TypeName(here[len(here)-1].layer))
+	c := here[len(here)-1]
+	r := c.layer.(exRNN)
+	o := r.Options()
+	op, gates, order := "RNN", 1, []int{0}
+	switch r.(type) {
+	case *nn.LSTM:
+		op, gates, order = "LSTM", 4, []int{0, 3, 1, 2}
+	case *nn.GRU:
+		op, gates, order = "GRU", 3, []int{1, 0, 2}
+	}
+	params := map[string]*tensor.Tensor{}
+	for _, p := range r.Params() {
+		params[p.Name] = p.Tensor
+	}
+	w0 := params["weight_hh_l0"]
+	if w0 == nil {
+		return "", e.errAt(here, "%s has no weight_hh_l0 parameter", nn.TypeName(r))
+	}
+	H, dirs := w0.Dim(1), 1
+	if o.Direction == "bidirect" {
+		dirs = 2
+	}
+	path, outSt := c.path, e.state[x]
+	st := outSt // of the time-major values
+	if !o.TimeMajor && st == exBatched {
+		st = exMixed
+	}
+	n := func(op string, ins []string, attrs ...*onnxpb.AttributeProto) string {
+		return e.node(path, op, st, ins, attrs...)
+	}
+	// stack returns the gates of the parameters [G·H, ...] (or [G·H] each for a bias, two of
+	// them concatenated) in ONNX's order, with a leading directions axis.
+	stack := func(names ...[]string) string {
+		var perDir []string
+		for _, dirNames := range names {
+			var blocks []string
+			for _, name := range dirNames {
+				v := e.paramValue(params[name])
+				for _, g := range order {
+					if gates == 1 {
+						blocks = append(blocks, v)
+						break
+					}
+					blocks = append(blocks, e.node(path, "Slice", exStatic, []string{v, e.int64s(int64(g * H)), e.int64s(int64((g + 1) * H)), e.int64s(0)}))
+				}
+			}
+			v := blocks[0]
+			if len(blocks) > 1 {
+				v = e.node(path, "Concat", exStatic, blocks, exAttrInt("axis", 0))
+			}
+			perDir = append(perDir, e.node(path, "Unsqueeze", exStatic, []string{v, e.int64s(0)}))
+		}
+		if len(perDir) == 1 {
+			return perDir[0]
+		}
+		return e.node(path, "Concat", exStatic, perDir, exAttrInt("axis", 0))
+	}
+	if !o.TimeMajor {
+		x = n("Transpose", []string{x}, exAttrInts("perm", 1, 0, 2))
+	}
+	direction := map[int]string{1: "forward", 2: "bidirectional"}[dirs]
+	for layer := range o.NumLayers {
+		var w, rw, b [][]string
+		for d := range dirs {
+			suffix := fmt.Sprintf("_l%d", layer)
+			if d == 1 {
+				suffix += "_reverse"
+			}
+			for _, name := range []string{"weight_ih", "weight_hh", "bias_ih", "bias_hh"} {
+				if params[name+suffix] == nil {
+					return "", e.errAt(here, "%s has no %s parameter", nn.TypeName(r), name+suffix)
+				}
+			}
+			w = append(w, []string{"weight_ih" + suffix})
+			rw = append(rw, []string{"weight_hh" + suffix})
+			b = append(b, []string{"bias_ih" + suffix, "bias_hh" + suffix})
+		}
+		attrs := []*onnxpb.AttributeProto{exAttrInt("hidden_size", H), exAttrString("direction", direction)}
+		switch op {
+		case "RNN":
+			act := []byte(map[string]string{"tanh": "Tanh", "relu": "Relu"}[o.Activation]) // one per direction
+			attrs = append(attrs, &onnxpb.AttributeProto{Name: "activations", Type: onnxpb.AttributeProto_STRINGS, Strings: [][]byte{act, act}[:dirs]})
+		case "GRU":
+			attrs = append(attrs, exAttrInt("linear_before_reset", 1))
+		}
+		y := n(op, []string{x, stack(w...), stack(rw...), stack(b...)}, attrs...) // [T, D, B, H]
+		y = n("Transpose", []string{y}, exAttrInts("perm", 0, 2, 1, 3))
+		x = n("Reshape", []string{y, e.int64s(0, 0, int64(dirs*H))})
+	}
+	if !o.TimeMajor {
+		x = e.node(path, "Transpose", outSt, []string{x}, exAttrInts("perm", 1, 0, 2))
+	}
+	if want := c.out.Shape(); want[2] != dirs*H {
+		return "", e.errAt(here, "%s output %v: want %d features", nn.TypeName(r), want, dirs*H)
+	}
+	return x, nil
 }
 
 // blockOp writes the tensor ops without arguments of the activation layers (GELU, whose form is

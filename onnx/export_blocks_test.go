@@ -184,13 +184,35 @@ func attentionCases() []exportCase {
 	return cases
 }
 
+// rnnCases are SimpleRNN (tanh, and relu in two bidirectional layers), LSTM and GRU, batch-major
+// and time-major.
+func rnnCases() []exportCase {
+	var cases []exportCase
+	for _, opset := range []int{13, 17} {
+		o := onnx.ExportOptions{Opset: opset}
+		two := nn.RNNOptions{NumLayers: 2, Direction: "bidirect"}
+		cases = append(cases,
+			exportCase{name: fmt.Sprint("SimpleRNN-", opset), net: nn.NewSimpleRNN(4, 6), in: []int{2, 5, 4}, runBatch: 3, opts: o},
+			exportCase{name: fmt.Sprint("SimpleRNNReLU2Bi-", opset), net: nn.NewSimpleRNN(4, 6, nn.RNNOptions{NumLayers: 2, Direction: "bidirect", Activation: "relu"}),
+				in: []int{2, 5, 4}, runBatch: 3, opts: o},
+			exportCase{name: fmt.Sprint("LSTM-", opset), net: nn.NewLSTM(4, 6), in: []int{2, 5, 4}, runBatch: 3, opts: o},
+			exportCase{name: fmt.Sprint("LSTM2Bi-", opset), net: nn.NewSequential(nn.NewLSTM(4, 5, two), nn.NewLinear(10, 3)), in: []int{2, 6, 4}, runBatch: 3, opts: o},
+			exportCase{name: fmt.Sprint("LSTMTimeMajor-", opset), net: nn.NewLSTM(4, 5, nn.RNNOptions{TimeMajor: true, NumLayers: 2, Dropout: 0.3}),
+				in: []int{6, 2, 4}, runBatch: 4, opts: o},
+			exportCase{name: fmt.Sprint("GRU-", opset), net: nn.NewGRU(4, 6), in: []int{2, 5, 4}, runBatch: 3, opts: o},
+			exportCase{name: fmt.Sprint("GRU2Bi-", opset), net: nn.NewGRU(4, 5, two), in: []int{2, 6, 4}, runBatch: 3, opts: o},
+		)
+	}
+	return cases
+}
+
 // TestExportBlocksMatchONNXRuntime exports each network of the layers of export_blocks.go at
 // opsets 13 and 17 (and HardSwish at 14), checks the files with onnx.checker, runs them with ONNX
 // Runtime at another batch size and requires max |oar - ORT| <= 1e-5 * max |oar|.
 func TestExportBlocksMatchONNXRuntime(t *testing.T) {
 	dir := t.TempDir()
 	rng := rand.New(rand.NewPCG(7, 8))
-	cases := slices.Concat(activationCases(), normCases(), convPoolCases(), attentionCases())
+	cases := slices.Concat(activationCases(), normCases(), convPoolCases(), attentionCases(), rnnCases())
 	var paths []string
 	var jobs []ortJob
 	var want []*tensor.Tensor

@@ -159,8 +159,9 @@ func (e *exporter) value(t *tensor.Tensor, stack []*exCall) (string, error) {
 	for len(stack) > 0 && stack[len(stack)-1].in == t { // t was made before those calls
 		stack = stack[:len(stack)-1]
 	}
-	stack = stack[:len(stack):len(stack)]                       // appends below copy: siblings keep their own stacks
-	if calls := exWholeLayers(e.producers[t]); len(calls) > 0 { // export_blocks.go
+	stack = stack[:len(stack):len(stack)] // appends below copy: siblings keep their own stacks
+	// exWholeLayers: export_blocks.go
+	if calls := exWholeLayers(e.producers[t]); len(calls) > 0 {
 		for i := len(calls) - 1; i > 0; i-- {
 			stack = append(stack, calls[i])
 		}
