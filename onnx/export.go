@@ -48,14 +48,25 @@ var exIRVersions = map[int]int64{13: 7, 14: 7, 15: 8, 16: 8, 17: 8}
 // autograd graph recorded, and each layer's mode is restored afterwards (it registers forward
 // post-hooks for that run: l must not run on another goroutine meanwhile). The built-in layers
 // (Linear, Conv2D, ConvReLUPool, MaxPool2D, AvgPool2D, BatchNorm2D, Dropout, Flatten, ReLU,
-// LeakyReLU, Sigmoid, Tanh, Softmax) become their ONNX operators; containers (Sequential,
-// LayerList) and struct layers of any type are traced through: the tensor ops their Forward calls
-// between sublayers become ONNX operators (Reshape and Flatten, Add, Sub, Mul, Div, Maximum,
-// Minimum with broadcasting, ReLU, Sigmoid, Tanh, Exp, Log, Sqrt, Abs, Square, Softmax,
-// LogSoftmax, Concat, Permute, Slice and Index, MatMul, Linear, Clone, and the reductions Sum, Mean, Max and Min
-// with or without KeepDim), their attributes recovered from the traced shapes and values. A
-// reduction that the shapes allow with or without the batch axis (traced at size 1) is taken to
-// keep the batch.
+// LeakyReLU, Sigmoid, Tanh, Softmax) become their ONNX operators, and so do LayerNorm
+// (LayerNormalization from opset 17, its decomposition before), GroupNorm, InstanceNorm2D,
+// BatchNorm1D, Embedding (its float ids cast to int64 for Gather), the activation layers (GELU,
+// SiLU, ELU, SELU, Softplus, Softsign, Hardswish, Hardsigmoid, Hardtanh, ReLU6, LogSigmoid, Mish,
+// Tanhshrink, PReLU, LogSoftmax), Conv1D (any padding mode), Conv2DTranspose, AdaptiveAvgPool2D and
+// AdaptiveMaxPool2D (to a 1x1 output or one that divides the input's; else an error), AvgPool1D,
+// MaxPool1D, SimpleRNN, LSTM and GRU (ONNX's RNN, LSTM and GRU, one node per layer), and
+// MultiHeadAttention (self-attention without a mask, as MatMul and Softmax); Identity adds no
+// node and Func is traced through. Containers (Sequential, LayerList) and struct layers of any
+// type (TransformerEncoderLayer among them) are traced through: the tensor ops their Forward
+// calls between sublayers become ONNX operators (Reshape and Flatten, Add, Sub, Mul, Div,
+// Maximum, Minimum with broadcasting, ReLU, Sigmoid, Tanh, Exp, Log, Sqrt, Abs, Square, Erf, the
+// activations without arguments GELU, SiLU, Softsign, Hardswish, ReLU6, LogSigmoid, Mish and
+// Tanhshrink, Softmax, LogSoftmax, Concat, Permute, Slice and Index, MatMul, Linear, Clone, and
+// the reductions Sum, Mean, Max and Min with or without KeepDim), their attributes recovered
+// from the traced shapes and values. A reduction that the shapes allow with or without the batch
+// axis (traced at size 1) is taken to keep the batch. The random input is normal, not integer:
+// a network whose input is an Embedding's ids fails in that run (compute the ids from the input
+// with the ops above, or export the network after the Embedding).
 //
 // Tensors that are neither parameters nor computed from the input through recorded ops become
 // initializers with generated names: constants such as tensor.Scalar(1), but also anything

@@ -369,8 +369,8 @@ func (e *exporter) embedding(here []*exCall, ids string, l *nn.Embedding) string
 }
 
 // conv1D writes a 1-D Conv. Paddle's SAME and VALID become explicit pads; the reflect and
-// replicate padding modes a Pad node (modes "reflect" and "edge") before a Conv without padding.
-// ONNX's Pad has no circular mode before opset 19: an error.
+// replicate padding modes a Pad node (modes "reflect" and "edge"), and the circular mode Slice and
+// Concat nodes, before a Conv without padding.
 func (e *exporter) conv1D(here []*exCall, x string, l *nn.Conv1D) (string, error) {
 	c := here[len(here)-1]
 	in, st := c.in.Shape(), e.state[x]
@@ -389,8 +389,18 @@ func (e *exporter) conv1D(here []*exCall, x string, l *nn.Conv1D) (string, error
 		onnxMode := map[string]string{"reflect": "reflect", "replicate": "edge"}[l.PaddingMode]
 		x = e.node(c.path, "Pad", st, []string{x, e.int64s(0, 0, int64(lo), 0, 0, int64(hi))}, exAttrString("mode", onnxMode))
 		n, lo, hi, mode = n+lo+hi, 0, 0, tensor.PadExplicit
+	case "circular":
+		// ONNX's Pad has no circular ("wrap") mode before opset 19: the ends are sliced and
+		// concatenated, [x[n-p:], x, x[:p]], as oar pads.
+		if lo > 0 {
+			slice := func(from, to int) string {
+				return e.node(c.path, "Slice", st, []string{x, e.int64s(int64(from)), e.int64s(int64(to)), e.int64s(2)})
+			}
+			x = e.node(c.path, "Concat", st, []string{slice(n-lo, n), x, slice(0, lo)}, exAttrInt("axis", 2))
+		}
+		n, lo, hi, mode = n+lo+hi, 0, 0, tensor.PadExplicit
 	default:
-		return "", e.errAt(here, "Conv1D with PaddingMode %q: ONNX's Pad has no circular mode before opset 19 (Export writes 13 to 17); pad the input with Slice and Concat in a struct layer, or use \"reflect\", \"replicate\" or \"zeros\"", l.PaddingMode)
+		return "", e.errAt(here, "Conv1D with PaddingMode %q: want \"zeros\", \"reflect\", \"replicate\" or \"circular\"", l.PaddingMode)
 	}
 	if mode == tensor.PadSame {
 		d = 1 // as Paddle's "SAME"
@@ -508,7 +518,12 @@ func (e *exporter) attention(here []*exCall, x string, l *nn.MultiHeadAttention)
 	}
 	L, E, H, D := in.Dim(1), l.EmbedDim, l.NumHeads, l.HeadDim
 	scale := float32(math.Pow(float64(D), -0.5))
-	self := l.OutProj.Forward(tensor.Attention(l.QProj.Forward(in), l.KProj.Forward(in), l.VProj.Forward(in), nil, nil, H, scale)).Detach()
+	// The output of self-attention without a mask, from the tensor ops (not the Linear layers,
+	// whose hooks would run), is the traced one if the call was one.
+	lin := func(x *tensor.Tensor, p *nn.Linear) *tensor.Tensor {
+		return x.Linear(p.Weight.Detach(), exDetach(p.Bias))
+	}
+	self := lin(tensor.Attention(lin(in, l.QProj), lin(in, l.KProj), lin(in, l.VProj), nil, nil, H, scale), l.OutProj)
 	if diff, ref := exMaxDiff(self, c.out); !slices.Equal(self.Shape(), c.out.Shape()) || diff > 1e-5*ref {
 		return "", e.errAt(here, "MultiHeadAttention called with a mask, or with a key or value other than its query (Attend): Export writes self-attention without a mask only, from the one input it traces")
 	}
@@ -536,6 +551,14 @@ func (e *exporter) attention(here []*exCall, x string, l *nn.MultiHeadAttention)
 		b = e.paramValue(l.OutProj.Bias)
 	}
 	return e.linear(path, o, 3, e.paramValue(l.OutProj.Weight), b), nil
+}
+
+// exDetach is t.Detach(), nil for nil.
+func exDetach(t *tensor.Tensor) *tensor.Tensor {
+	if t == nil {
+		return nil
+	}
+	return t.Detach()
 }
 
 // exMaxDiff returns max |a - b| and max |a| over the elements of equal-length a and b (+Inf if
