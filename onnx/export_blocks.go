@@ -113,8 +113,8 @@ func (e *exporter) block(here []*exCall, x string) (string, error) {
 	panic("onnx: block: unlisted layer " + nn.TypeName(c.layer))
 }
 
-// activation writes the activation op (a layer's type name without "nn.", or the tensor op of
-// that name) of x: approximate selects GELU's tanh form.
+// activation writes the activation op (the layer's type name, or the tensor op of that name) of
+// x: approximate selects GELU's tanh form.
 func (e *exporter) activation(path, x, op string, approximate bool) string {
 	st := e.state[x]
 	n := func(op string, ins ...string) string { return e.node(path, op, st, ins) }

@@ -52,6 +52,8 @@ func activationCases() []exportCase {
 				in: []int{2, 6}, runBatch: 5, opts: onnx.ExportOptions{Opset: opset}})
 		}
 	}
+	cases = append(cases, exportCase{name: "LayerNorm2D-15", net: nn.NewSequential(nn.NewConv2D(2, 3, 3), nn.NewLayerNorm([]int{4, 6})),
+		in: []int{2, 2, 6, 8}, runBatch: 3, opts: onnx.ExportOptions{Opset: 15}})
 	cases = append(cases, exportCase{name: "Hardswish-14", net: nn.NewSequential(spread(6, 16), nn.NewHardswish()),
 		in: []int{2, 6}, runBatch: 5, opts: onnx.ExportOptions{Opset: 14}})
 	// Per-channel PReLU, channels on axis 1 (a [C, 1, 1] slope) and last.
@@ -308,5 +310,8 @@ func TestExportBlocksErrors(t *testing.T) {
 	pool.Options.Padding, pool.Options.CeilMode = []int{1}, true
 	err = onnx.Export(&buf, pool, []int{1, 1, 5})
 	require.ErrorContains(t, err, "the network (*nn.MaxPool1D): MaxPool on [1 1 1 5]: the last window (output 1x4) starts in the padding")
+	// An Embedding on the network's input: the random input Export traces with is not integer.
+	err = onnx.Export(&buf, nn.NewEmbedding(8, 4), []int{2, 5})
+	require.ErrorContains(t, err, "onnx: Export: Embedding on an input of shape [2 5]: ")
 	require.Zero(t, buf.Len())
 }
