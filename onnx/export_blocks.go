@@ -192,9 +192,11 @@ func (e *exporter) prelu(here []*exCall, x string, l *nn.PReLU) (string, error) 
 				axes = append(axes, ax)
 			}
 		}
-		if len(axes) != 1 {
-			return "", e.errAt(here, "PReLU of %v with %d weights: the channel axis cannot be recovered (candidates %v)", in.Shape(), k, axes)
+		if len(axes) == 0 {
+			return "", e.errAt(here, "PReLU of %v with %d weights: the channel axis cannot be recovered", in.Shape(), k)
 		}
+		// Both axes give the traced values (of a random input) only if the weights are alike,
+		// and then either is the same function: axes[0] is taken.
 		if axes[0] == 1 {
 			shape := make([]int64, in.Rank()-1)
 			for i := range shape {

@@ -271,6 +271,9 @@ func TestExportBlocksOps(t *testing.T) {
 	require.Equal(t, []string{"GlobalMaxPool"}, exportOps(t, nn.NewAdaptiveMaxPool2D(1), []int{2, 4, 3, 5}, 13))
 	require.Equal(t, []string{"Transpose", "BatchNormalization", "Transpose"},
 		exportOps(t, nn.NewBatchNorm1D(3, nn.BatchNorm1DOptions{DataFormat: "NLC"}), []int{2, 4, 3}, 13))
+	// Alike weights (0.25 at first) fit channels on axis 1 and last: axis 1 is taken, the same
+	// function.
+	require.Equal(t, []string{"Reshape", "PRelu"}, exportOps(t, nn.NewPReLU(nn.PReLUOptions{NumParameters: 3}), []int{2, 3, 4, 3}, 13))
 	// Identity writes no node: the output is the input.
 	require.Equal(t, []string{"Identity"}, exportOps(t, nn.NewSequential(nn.NewIdentity()), []int{2, 4}, 13))
 	require.Equal(t, []string{"Relu"}, exportOps(t, nn.NewSequential(nn.NewIdentity(), nn.NewReLU(), nn.NewIdentity()), []int{2, 4}, 13))
