@@ -180,6 +180,8 @@ func attentionCases() []exportCase {
 		cases = append(cases,
 			exportCase{name: fmt.Sprint("MultiHeadAttention-", opset), net: nn.NewSequential(nn.NewLinear(6, 8), nn.NewMultiHeadAttention(8, 2)),
 				in: []int{2, 5, 6}, runBatch: 3, opts: o},
+			exportCase{name: fmt.Sprint("AttendNeedWeights-", opset), net: &attender{Attn: nn.NewMultiHeadAttention(8, 4, nn.MultiHeadAttentionOptions{NeedWeights: true})},
+				in: []int{2, 5, 8}, runBatch: 3, opts: o},
 			exportCase{name: fmt.Sprint("TransformerPostNorm-", opset), net: post, in: []int{2, 5, 8}, runBatch: 3, opts: o},
 			exportCase{name: fmt.Sprint("TransformerEncoder-", opset), net: nn.NewTransformerEncoder(nn.NewTransformerEncoderLayer(8, 2, 8), 2, nn.NewLayerNorm([]int{8})),
 				in: []int{2, 4, 8}, runBatch: 3, opts: o},
@@ -279,29 +281,30 @@ func TestExportBlocksOps(t *testing.T) {
 	require.Equal(t, []string{"Relu"}, exportOps(t, nn.NewSequential(nn.NewIdentity(), nn.NewReLU(), nn.NewIdentity()), []int{2, 4}, 13))
 }
 
-// masked is a struct layer that calls MultiHeadAttention.Attend with a mask.
-type masked struct {
+// attender is a struct layer that calls MultiHeadAttention.Attend(x, nil, nil, Mask).
+type attender struct {
 	nn.Hooks
 	Attn *nn.MultiHeadAttention
+	Mask *tensor.Tensor
 }
 
-func (m *masked) Forward(x *tensor.Tensor) (y *tensor.Tensor) {
+func (m *attender) Forward(x *tensor.Tensor) (y *tensor.Tensor) {
 	defer m.Done(m, x, &y)
-	mask := nn.AttentionMask(tensor.New([]float32{1, 1, 0, 1, 1, 1, 1, 0, 1}, 3, 3))
-	y, _ = m.Attn.Attend(x, x, x, mask)
+	y, _ = m.Attn.Attend(x, nil, nil, m.Mask)
 	return y
 }
 
-func (m *masked) Params() []nn.Param { return nn.CollectParams(m.Sublayers()) }
+func (m *attender) Params() []nn.Param { return nn.CollectParams(m.Sublayers()) }
 
-func (m *masked) Sublayers() []nn.Named { return []nn.Named{{Name: "attn", Layer: m.Attn}} }
+func (m *attender) Sublayers() []nn.Named { return []nn.Named{{Name: "attn", Layer: m.Attn}} }
 
 func TestExportBlocksErrors(t *testing.T) {
 	var buf bytes.Buffer
 	err := onnx.Export(&buf, nn.NewSequential(nn.NewAdaptiveAvgPool2D(3)), []int{1, 2, 7, 7})
 	require.ErrorContains(t, err, "onnx: Export: 0 (*nn.AdaptiveAvgPool2D): adaptive pool of [1 2 7 7] to 3x3: ONNX has no adaptive pool")
 
-	err = onnx.Export(&buf, &masked{Attn: nn.NewMultiHeadAttention(4, 2)}, []int{2, 3, 4})
+	mask := nn.AttentionMask(tensor.New([]float32{1, 1, 0, 1, 1, 1, 1, 0, 1}, 3, 3))
+	err = onnx.Export(&buf, &attender{Attn: nn.NewMultiHeadAttention(4, 2), Mask: mask}, []int{2, 3, 4})
 	require.ErrorContains(t, err, "onnx: Export: attn (*nn.MultiHeadAttention): MultiHeadAttention called with a mask")
 
 	elu := nn.NewFunc("elu", func(x *tensor.Tensor) *tensor.Tensor { return x.ELU(0.5) })
