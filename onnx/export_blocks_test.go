@@ -213,6 +213,39 @@ func rnnCases() []exportCase {
 	return cases
 }
 
+// TestExportEmbeddingInput exports a network whose input is an Embedding's ids, traced on
+// integer ids given as TraceInput, and runs it with ONNX Runtime on other ids at another batch
+// size.
+func TestExportEmbeddingInput(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 10))
+	ids := func(n ...int) *tensor.Tensor {
+		x := tensor.Zeros(n...)
+		for i := range x.Data() {
+			x.Data()[i] = float32(rng.IntN(10))
+		}
+		return x
+	}
+	net := nn.NewSequential(nn.NewEmbedding(10, 6, nn.EmbeddingOptions{HasPadding: true, PaddingIdx: 0}), nn.NewLayerNorm([]int{6}), nn.NewLinear(6, 3))
+	randomize(net, rng)
+	var cases []exportCase
+	var paths []string
+	var jobs []ortJob
+	var want []*tensor.Tensor
+	for _, opset := range []int{13, 17} {
+		c := exportCase{name: fmt.Sprint("EmbeddingInput-", opset), net: net, in: []int{2, 7}, runBatch: 3,
+			opts: onnx.ExportOptions{Opset: opset, TraceInput: ids(2, 7)}}
+		path := filepath.Join(t.TempDir(), c.name+".onnx")
+		require.NoError(t, onnx.Save(path, c.net, c.in, c.opts))
+		checkIO(t, c, path)
+		x := ids(3, 7)
+		nn.Eval(net)
+		cases, paths, want = append(cases, c), append(paths, path), append(want, net.Forward(x))
+		jobs = append(jobs, ortJob{Model: path, Inputs: map[string]ortTensor{"input": {Dims: x.Shape(), Data: x.Data()}}})
+	}
+	t.Run("onnx.checker", func(t *testing.T) { checkModels(t, paths...) })
+	t.Run("ONNXRuntime", func(t *testing.T) { compareORT(t, cases, jobs, want) })
+}
+
 // TestExportBlocksMatchONNXRuntime exports each network of the layers of export_blocks.go at
 // opsets 13 and 17 (and HardSwish at 14), checks the files with onnx.checker, runs them with ONNX
 // Runtime at another batch size and requires max |oar - ORT| <= 1e-5 * max |oar|.
@@ -316,8 +349,11 @@ func TestExportBlocksErrors(t *testing.T) {
 	pool.Options.Padding, pool.Options.CeilMode = []int{1}, true
 	err = onnx.Export(&buf, pool, []int{1, 1, 5})
 	require.ErrorContains(t, err, "the network (*nn.MaxPool1D): MaxPool on [1 1 1 5]: the last window (output 1x4) starts in the padding")
-	// An Embedding on the network's input: the random input Export traces with is not integer.
+	// An Embedding on the network's input: the random input Export traces with is not integer,
+	// and a TraceInput must have the input shape.
 	err = onnx.Export(&buf, nn.NewEmbedding(8, 4), []int{2, 5})
 	require.ErrorContains(t, err, "onnx: Export: Embedding on an input of shape [2 5]: ")
+	err = onnx.Export(&buf, nn.NewEmbedding(8, 4), []int{2, 5}, onnx.ExportOptions{TraceInput: tensor.Zeros(2, 4)})
+	require.EqualError(t, err, "onnx: Export: TraceInput of shape [2 4] for input shape [2 5]")
 	require.Zero(t, buf.Len())
 }
