@@ -210,6 +210,10 @@ func rnnCases() []exportCase {
 			exportCase{name: fmt.Sprint("GRU2Bi-", opset), net: nn.NewGRU(4, 5, two), in: []int{2, 6, 4}, runBatch: 3, opts: o},
 		)
 	}
+	static := onnx.ExportOptions{StaticBatch: true, Opset: 16}
+	cases = append(cases,
+		exportCase{name: "LSTMStaticBatch-16", net: nn.NewLSTM(4, 5, nn.RNNOptions{Direction: "bidirect"}), in: []int{3, 6, 4}, runBatch: 3, opts: static},
+		exportCase{name: "TransformerStaticBatch-16", net: nn.NewTransformerEncoderLayer(8, 2, 8), in: []int{3, 4, 8}, runBatch: 3, opts: static})
 	return cases
 }
 
