@@ -64,6 +64,26 @@ func newRNNBase(layer string, mode tensor.RNNMode, in, hidden int, o RNNOptions)
 	return r
 }
 
+// Options returns the settings the network was built with (NumLayers, Direction "forward" or
+// "bidirect", TimeMajor, Dropout, and SimpleRNN's Activation "tanh" or "relu"); Init and Rand are
+// not kept and are nil. Exporters read it (package onnx writes the network as ONNX operators).
+func (r *rnnBase) Options() RNNOptions {
+	o := RNNOptions{NumLayers: r.numLayers, Direction: "forward", TimeMajor: r.timeMajor}
+	if r.dirs == 2 {
+		o.Direction = "bidirect"
+	}
+	if r.drop != nil {
+		o.Dropout = r.drop.P
+	}
+	switch r.mode {
+	case tensor.RNNTanh:
+		o.Activation = "tanh"
+	case tensor.RNNReLU:
+		o.Activation = "relu"
+	}
+	return o
+}
+
 // params returns Paddle's flattened names: weight_ih_l{k}, weight_hh_l{k}, bias_ih_l{k},
 // bias_hh_l{k}, with "_reverse" for the backward direction, layer by layer.
 func (r *rnnBase) params() []Param {

@@ -255,3 +255,12 @@ func seqParamNames(l nn.Layer) []string {
 	}
 	return s
 }
+
+// Options returns the settings a recurrent network was built with, defaults filled in.
+func TestRNNOptions(t *testing.T) {
+	require.Equal(t, nn.RNNOptions{NumLayers: 1, Direction: "forward", Activation: "tanh"}, nn.NewSimpleRNN(3, 4).Options())
+	o := nn.RNNOptions{NumLayers: 2, Direction: "bidirect", TimeMajor: true, Dropout: 0.25, Activation: "relu"}
+	require.Equal(t, o, nn.NewSimpleRNN(3, 4, nn.RNNOptions{NumLayers: 2, Direction: "bidirectional", TimeMajor: true, Dropout: 0.25, Activation: "relu"}).Options())
+	require.Equal(t, nn.RNNOptions{NumLayers: 3, Direction: "forward"}, nn.NewLSTM(3, 4, nn.RNNOptions{NumLayers: 3}).Options())
+	require.Equal(t, nn.RNNOptions{NumLayers: 1, Direction: "bidirect"}, nn.NewGRU(3, 4, nn.RNNOptions{Direction: "bidirect"}).Options())
+}

@@ -6,6 +6,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"reflect"
+	"slices"
 
 	"google.golang.org/protobuf/proto"
 
@@ -32,6 +33,11 @@ type ExportOptions struct {
 	InputName, OutputName string
 	// ProducerName and ProducerVersion are recorded in the model; "" means "oar" and no version.
 	ProducerName, ProducerVersion string
+	// TraceInput, if not nil, is the input that Export runs l on, of shape inputShape, instead of
+	// a random normal one: for a network whose input must hold particular values, such as the
+	// integer ids of an Embedding. Export recovers some attributes (softmax axes, slice starts)
+	// from the traced values, so they should be as varied as real inputs.
+	TraceInput *tensor.Tensor
 }
 
 // exIRVersions is the IR version ONNX released with each opset (onnx/helper.py VERSION_TABLE,
@@ -44,18 +50,29 @@ var exIRVersions = map[int]int64{13: 7, 14: 7, 15: 8, 16: 8, 17: 8}
 // ("features.0.weight"; a tensor shared by two layers is one initializer, under its first key), in
 // evaluation mode (Dropout removed, BatchNorm2D on its running statistics).
 //
-// Export runs l.Forward once, in evaluation mode, on a random input of inputShape with the
+// Export runs l.Forward once, in evaluation mode, on a random input of inputShape (or
+// ExportOptions.TraceInput) with the
 // autograd graph recorded, and each layer's mode is restored afterwards (it registers forward
 // post-hooks for that run: l must not run on another goroutine meanwhile). The built-in layers
 // (Linear, Conv2D, ConvReLUPool, MaxPool2D, AvgPool2D, BatchNorm2D, Dropout, Flatten, ReLU,
-// LeakyReLU, Sigmoid, Tanh, Softmax) become their ONNX operators; containers (Sequential,
-// LayerList) and struct layers of any type are traced through: the tensor ops their Forward calls
-// between sublayers become ONNX operators (Reshape and Flatten, Add, Sub, Mul, Div, Maximum,
-// Minimum with broadcasting, ReLU, Sigmoid, Tanh, Exp, Log, Sqrt, Abs, Square, Softmax,
-// LogSoftmax, Concat, Permute, Slice and Index, MatMul, Linear, Clone, and the reductions Sum, Mean, Max and Min
-// with or without KeepDim), their attributes recovered from the traced shapes and values. A
-// reduction that the shapes allow with or without the batch axis (traced at size 1) is taken to
-// keep the batch.
+// LeakyReLU, Sigmoid, Tanh, Softmax) become their ONNX operators, and so do LayerNorm
+// (LayerNormalization from opset 17, its decomposition before), GroupNorm, InstanceNorm2D,
+// BatchNorm1D, Embedding (its float ids cast to int64 for Gather), the activation layers (GELU,
+// SiLU, ELU, SELU, Softplus, Softsign, Hardswish, Hardsigmoid, Hardtanh, ReLU6, LogSigmoid, Mish,
+// Tanhshrink, PReLU, LogSoftmax), Conv1D (any padding mode), Conv2DTranspose, AdaptiveAvgPool2D and
+// AdaptiveMaxPool2D (to a 1x1 output or one that divides the input's; else an error), AvgPool1D,
+// MaxPool1D, SimpleRNN, LSTM and GRU (ONNX's RNN, LSTM and GRU, one node per layer), and
+// MultiHeadAttention (self-attention without a mask, as MatMul and Softmax); Identity adds no
+// node and Func is traced through. Containers (Sequential, LayerList) and struct layers of any
+// type (TransformerEncoderLayer among them) are traced through: the tensor ops their Forward
+// calls between sublayers become ONNX operators (Reshape and Flatten, Add, Sub, Mul, Div,
+// Maximum, Minimum with broadcasting, ReLU, Sigmoid, Tanh, Exp, Log, Sqrt, Abs, Square, Erf, the
+// activations without arguments GELU, SiLU, Softsign, Hardswish, ReLU6, LogSigmoid, Mish and
+// Tanhshrink, Softmax, LogSoftmax, Concat, Permute, Slice and Index, MatMul, Linear, Clone, and
+// the reductions Sum, Mean, Max and Min with or without KeepDim), their attributes recovered
+// from the traced shapes and values. A reduction that the shapes allow with or without the batch
+// axis (traced at size 1) is taken to keep the batch. The random input is normal, not integer:
+// for a network whose input is an Embedding's ids, give ExportOptions.TraceInput.
 //
 // Tensors that are neither parameters nor computed from the input through recorded ops become
 // initializers with generated names: constants such as tensor.Scalar(1), but also anything
@@ -68,7 +85,8 @@ var exIRVersions = map[int]int64{13: 7, 14: 7, 15: 8, 16: 8, 17: 8}
 // used, and Opset (unless equal to the model's), StaticBatch, InputName and OutputName are errors.
 //
 // It returns an error, and writes nothing, if more than one options value is given, the opset is
-// outside 13..17, inputShape is empty or has a dimension below 1, l.Forward panics on that input,
+// outside 13..17, inputShape is empty or has a dimension below 1 (or is not TraceInput's shape),
+// l.Forward panics on that input,
 // the output does not depend on the input, or an op cannot be written as ONNX (an op whose
 // attributes cannot be recovered, such as Scale's factor; a pooling window that ONNX Runtime
 // computes differently from oar; a Reshape that moves a symbolic batch); the error names the layer
@@ -146,7 +164,10 @@ func exportModel(l nn.Layer, inputShape []int, opts []ExportOptions) (*onnxpb.Mo
 	if im, ok := l.(exImported); ok {
 		return exportImported(im, o, opts)
 	}
-	tr, err := exTraceRun(l, inputShape)
+	if o.TraceInput != nil && !slices.Equal(o.TraceInput.Shape(), inputShape) {
+		return nil, fmt.Errorf("onnx: Export: TraceInput of shape %v for input shape %v", o.TraceInput.Shape(), inputShape)
+	}
+	tr, err := exTraceRun(l, inputShape, o.TraceInput)
 	if err != nil {
 		return nil, err
 	}
@@ -213,9 +234,9 @@ type exHookable interface {
 	RegisterForwardPostHook(hook nn.ForwardPostHook) (remove func())
 }
 
-// exTraceRun runs l once in evaluation mode on a random input of shape, recording every layer call
-// and the autograd graph, and restores each layer's mode.
-func exTraceRun(l nn.Layer, shape []int) (tr *exTrace, err error) {
+// exTraceRun runs l once in evaluation mode on a copy of input, or if it is nil a random input of
+// shape, recording every layer call and the autograd graph, and restores each layer's mode.
+func exTraceRun(l nn.Layer, shape []int, input *tensor.Tensor) (tr *exTrace, err error) {
 	defer func() { // deferred first, so that it runs after the hooks are removed and modes restored
 		if r := recover(); r != nil {
 			tr, err = nil, fmt.Errorf("onnx: Export: %s on an input of shape %v: %v", nn.TypeName(l), shape, r)
@@ -254,7 +275,11 @@ func exTraceRun(l nn.Layer, shape []int) (tr *exTrace, err error) {
 			}))
 		}
 	})
-	tr.x = tensor.Randn(rand.New(rand.NewPCG(13, 17)), shape...).SetRequiresGrad(true)
+	if input != nil {
+		tr.x = tensor.New(slices.Clone(input.Data()), shape...).SetRequiresGrad(true)
+	} else {
+		tr.x = tensor.Randn(rand.New(rand.NewPCG(13, 17)), shape...).SetRequiresGrad(true)
+	}
 	tr.y = l.Forward(tr.x)
 	if tr.y == nil {
 		return nil, fmt.Errorf("onnx: Export: %s returned no output for an input of shape %v", nn.TypeName(l), shape)

@@ -101,6 +101,7 @@ func (e *exporter) reaches(t *tensor.Tensor) bool {
 		}
 		seen[v] = true
 		stack = append(stack, v.Inputs()...)
+		stack = append(stack, exDetachedInputs(e.producers[v])...) // export_blocks.go
 	}
 	return false
 }
@@ -159,7 +160,8 @@ func (e *exporter) value(t *tensor.Tensor, stack []*exCall) (string, error) {
 		stack = stack[:len(stack)-1]
 	}
 	stack = stack[:len(stack):len(stack)] // appends below copy: siblings keep their own stacks
-	if calls := e.producers[t]; len(calls) > 0 {
+	// exWholeLayers: export_blocks.go
+	if calls := exWholeLayers(e.producers[t]); len(calls) > 0 {
 		for i := len(calls) - 1; i > 0; i-- {
 			stack = append(stack, calls[i])
 		}
@@ -388,6 +390,11 @@ func (e *exporter) op(t *tensor.Tensor, stack []*exCall) (string, error) {
 		return e.slice(stack, t, ins[0], names[0])
 	case "Sum", "SumKeepDim", "Mean", "MeanKeepDim", "Max", "MaxKeepDim", "Min", "MinKeepDim":
 		return e.reduce(stack, t, ins[0], names[0])
+	}
+	if len(ins) > 0 {
+		if y, ok, err := e.blockOp(stack, t, ins[0], names[0]); ok { // export_blocks.go
+			return y, err
+		}
 	}
 	return "", e.errAt(stack, "tensor op %s %s", t.Op(), exInstead(t.Op()))
 }

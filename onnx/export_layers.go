@@ -16,7 +16,9 @@ func (e *exporter) layer(c *exCall, stack []*exCall) (name string, ok bool, err 
 	case *nn.Linear, *nn.Conv2D, *nn.ConvReLUPool, *nn.MaxPool2D, *nn.AvgPool2D, *nn.BatchNorm2D,
 		*nn.Dropout, *nn.Flatten, *nn.ReLU, *nn.LeakyReLU, *nn.Sigmoid, *nn.Tanh, *nn.Softmax:
 	default:
-		return "", false, nil
+		if !exBlockLayer(c.layer) { // the layers of export_blocks.go
+			return "", false, nil
+		}
 	}
 	x, err := e.value(c.in, stack)
 	if err != nil {
@@ -80,8 +82,10 @@ func (e *exporter) layer(c *exCall, stack []*exCall) (name string, ok bool, err 
 			return "", false, e.errAt(here, "%v", err)
 		}
 		return e.node(path, "Softmax", st, []string{x}, exAttrInt("axis", axis)), true, nil
+	default:
+		y, err := e.block(here, x)
+		return y, err == nil, err
 	}
-	panic("unreachable")
 }
 
 // paramValue is the initializer of a parameter or buffer.
