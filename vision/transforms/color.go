@@ -292,8 +292,11 @@ func HueTransform(value float64, opts ...ColorJitterOptions) Random {
 // the identity and draws nothing.
 //
 // The formulas are those of Paddle's tensor backend (see AdjustBrightness, AdjustContrast,
-// AdjustSaturation, AdjustHue), results clipped to [0, opts.Max] (1 by default, for [0, 1]
-// images). x is [C,H,W] or [N,C,H,W] with 1 or 3 channels (saturation and hue leave 1 channel
+// AdjustSaturation, AdjustHue; checked against torchvision 0.14's, which are the same), results
+// clipped to [0, opts.Max] (1 by default, for [0, 1] images), except that the grey image of
+// contrast and saturation weighs red 0.299 (PIL, cv2) rather than 0.2989: results differ by at
+// most 1e-4·|1−factor|·Max. Paddle's cv2 backend differs more (contrast about a fixed 74,
+// saturation drawing a second factor) and is not followed. x is [C,H,W] or [N,C,H,W] with 1 or 3 channels (saturation and hue leave 1 channel
 // unchanged). It panics with an *Error if a value is negative or hue exceeds 0.5.
 func ColorJitter(brightness, contrast, saturation, hue float64, opts ...ColorJitterOptions) Random {
 	o := oneOptions("ColorJitter", opts)

@@ -38,5 +38,18 @@ for shape in [(1, 8, 8), (2, 5, 7)]:
             cases.append({"op": "resize", "shape": list(shape), "size": size, "mode": mode,
                           "out_shape": list(y.shape), "out": [round(v, 5) for v in y.flatten().tolist()]})
 
+# Colour adjustments on an RGB image in [0, 1] (torchvision's and Paddle's tensor formulas agree,
+# except that both use 0.2989 for red in the grey image where oar uses 0.299).
+g = torch.Generator().manual_seed(0)
+rgb = torch.rand(3, 4, 5, generator=g)
+rgb[:, 0, 0] = torch.tensor([0.5, 0.5, 0.5])  # a grey pixel
+for op, factors in [("brightness", [0.0, 0.6, 1.7]), ("contrast", [0.0, 0.5, 1.8]),
+                    ("saturation", [0.0, 0.4, 2.5]), ("hue", [-0.5, -0.2, 0.1, 0.45])]:
+    fn = getattr(F, "adjust_" + op)
+    for f in factors:
+        y = fn(rgb, f)
+        cases.append({"op": op, "shape": [3, 4, 5], "factor": f, "in": [round(v, 7) for v in rgb.flatten().tolist()],
+                      "out_shape": list(y.shape), "out": [round(v, 7) for v in y.flatten().tolist()]})
+
 with open("torchvision.json", "w") as f:
     json.dump(cases, f, separators=(",", ":"))
