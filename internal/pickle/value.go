@@ -32,7 +32,7 @@
 // allocates is bounded by a small multiple of the input's size (see Decode). Arrays' data alias
 // the input when it is stored contiguously.
 //
-// Encode writes the same value model at protocol 2 or 4, as Python's pickle.dumps would for the
+// Encode writes the same value model at protocol 2, 3 or 4, as Python's pickle.dumps would for the
 // corresponding Python values (without memo entries), arrays as numpy 1.x writes them.
 package pickle
 
