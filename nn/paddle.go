@@ -481,19 +481,22 @@ func splitLarge(d *pickle.Dict) {
 // wrote (see ReadPaddleState) into l's parameters and buffers, matched by structured name as
 // Paddle's set_state_dict matches them ("features.0.weight", a BatchNorm2D's "_mean" and
 // "_variance"): oar layers name and lay out their tensors as Paddle's do (a Linear's weight is
-// [in, out] in both), so no translation is needed. The name table is not used. On error (a
-// corrupt or hostile file, missing or unexpected keys, shapes that differ, entries that are not
-// arrays) l is unchanged, and one error lists every mismatch.
+// [in, out] in both), so no translation is needed. The name table is not used, nor are other
+// entries whose key ends in "@@" (metadata, such as the "OarState@@" of oar's Model.Save). On
+// error (a corrupt or hostile file, missing or unexpected keys, shapes that differ, other
+// entries that are not arrays) l is unchanged, and one error lists every mismatch.
 func ReadPaddle(r io.Reader, l Layer) error {
 	sd, _, extra, err := ReadPaddleState(r)
 	if err != nil {
 		return fmt.Errorf("nn: ReadPaddle: %w", err)
 	}
-	if len(extra) > 0 {
-		keys := make([]string, 0, len(extra))
-		for k := range extra {
+	var keys []string
+	for k := range extra {
+		if !strings.HasSuffix(k, "@@") { // "@@" marks metadata, as Paddle's own entries
 			keys = append(keys, k)
 		}
+	}
+	if len(keys) > 0 {
 		sort.Strings(keys)
 		return fmt.Errorf("nn: ReadPaddle: entries that are not arrays: %s", strings.Join(keys, ", "))
 	}
