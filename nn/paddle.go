@@ -154,7 +154,6 @@ func joinSlices(d *pickle.Dict) error {
 	if !ok {
 		return fmt.Errorf("%s is a %s, not a dict", paddleUnpackInfo, pickle.TypeName(infoV))
 	}
-	var removes []string
 	used := map[string]bool{}
 	for i, k := range info.Keys {
 		key, ok := k.(string)
@@ -212,7 +211,6 @@ func joinSlices(d *pickle.Dict) error {
 			}
 			data = append(data, a.Data)
 			total += a.Len()
-			removes = append(removes, part)
 		}
 		if joined == nil {
 			return fmt.Errorf("%s[%q]: no slices", paddleUnpackInfo, key)
@@ -226,10 +224,7 @@ func joinSlices(d *pickle.Dict) error {
 			return err
 		}
 	}
-	for _, k := range removes {
-		d.Delete(k)
-	}
-	d.Delete(paddleUnpackInfo)
+	d.DeleteAll(func(k any) bool { s, _ := k.(string); return used[s] || s == paddleUnpackInfo })
 	return nil
 }
 
@@ -468,9 +463,7 @@ func splitLarge(d *pickle.Dict) {
 	if info.Len() == 0 {
 		return
 	}
-	for _, k := range info.Keys {
-		d.Delete(k)
-	}
+	d.DeleteAll(func(k any) bool { _, split := info.Get(k); return split })
 	for _, p := range parts {
 		d.Set(p.name, p.a)
 	}

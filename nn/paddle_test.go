@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/oarlab/oar/tensor"
 )
@@ -275,6 +276,10 @@ func FuzzReadPaddle(f *testing.F) {
 		f.Add(b)
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
+		// Reading is linear in the input: far beyond a second is a hang, which crashes the
+		// worker so that the fuzzer records the input.
+		hang := time.AfterFunc(20*time.Second, func() { panic("nn: ReadPaddle hangs") })
+		defer hang.Stop()
 		ReadPaddleState(bytes.NewReader(data))
 		ReadPaddle(bytes.NewReader(data), paddleLeNet())
 	})
