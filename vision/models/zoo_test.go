@@ -9,6 +9,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/oarlab/oar"
 	"github.com/oarlab/oar/nn"
 	"github.com/oarlab/oar/tensor"
 	"github.com/oarlab/oar/vision/models"
@@ -281,4 +282,14 @@ func TestTrainingStepReachesEveryParam(t *testing.T) {
 			require.NotNil(t, p.Grad(), nn.TypeName(net)+" "+p.Name)
 		}
 	}
+}
+
+// paddle.summary's table of ResNet-18 has a row per layer, BatchNorm2D included, and Paddle's
+// totals (BatchNorm's running statistics are not parameters).
+func TestResNetSummary(t *testing.T) {
+	var buf strings.Builder
+	info := oar.SummaryTo(&buf, must(models.ResNet18()), []int{1, 3, 224, 224})
+	require.Equal(t, 11_689_512, info.TotalParams)
+	require.Contains(t, buf.String(), "BatchNorm2D-20")
+	require.Contains(t, buf.String(), "[1, 512, 7, 7]")
 }
