@@ -20,7 +20,7 @@
 //	net, err := models.ResNet18(models.ResNetOptions{NumClasses: 10})
 //	net, err := models.NewMobileNetV2(models.MobileNetOptions{Scale: 0.5, Pretrained: true})
 //
-// ResNet-18, VGG-11-BN and MobileNetV2 give torchvision 0.14's outputs on the same weights
+// ResNet-18, VGG-11-BN, MobileNetV2 and MobileNetV3-Small give torchvision 0.14's outputs on the same weights
 // (testdata/make_fixtures.py). The zoo's BatchNorm2D layers are *nn.BatchNorm2D (keys "_mean",
 // "_variance"), run by a faster path with the same values and gradients (see batchnorm.go).
 //

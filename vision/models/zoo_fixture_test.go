@@ -104,10 +104,11 @@ func readFloats(t *testing.T, path string) []float32 {
 	return out
 }
 
-// The forward pass of ResNet-18, VGG-11-BN and MobileNetV2 in eval mode matches torchvision
-// 0.14's on the same weights (see testdata/make_fixtures.py), and torchvision's state dict has
-// exactly oar's keys and shapes once BatchNorm's buffers are renamed and Linear weights
-// transposed.
+// The forward pass of ResNet-18, VGG-11-BN, MobileNetV2 and MobileNetV3-Small in eval mode
+// matches torchvision 0.14's on the same weights (see testdata/make_fixtures.py), and
+// torchvision's state dict has exactly oar's keys and shapes once BatchNorm's buffers are renamed
+// and Linear weights transposed (and, for MobileNetV3, torchvision's module paths mapped to
+// Paddle's).
 func TestTorchvisionForward(t *testing.T) {
 	cases := []struct {
 		name  string
@@ -116,6 +117,7 @@ func TestTorchvisionForward(t *testing.T) {
 		{"resnet18", func() nn.Layer { return must(models.ResNet18()) }},
 		{"vgg11_bn", func() nn.Layer { return must(models.VGG11(models.VGGOptions{BatchNorm: true})) }},
 		{"mobilenet_v2", func() nn.Layer { return must(models.NewMobileNetV2()) }},
+		{"mobilenet_v3_small", func() nn.Layer { return must(models.NewMobileNetV3Small()) }},
 	}
 	u := fixtureUniform("input", 2*3*64*64)
 	in := make([]float32, len(u))

@@ -4,7 +4,7 @@ which has torch 1.13 and torchvision 0.14; nothing else runs torch).
 
     cd vision/models/testdata && /usr/bin/python3 make_fixtures.py
 
-For ResNet-18, VGG-11-BN and MobileNetV2 (1000 classes) it fills every parameter and buffer of
+For ResNet-18, VGG-11-BN, MobileNetV2 and MobileNetV3-Small (1000 classes) it fills every parameter and buffer of
 torchvision's model with values that are a deterministic function of the tensor's Paddle/oar
 state-dict key and element index (gen below; zoo_fixture_test.go computes the same function
 bit for bit), runs the model in eval mode on an input made the same way, and writes
@@ -16,8 +16,10 @@ so no weights are committed (VGG-11-BN's are 530 MB). torchvision's keys are map
 (oar's): BatchNorm running_mean/running_var are _mean/_variance, num_batches_tracked is dropped,
 and a Linear weight is [out, in] in torch and [in, out] in Paddle (values are generated in
 Paddle's layout and transposed for torch). Paddle's and torchvision's networks are the same for
-these three in eval mode (dropout off; MobileNetV2's last channel makeDivisible(1280*max(1,
-scale)) in both; BatchNorm epsilon 1e-5 in both).
+these in eval mode (dropout off; MobileNetV2's last channel makeDivisible(1280*max(1, scale)) in
+both; BatchNorm epsilon 1e-5, and MobileNetV3's 0.001, in both), except that MobileNetV3's module
+paths differ (mobilenet_v3_names maps them) and its squeeze-excitation's Hardsigmoid has slope
+1/6 in torchvision and 0.1666667 in Paddle (a float32 rounding step at most).
 """
 import os
 
@@ -76,8 +78,40 @@ def gen(key, shape, bn):
     return v.astype(np.float32).reshape(shape)
 
 
-def fill(model):
-    """Fills model's state dict; returns the oar keys with their oar shapes."""
+def mobilenet_v3_names(model):
+    """torchvision's mobilenet_v3 module paths → Paddle's: features.0 is conv, features.1 ...
+    the blocks (each torchvision block.k is, in order of presence, expand_conv, bottleneck_conv,
+    mid_se, linear_conv), the last feature is lastconv; the classifier keeps its indices."""
+    feats = model.features
+    names = {"features.0": "conv", "features.%d" % (len(feats) - 1): "lastconv"}
+    for i in range(1, len(feats) - 1):
+        parts = list(feats[i].block)
+        kinds = []
+        if len(parts) == 4 or (len(parts) == 3 and not isinstance(parts[1], torchvision.ops.SqueezeExcitation)):
+            kinds.append("expand_conv")
+        kinds.append("bottleneck_conv")
+        if any(isinstance(p, torchvision.ops.SqueezeExcitation) for p in parts):
+            kinds.append("mid_se")
+        kinds.append("linear_conv")
+        assert len(kinds) == len(parts), (i, parts)
+        for k, kind in enumerate(kinds):
+            names["features.%d.block.%d" % (i, k)] = "blocks.%d.%s" % (i - 1, kind)
+    return names
+
+
+def rename(prefix, names):
+    """prefix with its longest mapped head replaced."""
+    parts = prefix.split(".")
+    for n in range(len(parts), 0, -1):
+        head = ".".join(parts[:n])
+        if head in names:
+            return ".".join([names[head]] + parts[n:])
+    return prefix
+
+
+def fill(model, names=None):
+    """Fills model's state dict; returns the oar keys with their oar shapes. names maps
+    torchvision module paths to Paddle's where they differ."""
     sd = model.state_dict()
     bns = {k.rsplit(".", 1)[0] for k in sd if k.endswith("running_mean")}
     linears = {n for n, m in model.named_modules() if isinstance(m, torch.nn.Linear)}
@@ -88,7 +122,7 @@ def fill(model):
         if last == "num_batches_tracked":
             new[k] = t
             continue
-        key = prefix + "." + {"running_mean": "_mean", "running_var": "_variance"}.get(last, last)
+        key = rename(prefix, names or {}) + "." + {"running_mean": "_mean", "running_var": "_variance"}.get(last, last)
         transpose = prefix in linears and last == "weight"
         shape = list(t.shape)[::-1] if transpose else list(t.shape)
         v = gen(key, shape, prefix in bns)
@@ -105,9 +139,10 @@ def main():
     x = torch.from_numpy(uniform("input", 2 * 3 * 64 * 64).astype(np.float32).reshape(2, 3, 64, 64))
     for name, build in [("resnet18", torchvision.models.resnet18),
                         ("vgg11_bn", torchvision.models.vgg11_bn),
-                        ("mobilenet_v2", torchvision.models.mobilenet_v2)]:
+                        ("mobilenet_v2", torchvision.models.mobilenet_v2),
+                        ("mobilenet_v3_small", torchvision.models.mobilenet_v3_small)]:
         model = build()
-        keys = fill(model)
+        keys = fill(model, mobilenet_v3_names(model) if name.startswith("mobilenet_v3") else None)
         model.eval()
         with torch.no_grad():
             y = model(x).numpy().astype("<f4")
