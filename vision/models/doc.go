@@ -20,9 +20,10 @@
 //	net, err := models.ResNet18(models.ResNetOptions{NumClasses: 10})
 //	net, err := models.NewMobileNetV2(models.MobileNetOptions{Scale: 0.5, Pretrained: true})
 //
-// ResNet-18, VGG-11-BN, MobileNetV2 and MobileNetV3-Small give torchvision 0.14's outputs on the same weights
-// (testdata/make_fixtures.py). The zoo's BatchNorm2D layers are *nn.BatchNorm2D (keys "_mean",
-// "_variance"), run by a faster path with the same values and gradients (see batchnorm.go).
+// ResNet-18, VGG-11-BN, MobileNetV2 and MobileNetV3-Small give torchvision 0.14's outputs on
+// the same weights (testdata/make_fixtures.py). The zoo's BatchNorm2D layers are *nn.BatchNorm2D
+// (keys "_mean", "_variance"), run by a faster path with the same values and gradients (see
+// batchnorm.go).
 //
 // The networks run their layers as written: LeNet's Conv2D, ReLU and MaxPool2D are three layers,
 // as oar.Summary shows them. For speed, call nn.Fuse on the network before training: each
