@@ -117,8 +117,8 @@ func panicf(op, format string, args ...any) {
 // by then.
 type PanicError struct {
 	Value any    // the value the function panicked with
-	Op    string // "Get", "GetBatch" or "Collate"
-	Index int    // the dataset index Get was called with; -1 for GetBatch and Collate
+	Op    string // "Get", "GetRandom", "GetBatch", "GetBatchRandom" or "Collate"
+	Index int    // the dataset index Get or GetRandom was called with; -1 for the others
 	Batch int    // the position of the batch in the epoch, from 0
 	Stack []byte // the stack of the goroutine that panicked, as debug.Stack gives it
 }
@@ -126,7 +126,7 @@ type PanicError struct {
 func (e *PanicError) Error() string {
 	where := fmt.Sprintf("%s of batch %d", e.Op, e.Batch)
 	if e.Index >= 0 {
-		where = fmt.Sprintf("Get(%d) of batch %d", e.Index, e.Batch)
+		where = fmt.Sprintf("%s(%d) of batch %d", e.Op, e.Index, e.Batch)
 	}
 	return fmt.Sprintf("data: Loader: %s panicked: %v\n\n%s", where, e.Value, e.Stack)
 }

@@ -170,6 +170,7 @@ const splitStream = 0x9e3779b97f4a7c15
 // Map returns a data set whose item i is f(ds.Get(i)), computed lazily on each Get (the way to
 // apply a transform to a data set). f must be safe for concurrent use when the data set is read
 // by a Loader with workers, and should be deterministic for batches not to depend on Workers.
+// When ds is a RandomDataset, a Loader reaches its GetRandom through the mapped data set.
 func Map(ds Dataset, f func(Sample) Sample) Dataset {
 	return &mapped{ds: ds, f: f}
 }

@@ -32,6 +32,11 @@
 //
 //   - The batches of an epoch depend on (Seed, epoch) alone, not on Workers or Prefetch, as long
 //     as Get is deterministic.
+//   - Random items stay reproducible: a data set that augments its items randomly implements
+//     RandomDataset, and the Loader calls GetRandom(i, rng) with rng = SampleRand(Seed, epoch, i),
+//     a generator of item i's own (or a RandomBatcher's GetBatchRandom with one per item). No
+//     draw comes from a global or per-worker source, so augmented epochs are bitwise the same for
+//     any Workers and change from epoch to epoch. Subset and Map pass the generator through.
 //   - Leaving the loop (break, return, a panic) or cancelling ctx stops and joins every goroutine
 //     the Loader started before the iteration returns; at most Prefetch+1 batches are in flight.
 //   - Get, GetBatch and Collate may be called from several goroutines at once.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"iter"
+	"math/rand/v2"
 	"runtime/debug"
 	"sync"
 	"time"
@@ -32,6 +33,13 @@ import (
 // order is a function of (Seed, epoch) alone (or of the Sampler and the epoch). The batches are
 // delivered in that order whatever the number of workers, so Workers 0, 1 and 16 give the same
 // batches, provided the Dataset's Get (and any Map function) is deterministic.
+//
+// A data set with random items (augmentation) stays reproducible by implementing RandomDataset:
+// the Loader then calls GetRandom(i, SampleRand(Seed, epoch, i)) instead of Get(i) (or, when
+// Collate is nil, a RandomBatcher's GetBatchRandom in preference to GetBatch), so that each item
+// draws from a generator of its own, a function of (Seed, epoch, i), never from a global or
+// per-worker source. The batches are then bitwise the same for any Workers, and differ from
+// epoch to epoch.
 //
 // The epoch is a counter in the Loader: each call to All uses the current epoch and advances it,
 // so successive calls give epochs 0, 1, 2, ... SetEpoch sets the epoch the next call uses, to
@@ -65,7 +73,8 @@ type Loader struct {
 	// Prefetch is how many batches may wait, built or being built, beyond the one the consumer
 	// waits for; 0 means 2*Workers. It is ignored when Workers is 0.
 	Prefetch int
-	// Seed seeds the shuffle.
+	// Seed seeds the shuffle and, with the epoch and the index, the generator each item of a
+	// RandomDataset draws from (see SampleRand).
 	Seed uint64
 	// Collate builds a batch from its samples; nil means DefaultCollate, or the Dataset's own
 	// GetBatch if it is a Batcher. It must be safe for concurrent use when Workers > 1.
@@ -151,6 +160,8 @@ func (l *Loader) All(ctx context.Context) iter.Seq[Batch] {
 type plan struct {
 	ds       Dataset
 	collate  func([]Sample) Batch
+	seed     uint64 // with epoch, seeds a RandomDataset's per-sample generators
+	epoch    int
 	indices  []int
 	bs       int
 	nb       int // number of batches
@@ -214,8 +225,8 @@ func (l *Loader) plan(epoch int) *plan {
 	if l.Timeout < 0 {
 		panicf("Loader", "negative Timeout %v", l.Timeout)
 	}
-	p := &plan{ds: l.Dataset, collate: l.Collate, bs: max(l.BatchSize, 1), workers: l.Workers, prefetch: l.Prefetch,
-		timeout: l.Timeout}
+	p := &plan{ds: l.Dataset, collate: l.Collate, seed: l.Seed, epoch: epoch, bs: max(l.BatchSize, 1), workers: l.Workers,
+		prefetch: l.Prefetch, timeout: l.Timeout}
 	if p.prefetch == 0 {
 		p.prefetch = 2 * p.workers
 	}
@@ -239,22 +250,33 @@ func (p *plan) build(j int) (b Batch, perr *PanicError) {
 	op, cur := "Get", -1
 	defer func() {
 		if v := recover(); v != nil {
-			if op != "Get" {
+			if op != "Get" && op != "GetRandom" {
 				cur = -1
 			}
 			b, perr = nil, &PanicError{Value: v, Op: op, Index: cur, Batch: j, Stack: debug.Stack()}
 		}
 	}()
 	if p.collate == nil {
+		if rb, ok := p.ds.(RandomBatcher); ok {
+			op = "GetBatchRandom"
+			rngs := make([]*rand.Rand, len(idx))
+			for k, i := range idx {
+				rngs[k] = SampleRand(p.seed, p.epoch, i)
+			}
+			return rb.GetBatchRandom(idx, rngs), nil
+		}
 		if bd, ok := p.ds.(Batcher); ok {
 			op = "GetBatch"
 			return bd.GetBatch(idx), nil
 		}
 	}
+	if _, ok := p.ds.(RandomDataset); ok {
+		op = "GetRandom"
+	}
 	samples := make([]Sample, len(idx))
 	for k, i := range idx {
 		cur = i
-		samples[k] = p.ds.Get(i)
+		samples[k] = getSample(p.ds, p.seed, p.epoch, i)
 	}
 	op = "Collate"
 	if p.collate == nil {

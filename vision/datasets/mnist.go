@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
@@ -64,7 +65,9 @@ type MNISTOptions struct {
 // The pixels stay in memory as bytes (784 per image) and become float32 when Get or GetBatch
 // builds a tensor. MNIST is a data.Batcher: GetBatch builds {images [N,1,28,28], labels [N,1]}
 // straight from the bytes, through a 256-entry table when the Transform is nil or
-// transforms.Pointwise. It is safe for concurrent use.
+// transforms.Pointwise. It is also a data.RandomDataset: with a Random transform (RandomCrop,
+// say), a data.Loader calls GetRandom with each item's own generator, so augmented batches are
+// bitwise the same for any number of workers. It is safe for concurrent use.
 type MNIST struct {
 	images    []byte // n*784 pixels
 	labels    []byte // n labels 0..9
@@ -288,6 +291,47 @@ func (m *MNIST) Get(i int) data.Sample {
 		img[k] = float32(b)
 	}
 	return data.Sample{m.transform.Apply(tensor.New(img, 1, mnistRows, mnistCols)), label}
+}
+
+// GetRandom returns item i as Get does, with a Random transform (transforms.Random, e.g. a
+// RandomCrop) applied through its ApplyRandom with rng: the same rng state gives the same image.
+// MNIST is a data.RandomDataset, so a data.Loader calls GetRandom with the item's generator
+// data.SampleRand(Seed, epoch, i) and an augmented epoch is the same for any number of workers.
+// (Get applies a Random transform with its Apply, which draws from the process-wide source.)
+// It panics if i is out of range.
+func (m *MNIST) GetRandom(i int, rng *rand.Rand) data.Sample {
+	r, ok := m.transform.(transforms.Random)
+	if !ok {
+		return m.Get(i)
+	}
+	m.check("GetRandom", i)
+	px := m.images[i*mnistPixels : (i+1)*mnistPixels]
+	img := make([]float32, mnistPixels)
+	for k, b := range px {
+		img[k] = float32(b)
+	}
+	label := tensor.New([]float32{float32(m.labels[i])}, 1)
+	return data.Sample{r.ApplyRandom(tensor.New(img, 1, mnistRows, mnistCols), rng), label}
+}
+
+// GetBatchRandom returns data.DefaultCollate of GetRandom(indices[k], rngs[k]); without a Random
+// transform it is GetBatch (the generators are not used). It panics if indices is empty, an index
+// is out of range or rngs is shorter than indices.
+func (m *MNIST) GetBatchRandom(indices []int, rngs []*rand.Rand) data.Batch {
+	if _, ok := m.transform.(transforms.Random); !ok {
+		return m.GetBatch(indices)
+	}
+	if len(indices) == 0 {
+		panicf("MNIST.GetBatchRandom", "no indices")
+	}
+	if len(rngs) < len(indices) {
+		panicf("MNIST.GetBatchRandom", "%d generators for %d indices", len(rngs), len(indices))
+	}
+	samples := make([]data.Sample, len(indices))
+	for k, i := range indices {
+		samples[k] = m.GetRandom(i, rngs[k])
+	}
+	return data.DefaultCollate(samples)
 }
 
 // GetBatch returns the items at indices stacked: {images [N,1,28,28], labels [N,1]}, equal to

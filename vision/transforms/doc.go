@@ -1,5 +1,5 @@
 // Package transforms holds image transforms for data sets, as paddle.vision.transforms:
-// Normalize, ToTensor and Compose.
+// Normalize, ToTensor, Compose, Pad, RandomCrop, RandomHorizontalFlip and RandomVerticalFlip.
 //
 // # Overview
 //
@@ -18,6 +18,26 @@
 // every output element depends only on the input element and its channel implements Pointwise,
 // which lets a data set of 8-bit pixels tabulate it once for the 256 pixel values (MNIST does,
 // when it builds whole batches); Normalize, ToTensor and a Compose of them are Pointwise.
+//
+// # Random transforms and reproducibility
+//
+// RandomCrop, RandomHorizontalFlip and the other random transforms implement Random: besides
+// Apply (which draws from math/rand/v2's process-wide source, like Paddle's use of Python's
+// random module) they have ApplyRandom(x, rng), which draws every choice from rng alone. A
+// Compose holding one is Random and hands rng to its members in order. A data set makes its
+// augmentation reproducible by implementing data.RandomDataset: a data.Loader then gives item i
+// of an epoch the generator data.SampleRand(Seed, epoch, i), and the data set applies its
+// transform with ApplyRandom (the function ApplyRandom does the right thing for any Transform).
+// MNIST does so:
+//
+//	aug := transforms.Compose(
+//		transforms.RandomCrop([]int{28}, transforms.RandomCropOptions{Padding: []int{2}}),
+//		transforms.Normalize([]float32{127.5}, []float32{127.5}),
+//	)
+//	train, err := datasets.NewMNIST(datasets.MNISTOptions{Transform: aug})
+//	loader := &data.Loader{Dataset: train, BatchSize: 64, Shuffle: true, Seed: 1, Workers: 4}
+//
+// and its batches are bitwise the same with Workers 0, 1 or 4, for a given Seed and epoch.
 //
 // Transforms must be safe for concurrent use, since a data.Loader's workers apply them from
 // several goroutines. Programmer errors (a mean and std of different lengths, a std of 0, a

@@ -2,6 +2,7 @@ package transforms
 
 import (
 	"fmt"
+	"math/rand/v2"
 
 	"github.com/oarlab/oar/tensor"
 )
@@ -136,15 +137,30 @@ func (toTensor) Apply(x *tensor.Tensor) *tensor.Tensor {
 func (toTensor) String() string { return "ToTensor()" }
 
 // Compose returns the transform that applies ts in order (Paddle's Compose). It is Pointwise when
-// every one of ts is. Compose of nothing is the identity.
+// every one of ts is, and Random when one of ts is: its ApplyRandom passes rng to each Random
+// member in order. Compose of nothing is the identity.
 func Compose(ts ...Transform) Transform {
 	ts = append([]Transform(nil), ts...)
+	for _, t := range ts {
+		if _, ok := t.(Random); ok {
+			return randomCompose{compose(ts)}
+		}
+	}
 	for _, t := range ts {
 		if _, ok := t.(Pointwise); !ok {
 			return compose(ts)
 		}
 	}
 	return pointCompose{compose(ts)}
+}
+
+type randomCompose struct{ compose }
+
+func (c randomCompose) ApplyRandom(x *tensor.Tensor, rng *rand.Rand) *tensor.Tensor {
+	for _, t := range c.compose {
+		x = ApplyRandom(t, x, rng)
+	}
+	return x
 }
 
 type compose []Transform
