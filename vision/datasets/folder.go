@@ -8,6 +8,7 @@ import (
 	_ "image/jpeg"
 	_ "image/png"
 	"io/fs"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"slices"
@@ -140,7 +141,19 @@ func (d *DatasetFolder) Get(i int) data.Sample {
 		panicf("DatasetFolder.Get", "index %d out of range [0, %d)", i, len(d.Samples))
 	}
 	s := d.Samples[i]
-	img := loadSample("DatasetFolder.Get", d.loader, d.transform, s.Path)
+	img := loadSample("DatasetFolder.Get", d.loader, d.transform, s.Path, nil)
+	return data.Sample{img, tensor.New([]float32{float32(s.Label)}, 1)}
+}
+
+// GetRandom returns item i as Get does, with a Random transform (transforms.Random) applied
+// through its ApplyRandom with rng, so that a data.Loader's per-item generators make augmented
+// epochs the same for any number of workers. It panics as Get does.
+func (d *DatasetFolder) GetRandom(i int, rng *rand.Rand) data.Sample {
+	if i < 0 || i >= len(d.Samples) {
+		panicf("DatasetFolder.GetRandom", "index %d out of range [0, %d)", i, len(d.Samples))
+	}
+	s := d.Samples[i]
+	img := loadSample("DatasetFolder.GetRandom", d.loader, d.transform, s.Path, rng)
 	return data.Sample{img, tensor.New([]float32{float32(s.Label)}, 1)}
 }
 
@@ -189,15 +202,30 @@ func (f *ImageFolder) Get(i int) data.Sample {
 	if i < 0 || i >= len(f.Samples) {
 		panicf("ImageFolder.Get", "index %d out of range [0, %d)", i, len(f.Samples))
 	}
-	return data.Sample{loadSample("ImageFolder.Get", f.loader, f.transform, f.Samples[i])}
+	return data.Sample{loadSample("ImageFolder.Get", f.loader, f.transform, f.Samples[i], nil)}
 }
 
-func loadSample(op string, loader func(string) (*tensor.Tensor, error), t transforms.Transform, path string) *tensor.Tensor {
+// GetRandom returns item i as Get does, with a Random transform applied through its ApplyRandom
+// with rng (see DatasetFolder.GetRandom). It panics as Get does.
+func (f *ImageFolder) GetRandom(i int, rng *rand.Rand) data.Sample {
+	if i < 0 || i >= len(f.Samples) {
+		panicf("ImageFolder.GetRandom", "index %d out of range [0, %d)", i, len(f.Samples))
+	}
+	return data.Sample{loadSample("ImageFolder.GetRandom", f.loader, f.transform, f.Samples[i], rng)}
+}
+
+// loadSample reads the file at path and transforms it: with rng, if it is not nil, for a Random
+// transform.
+func loadSample(op string, loader func(string) (*tensor.Tensor, error), t transforms.Transform, path string, rng *rand.Rand) *tensor.Tensor {
 	img, err := loader(path)
 	if err != nil {
 		panic(&Error{Op: op, Msg: err.Error()})
 	}
-	if t != nil {
+	switch {
+	case t == nil:
+	case rng != nil:
+		img = transforms.ApplyRandom(t, img, rng)
+	default:
 		img = t.Apply(img)
 	}
 	return img

@@ -316,3 +316,32 @@ func TestImageTensorColorModels(t *testing.T) {
 		}
 	}
 }
+
+func TestFolderRandomTransforms(t *testing.T) {
+	root := makeTree(t)
+	aug := transforms.Compose(transforms.RandomCrop([]int{2}), transforms.RandomHorizontalFlip(0.5))
+	ds, err := NewDatasetFolder(root, DatasetFolderOptions{Extensions: []string{".png"}, Transform: aug})
+	require.NoError(t, err)
+	var _ data.RandomDataset = ds
+	x := ds.GetRandom(0, data.SampleRand(3, 0, 0))
+	require.Equal(t, []int{3, 2, 2}, x[0].Shape())
+	require.Equal(t, x[0].Data(), ds.GetRandom(0, data.SampleRand(3, 0, 0))[0].Data())
+	require.Equal(t, float32(0), x[1].Item())
+	f, err := NewImageFolder(root, ImageFolderOptions{Extensions: []string{".png"}, Transform: aug})
+	require.NoError(t, err)
+	var _ data.RandomDataset = f
+	require.Equal(t, x[0].Data(), f.GetRandom(0, data.SampleRand(3, 0, 0))[0].Data())
+	var ref []float32
+	for _, workers := range []int{0, 2} {
+		var got []float32
+		l := &data.Loader{Dataset: f, BatchSize: 2, Seed: 5, Workers: workers, Shuffle: true}
+		for b := range l.All(t.Context()) {
+			got = append(got, b[0].Data()...)
+		}
+		require.NoError(t, l.Err())
+		if ref == nil {
+			ref = got
+		}
+		require.Equal(t, ref, got)
+	}
+}
