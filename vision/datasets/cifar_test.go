@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/oarlab/oar/data"
+	"github.com/oarlab/oar/internal/pickle"
 	"github.com/oarlab/oar/tensor"
 	"github.com/oarlab/oar/vision/transforms"
 	"github.com/stretchr/testify/require"
@@ -336,4 +337,39 @@ func slicesEqual(a, b []float32) bool {
 		}
 	}
 	return true
+}
+
+// TestCifarPython3Pickles reads batches pickled as Python 3 writes them (str keys, protocols 2
+// and 4, the labels as a NumPy int64 array rather than a list), through internal/pickle's writer.
+func TestCifarPython3Pickles(t *testing.T) {
+	for _, protocol := range []int{2, 4} {
+		d := pickle.NewDict()
+		d.Set("data", &pickle.Array{DType: "|u1", Shape: []int{3, cifarPixels}, Data: cifarImages(3, 5)})
+		d.Set("labels", &pickle.Array{DType: "<i8", Shape: []int{3}, Data: []byte{
+			4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 9, 0, 0, 0, 0, 0, 0, 0}})
+		var b bytes.Buffer
+		require.NoError(t, pickle.Encode(&b, d, protocol))
+		p := writeTemp(t, "c.tar.gz", gz(tarBytes(t, tarMember{"x/data_batch_1", b.Bytes()})))
+		ds, err := NewCifar10(CifarOptions{DataFile: p})
+		require.NoError(t, err)
+		require.Equal(t, []int{4, 0, 9}, []int{ds.Label(0), ds.Label(1), ds.Label(2)})
+		require.Equal(t, cifarImages(3, 5)[2*cifarPixels:], ds.Image(2))
+
+		// Fortran order is reordered.
+		f := make([]byte, 2*cifarPixels)
+		c := cifarImages(2, 1)
+		for i := range 2 {
+			for j := range cifarPixels {
+				f[j*2+i] = c[i*cifarPixels+j]
+			}
+		}
+		d.Set("data", &pickle.Array{DType: "|u1", Shape: []int{2, cifarPixels}, Fortran: true, Data: f})
+		d.Set("labels", &pickle.List{Items: []any{int64(1), int64(2)}})
+		b.Reset()
+		require.NoError(t, pickle.Encode(&b, d, protocol))
+		p = writeTemp(t, "c.tar.gz", gz(tarBytes(t, tarMember{"x/data_batch_1", b.Bytes()})))
+		ds, err = NewCifar10(CifarOptions{DataFile: p})
+		require.NoError(t, err)
+		require.Equal(t, c, ds.images)
+	}
 }
