@@ -32,8 +32,11 @@
 //	go run ./examples/cifar -data /data -epochs 30 -workers 2
 //	go run ./examples/cifar -synthetic -epochs 2                         # no data needed
 //
-// No accuracy on the real data set was measured here (the archive was not available); ResNet-18
-// trains at roughly 0.5 to 1 s per batch of 128 on 2 cores, so an epoch takes several minutes.
+// No accuracy on the real data set was measured here (the archive was not available). On a
+// shared 2-core host ResNet-18 trains at about 1 s per batch of 50 (-synthetic -epochs 3
+// -ntrain 1000 -ntest 200 -batch 50 -lr 0.05: 60 steps in 1m46s, test accuracy 1.0000 on the
+// synthetic classes), so an epoch of the real training set, 391 batches of 128, takes roughly
+// 15 minutes there.
 package main
 
 import (

@@ -22,7 +22,8 @@ import (
 //
 // Image i has class i % 10, drawn as a colour of the class with stripes (horizontal for even
 // classes, vertical for odd, of a period that grows with the class) and uniform noise: a pattern
-// a network learns in a few hundred steps, that survives random crops and flips.
+// a network learns in a few dozen steps (see the command's doc), and that survives random crops
+// and flips.
 func writeSynthetic(path string, nTrain, nTest int, seed uint64) error {
 	rng := rand.New(rand.NewPCG(seed, 0x5eed))
 	var tarBuf bytes.Buffer

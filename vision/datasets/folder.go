@@ -72,7 +72,8 @@ type FolderSample struct {
 // are the files under its directory, at any depth, whose path passes the extension check (or
 // IsValidFile), in the order of Paddle's sorted(os.walk(...)): directories sorted by path, files
 // sorted by name within each. Symbolic links to directories are followed (a link back to a parent
-// is not walked twice). Item i is {image, label [1]}: the Loader's tensor, transformed, and the
+// is not walked twice, where os.walk would loop), and a directory that cannot be read is an error
+// (os.walk skips it silently). Item i is {image, label [1]}: the Loader's tensor, transformed, and the
 // class index as a float32. Files are read when an item is asked for; a file that cannot be read
 // makes Get panic with an *Error naming it, which a data.Loader turns into an error.
 //
