@@ -568,12 +568,20 @@ type SaveOptions struct {
 	Inference bool
 	// Opset is the ONNX opset of the inference model; 0 means onnx.Export's default (13).
 	Opset int
+	// Format is the checkpoint's files: CheckpointSafetensors (the default) or CheckpointPaddle,
+	// path.pdparams and path.pdopt (see CheckpointPaddle).
+	Format CheckpointFormat
+	// PaddleNames maps state-dict keys to the Paddle parameter names a CheckpointPaddle save
+	// uses in StructuredToParameterName@@ and in the .pdopt's accumulator names; a key it does
+	// not list is its own name.
+	PaddleNames map[string]string
 }
 
 // Save writes the network's state dict, its layers' random states (Dropout) and the number of
 // completed epochs to path+".safetensors" and, when the model has an optimizer, the optimizer's
 // state to path+".opt.safetensors" (Paddle's .pdparams and .pdopt), creating path's directory.
-// With SaveOptions.Inference it writes the inference model, path+".onnx", instead.
+// With SaveOptions.Inference it writes the inference model, path+".onnx", instead, and with
+// SaveOptions.Format CheckpointPaddle Paddle's path.pdparams and path.pdopt (see CheckpointPaddle).
 // Both are safetensors files that carry the same save identifier. A model loaded from them
 // continues training exactly as the saved one would.
 //
@@ -596,6 +604,9 @@ func (m *Model) Save(path string, opts ...SaveOptions) error {
 	var o SaveOptions
 	if len(opts) > 0 {
 		o = opts[len(opts)-1]
+	}
+	if o.Format == CheckpointPaddle && !o.Inference {
+		return m.savePaddle(path, o)
 	}
 	path = trimExt(path)
 	if o.Inference {
@@ -700,6 +711,8 @@ type LoadOptions struct {
 	SkipMismatch bool
 	// ResetOptimizer ignores the saved optimizer state (Paddle's reset_optimizer).
 	ResetOptimizer bool
+	// Format is the checkpoint's files: CheckpointSafetensors (the default) or CheckpointPaddle.
+	Format CheckpointFormat
 }
 
 // Load reads what Save wrote at path (a ".safetensors" or ".opt.safetensors" suffix is
@@ -714,6 +727,9 @@ func (m *Model) Load(path string, opt ...LoadOptions) error {
 	var o LoadOptions
 	if len(opt) > 0 {
 		o = opt[0]
+	}
+	if o.Format == CheckpointPaddle {
+		return m.loadPaddle(path, o)
 	}
 	wantOpt := m.opt != nil && !o.ResetOptimizer
 	paramsFile, optFile, sd, meta, optState, optErr, err := readPair(trimExt(path), wantOpt)

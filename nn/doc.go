@@ -13,7 +13,9 @@
 //   - Dropout, Flatten, Sequential, LayerList.
 //
 // State dicts are saved as safetensors (Save, Load); LoadPyTorch and SavePyTorch read and write
-// PyTorch's layout of the same file format, and package onnx exports and imports whole networks.
+// PyTorch's layout of the same file format, LoadPaddle and SavePaddle read and write Paddle's
+// .pdparams (paddle.save's pickle, read by a reader that runs no code), and package onnx exports
+// and imports whole networks.
 //
 // # Layers
 //

@@ -178,10 +178,10 @@ func (e *SyntaxError) Error() string { return fmt.Sprintf("pickle: at byte %d: %
 var ErrBudget = errors.New("allocation budget exceeded")
 
 // Budget returns the bytes Decode may allocate for values it builds beyond those it reads
-// (strings copied from the input, bytes decoded from text, container slots): 4·n + 64 KiB for an
+// (strings copied from the input, bytes decoded from text, container slots): 16·n + 1 MiB for an
 // input of n bytes. With the fixed per-opcode overheads of the decoder itself, Decode allocates
 // O(n) in all.
-func Budget(n int) int { return 4*n + 64<<10 }
+func Budget(n int) int { return 16*n + 1<<20 }
 
 type decoder struct {
 	data   []byte

@@ -339,3 +339,26 @@ func TestBudget(t *testing.T) {
 		t.Fatalf("%d bytes that decode to 10 MB: %v, want the budget error", p.Len(), err)
 	}
 }
+
+func TestDictDeleteAll(t *testing.T) {
+	d := NewDict()
+	for i := range 10 {
+		d.Set(int64(i), fmt.Sprint(i))
+	}
+	d.DeleteAll(func(k any) bool { return k.(int64)%3 == 0 })
+	if !slices.Equal(d.Keys, []any{int64(1), int64(2), int64(4), int64(5), int64(7), int64(8)}) {
+		t.Fatalf("keys %v", d.Keys)
+	}
+	for i, k := range d.Keys {
+		if v, ok := d.Get(k); !ok || v != d.Values[i] || v != fmt.Sprint(k) {
+			t.Errorf("Get(%v) = %v %v", k, v, ok)
+		}
+	}
+	if _, ok := d.Get(int64(3)); ok {
+		t.Error("3 still present")
+	}
+	d.Delete(int64(4))
+	if v, _ := d.Get(int64(8)); v != "8" || d.Len() != 5 {
+		t.Errorf("after Delete: %v, %d", v, d.Len())
+	}
+}

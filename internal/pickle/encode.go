@@ -10,7 +10,7 @@ import (
 	"unicode/utf8"
 )
 
-// Encode writes v as one pickle of the given protocol, 2 or 4, to w. v is made of the types of
+// Encode writes v as one pickle of the given protocol, 2, 3 or 4, to w. v is made of the types of
 // the package's value model (int is accepted beside int64); Arrays are written as numpy 1.x
 // pickles them (numpy.core.multiarray._reconstruct and a BUILD state, dtype with its byte order),
 // so that pickle.load with NumPy 1.x or 2.x returns numpy.ndarray values. Protocol 2 writes bytes
@@ -18,8 +18,8 @@ import (
 // more. No memo is written, so a value reached twice is written twice, and a cyclic value is an
 // error.
 func Encode(w io.Writer, v any, protocol int) error {
-	if protocol != 2 && protocol != 4 {
-		return fmt.Errorf("pickle: Encode: protocol %d, want 2 or 4", protocol)
+	if protocol < 2 || protocol > 4 {
+		return fmt.Errorf("pickle: Encode: protocol %d, want 2, 3 or 4", protocol)
 	}
 	e := &encoder{w: bufio.NewWriterSize(w, 1<<16), proto: protocol, active: map[any]bool{}}
 	e.w.Write([]byte{opProto, byte(protocol)})
@@ -96,9 +96,11 @@ func (e *encoder) bytes(b []byte) error {
 	case len(b) <= math.MaxUint32:
 		e.w.WriteByte(opBinBytes)
 		e.u32(len(b))
-	default:
+	case e.proto >= 4:
 		e.w.WriteByte(opBinBytes8)
 		e.u64(uint64(len(b)))
+	default:
+		return fmt.Errorf("pickle: Encode: bytes of %d bytes need protocol 4", len(b))
 	}
 	e.w.Write(b)
 	return nil
@@ -239,7 +241,11 @@ func (e *encoder) value(v any) error {
 			kind = "frozenset"
 		}
 		if e.proto < 4 { // set([items]), as Python's reduce of a set
-			e.global("__builtin__", kind)
+			mod := "builtins"
+			if e.proto < 3 {
+				mod = "__builtin__" // Python 2's name, which protocol 2 writes (fix_imports)
+			}
+			e.global(mod, kind)
 			if err := e.value(&List{Items: v.Items}); err != nil {
 				return err
 			}

@@ -11,7 +11,7 @@ import (
 )
 
 func TestEncodeRoundTrip(t *testing.T) {
-	for _, proto := range []int{2, 4} {
+	for _, proto := range []int{2, 3, 4} {
 		var b bytes.Buffer
 		if err := Encode(&b, want(), proto); err != nil {
 			t.Fatalf("protocol %d: %v", proto, err)
@@ -27,8 +27,8 @@ func TestEncodeRoundTrip(t *testing.T) {
 		}
 	}
 	var b bytes.Buffer
-	if err := Encode(&b, nil, 3); err == nil {
-		t.Error("protocol 3: no error")
+	if err := Encode(&b, nil, 5); err == nil {
+		t.Error("protocol 5: no error")
 	}
 	l := &List{}
 	l.Items = append(l.Items, l)
@@ -56,7 +56,7 @@ func python(t *testing.T) string {
 func TestEncodeByPython(t *testing.T) {
 	py := python(t)
 	dir := t.TempDir()
-	for _, proto := range []int{2, 4} {
+	for _, proto := range []int{2, 3, 4} {
 		name := filepath.Join(dir, fmt.Sprintf("go_p%d.pkl", proto))
 		var b bytes.Buffer
 		if err := Encode(&b, want(), proto); err != nil {

@@ -10,7 +10,7 @@ import (
 )
 
 // allocBound is what FuzzDecode allows Decode to allocate for an input of n bytes: the budget
-// (4n + 64 KiB) plus the decoder's own fixed costs per opcode (stack and memo slots, boxing).
+// (16n + 1 MiB) plus the decoder's own fixed costs per opcode (stack and memo slots, boxing).
 func allocBound(n int) uint64 { return uint64(Budget(n)) + 64*uint64(n) + 256<<10 }
 
 // FuzzDecode feeds Decode arbitrary bytes: it must return a value or an error, never panic or

@@ -32,7 +32,7 @@
 // allocates is bounded by a small multiple of the input's size (see Decode). Arrays' data alias
 // the input when it is stored contiguously.
 //
-// Encode writes the same value model at protocol 2 or 4, as Python's pickle.dumps would for the
+// Encode writes the same value model at protocol 2, 3 or 4, as Python's pickle.dumps would for the
 // corresponding Python values (without memo entries), arrays as numpy 1.x writes them.
 package pickle
 
@@ -49,7 +49,8 @@ type Tuple []any
 // List is a Python list.
 type List struct{ Items []any }
 
-// Set is a Python set or frozenset; Items holds its elements in the order the pickle gave them.
+// Set is a Python set or frozenset; Items holds its elements in the order the pickle gave them
+// (a repeated element is not removed).
 type Set struct {
 	Items  []any
 	Frozen bool
@@ -121,7 +122,7 @@ func (d *Dict) Get(k any) (any, bool) {
 	return d.Values[i], true
 }
 
-// Delete removes k from d if present.
+// Delete removes k from d if present, in time linear in d's size (see DeleteAll for many keys).
 func (d *Dict) Delete(k any) {
 	mk, ok := dictKey(k)
 	if !ok || d.index == nil {
@@ -138,6 +139,27 @@ func (d *Dict) Delete(k any) {
 		m, _ := dictKey(d.Keys[j])
 		d.index[m] = j
 	}
+}
+
+// DeleteAll removes every key for which drop returns true, in one pass.
+func (d *Dict) DeleteAll(drop func(k any) bool) {
+	keys, values := d.Keys[:0], d.Values[:0]
+	if d.index == nil {
+		d.index = make(map[any]int)
+	}
+	clear(d.index)
+	for i, k := range d.Keys {
+		if drop(k) {
+			continue
+		}
+		m, _ := dictKey(k)
+		d.index[m] = len(keys)
+		keys = append(keys, k)
+		values = append(values, d.Values[i])
+	}
+	clear(d.Keys[len(keys):])
+	clear(d.Values[len(values):])
+	d.Keys, d.Values = keys, values
 }
 
 // Len returns the number of entries.
@@ -167,8 +189,14 @@ func (a *Array) Len() int {
 	return n
 }
 
-// Kind returns the dtype's kind letter: 'f' float, 'i' signed, 'u' unsigned, 'b' bool.
-func (a *Array) Kind() byte { return a.DType[1] }
+// Kind returns the dtype's kind letter: 'f' float, 'i' signed, 'u' unsigned, 'b' bool; 0 for an
+// array whose state the pickle never gave (DType "").
+func (a *Array) Kind() byte {
+	if len(a.DType) < 2 {
+		return 0
+	}
+	return a.DType[1]
+}
 
 // ItemSize returns the bytes per element.
 func (a *Array) ItemSize() int { n, _ := itemSize(a.DType); return n }
