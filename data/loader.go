@@ -77,7 +77,8 @@ type Loader struct {
 	// RandomDataset draws from (see SampleRand).
 	Seed uint64
 	// Collate builds a batch from its samples; nil means DefaultCollate, or the Dataset's own
-	// GetBatch if it is a Batcher. It must be safe for concurrent use when Workers > 1.
+	// GetBatchRandom if it is a RandomBatcher, else its GetBatch if it is a Batcher. It must be
+	// safe for concurrent use when Workers > 1.
 	Collate func([]Sample) Batch
 	// Sampler, if set, chooses the indices of each epoch instead of Shuffle and Seed, e.g. a
 	// DistributedSampler.

@@ -1,5 +1,21 @@
-// Package transforms holds image transforms for data sets, as paddle.vision.transforms:
-// Normalize, ToTensor, Compose, Pad, RandomCrop, RandomHorizontalFlip and RandomVerticalFlip.
+// Package transforms holds image transforms for data sets, as paddle.vision.transforms, with
+// Paddle's names, parameters and defaults:
+//
+//   - geometry: Resize, CenterCrop, Pad, RandomCrop, RandomResizedCrop, RandomHorizontalFlip,
+//     RandomVerticalFlip, RandomRotation;
+//   - colour: ColorJitter (and BrightnessTransform, ContrastTransform, SaturationTransform,
+//     HueTransform; AdjustBrightness, AdjustContrast, AdjustSaturation, AdjustHue), Grayscale;
+//   - conversion: Normalize, ToTensor, Transpose, Compose; for image.Image, FromImage,
+//     ImageToTensor (Paddle's ToTensor on an image), ToImage, ApplyImage.
+//
+// Transforms work on float32 tensors [C,H,W] (geometric ones also on [H,W] and [N,C,H,W], one
+// random draw per call). Where Paddle's backends (PIL, cv2, tensor) disagree, each doc comment
+// says which one is followed: resizing uses pixel centres at +0.5 with no antialiasing (cv2 and
+// Paddle's tensor backend), rotation the geometry of the tensor backend and PIL (exact for
+// multiples of 90°), colour adjustments the tensor backend's formulas, Grayscale the ITU-R 601-2
+// weights 0.299, 0.587, 0.114. Values are not assumed to lie in [0, 1] except by the colour
+// transforms, whose clipping bound is ColorJitterOptions.Max (1, or 255 for 0..255 values).
+// Images (image.Image) go through FromImage as [C,H,W] tensors of 0..255 values.
 //
 // # Overview
 //
