@@ -1,6 +1,7 @@
 package models_test
 
 import (
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
@@ -246,4 +247,31 @@ func TestPretrainedLoads(t *testing.T) {
 	err := models.LoadPretrained(must(models.ResNet18()), other)
 	require.Error(t, err)
 	require.True(t, strings.Contains(err.Error(), other), err.Error())
+}
+
+// A training step reaches every parameter of each family (BatchNorm through the fused path);
+// ResNeXt's grouped bottleneck and VGG-BN's feature stack too unless -short.
+func TestTrainingStepReachesEveryParam(t *testing.T) {
+	x := tensor.Randn(rand.New(rand.NewPCG(1, 1)), 2, 3, 32, 32)
+	nets := []nn.Layer{
+		must(models.ResNet18(models.ResNetOptions{NumClasses: 3})),
+		must(models.NewMobileNetV1(models.MobileNetOptions{Scale: 0.25, NumClasses: 3})),
+		must(models.NewMobileNetV2(models.MobileNetOptions{Scale: 0.35, NumClasses: 3})),
+		must(models.NewMobileNetV3Small(models.MobileNetOptions{Scale: 0.5, NumClasses: 3})),
+		must(models.NewSqueezeNet("1.1", models.SqueezeNetOptions{NumClasses: 3})),
+	}
+	if !testing.Short() {
+		vgg := must(models.VGG11(models.VGGOptions{BatchNorm: true, NumClasses: -1, NoPool: true}))
+		nets = append(nets, must(models.ResNet50(models.ResNetOptions{NumClasses: 3, Width: 4, Groups: 8})),
+			nn.NewSequential(vgg, nn.NewFlatten(), nn.NewLinear(512, 3))) // 32×32 gives VGG a 1×1 map
+	}
+	for _, net := range nets {
+		nn.Train(net)
+		y := net.Forward(x)
+		require.Equal(t, []int{2, 3}, y.Shape(), nn.TypeName(net))
+		y.Square().Mean().Backward()
+		for _, p := range net.Params() {
+			require.NotNil(t, p.Grad(), nn.TypeName(net)+" "+p.Name)
+		}
+	}
 }
