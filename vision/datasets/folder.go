@@ -342,7 +342,8 @@ func walkFiles(dir string, valid func(string) bool) ([]string, error) {
 // channel is dropped (the colour values kept, not composited, as PIL's convert does). JPEG's
 // YCbCr is converted by Go's decoder, whose rounding and chroma upsampling may differ from
 // libjpeg's (used by PIL) by a few levels. Images of more than DefaultMaxPixels pixels are
-// refused from their header; the error names the file.
+// refused from their header; the error names the file. (transforms.FromImage, by contrast, keeps
+// a grey image as one channel.)
 func DefaultLoader(path string) (*tensor.Tensor, error) { return loadImage(path, DefaultMaxPixels) }
 
 func loadImage(path string, maxPixels int) (*tensor.Tensor, error) {
@@ -368,10 +369,9 @@ func loadImage(path string, maxPixels int) (*tensor.Tensor, error) {
 	return imageCHW(img), nil
 }
 
-// ImageTensor converts an image to an RGB tensor [3,H,W] of 0..255 values, as DefaultLoader does
-// with the images it decodes.
-func ImageTensor(img stdimage.Image) *tensor.Tensor { return imageCHW(img) }
-
+// imageCHW converts an image to an RGB tensor [3,H,W] of 0..255 values, as PIL's convert('RGB').
+// Unlike transforms.FromImage, a grey image gets three channels, and a colour whose alpha is 0
+// keeps its values.
 func imageCHW(img stdimage.Image) *tensor.Tensor {
 	b := img.Bounds()
 	w, h := b.Dx(), b.Dy()

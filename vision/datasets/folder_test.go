@@ -260,13 +260,13 @@ func TestFolderSymlinkLoop(t *testing.T) {
 	require.Less(t, ds.Len(), 10)
 }
 
-func TestImageTensorColorModels(t *testing.T) {
+func TestImageCHWColorModels(t *testing.T) {
 	// Grayscale: three equal channels.
 	g := stdimage.NewGray(stdimage.Rect(0, 0, 3, 2))
 	for i := range g.Pix {
 		g.Pix[i] = uint8(40 * i)
 	}
-	x := ImageTensor(g)
+	x := imageCHW(g)
 	require.Equal(t, []int{3, 2, 3}, x.Shape())
 	require.Equal(t, []float32{0, 40, 80, 120, 160, 200, 0, 40, 80, 120, 160, 200, 0, 40, 80, 120, 160, 200}, x.Data())
 
@@ -274,7 +274,7 @@ func TestImageTensorColorModels(t *testing.T) {
 	n := stdimage.NewNRGBA(stdimage.Rect(0, 0, 2, 1))
 	n.SetNRGBA(0, 0, color.NRGBA{200, 100, 50, 0})
 	n.SetNRGBA(1, 0, color.NRGBA{10, 20, 30, 128})
-	require.Equal(t, []float32{200, 10, 100, 20, 50, 30}, ImageTensor(n).Data())
+	require.Equal(t, []float32{200, 10, 100, 20, 50, 30}, imageCHW(n).Data())
 
 	// Through a PNG file, NRGBA survives.
 	dir := t.TempDir()
@@ -295,7 +295,7 @@ func TestImageTensorColorModels(t *testing.T) {
 
 	// A sub-image starts at its own origin.
 	sub := rgbImage(6, 5, 0).SubImage(stdimage.Rect(2, 1, 5, 3))
-	z := ImageTensor(sub).Data()
+	z := imageCHW(sub).Data()
 	require.Equal(t, float32(10*2+1), z[0])
 	require.Equal(t, float32(uint8(20*2+4)), z[6+5])
 
@@ -307,7 +307,7 @@ func TestImageTensorColorModels(t *testing.T) {
 	for i := range yc.Cb {
 		yc.Cb[i], yc.Cr[i] = uint8(60*i), uint8(255-50*i)
 	}
-	w := ImageTensor(yc).Data()
+	w := imageCHW(yc).Data()
 	for yy := range 4 {
 		for xx := range 4 {
 			r, gg, b, _ := yc.At(xx, yy).RGBA()
