@@ -61,3 +61,39 @@ func FuzzCifar(f *testing.F) {
 		}
 	})
 }
+
+// FuzzMat feeds arbitrary bytes to the MAT-file reader that Flowers uses for its labels: it must
+// return an error or arrays whose values match their dimensions, never panic, and allocate in
+// proportion to what it reads (compressed variables within the budget).
+func FuzzMat(f *testing.F) {
+	for _, compress := range []bool{false, true} {
+		f.Add(matFile(compress, matVar{name: "labels", vals: []float64{5, 102, 1}}))
+		f.Add(matFile(compress, matVar{name: "trnid", vals: []float64{2}, u16: true}, matVar{name: "tstid", vals: []float64{6, 1, 3}, u16: true}))
+	}
+	f.Add(make([]byte, 128))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		const budget = 1 << 20
+		var m map[string]matArray
+		var err error
+		alloc := allocated(func() {
+			m, err = readMat(b, map[string]bool{"labels": true, "trnid": true, "tstid": true, "valid": true}, budget)
+		})
+		// Decompressed variables and the float64 values count against the budget; readN may
+		// double a buffer once.
+		if limit := uint64(16*len(b)) + 3*budget + 1<<20; alloc > limit {
+			t.Fatalf("allocated %d bytes for a %d-byte input, more than the bound of %d", alloc, len(b), limit)
+		}
+		if err != nil {
+			return
+		}
+		for name, a := range m {
+			n := 1
+			for _, d := range a.dims {
+				n *= d
+			}
+			if n != len(a.data) {
+				t.Fatalf("%s: %d values for dims %v", name, len(a.data), a.dims)
+			}
+		}
+	})
+}

@@ -1,7 +1,7 @@
 // Package datasets provides vision data sets, as paddle.vision.datasets: MNIST from its IDX
 // files, acquired, verified and cached on first use, and the tutorial's mnist.json.gz;
-// FashionMNIST (NewFashionMNIST), Cifar10 and Cifar100 from the files the user provides; and
-// DatasetFolder and ImageFolder over directories of images.
+// FashionMNIST (NewFashionMNIST), Cifar10, Cifar100 and Flowers from the files the user
+// provides; and DatasetFolder and ImageFolder over directories of images.
 //
 // # Overview
 //
@@ -79,13 +79,16 @@
 //	})
 //
 // CIFAR items are {image [3,32,32], label [1]} (Paddle gives HWC images; oar's are CHW).
+// NewFlowers reads Oxford's 102flowers.tgz with its imagelabels.mat and setid.mat (MAT files of
+// level 5, read by a small reader of numeric arrays), checked with Paddle's MD5s in
+// DataHome()/flowers; its labels are 1..102, as Paddle's.
 // NewDatasetFolder takes root/<class>/.../<file> (classes sorted by name) and NewImageFolder any
 // tree of images, in the order of Paddle's sorted os.walk; their default loader decodes PNG, JPEG
 // and GIF with Go's standard library into RGB [3,H,W] tensors of 0..255.
 //
 // Random transforms (transforms.Random: RandomCrop, RandomHorizontalFlip, ...) get the generator
-// a data.Loader gives each item: MNIST, FashionMNIST, Cifar10, Cifar100, DatasetFolder and
-// ImageFolder are data.RandomDatasets, so augmented epochs are the same for any number of workers.
+// a data.Loader gives each item: MNIST, FashionMNIST, Cifar10, Cifar100, Flowers, DatasetFolder
+// and ImageFolder are data.RandomDatasets, so augmented epochs are the same for any number of workers.
 //
 // # Memory and speed
 //

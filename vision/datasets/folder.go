@@ -7,6 +7,7 @@ import (
 	_ "image/gif" // GIF, PNG and JPEG are the formats DefaultLoader decodes
 	_ "image/jpeg"
 	_ "image/png"
+	"io"
 	"io/fs"
 	"math/rand/v2"
 	"os"
@@ -352,19 +353,29 @@ func loadImage(path string, maxPixels int) (*tensor.Tensor, error) {
 		return nil, err
 	}
 	defer f.Close()
-	cfg, format, err := stdimage.DecodeConfig(f)
+	x, err := decodeImage(f, maxPixels)
 	if err != nil {
 		return nil, fmt.Errorf("decode %s: %w", path, err)
 	}
-	if cfg.Width <= 0 || cfg.Height <= 0 || cfg.Width > maxPixels/cfg.Height {
-		return nil, fmt.Errorf("decode %s: a %dx%d %s image, more than the %d pixels allowed (MaxPixels)", path, cfg.Width, cfg.Height, format, maxPixels)
-	}
-	if _, err := f.Seek(0, 0); err != nil {
+	return x, nil
+}
+
+// decodeImage decodes the image r holds, if it has no more than maxPixels pixels, into an RGB
+// tensor [3,H,W].
+func decodeImage(r io.ReadSeeker, maxPixels int) (*tensor.Tensor, error) {
+	cfg, format, err := stdimage.DecodeConfig(r)
+	if err != nil {
 		return nil, err
 	}
-	img, _, err := stdimage.Decode(f)
+	if cfg.Width <= 0 || cfg.Height <= 0 || cfg.Width > maxPixels/cfg.Height {
+		return nil, fmt.Errorf("a %dx%d %s image, more than the %d pixels allowed (MaxPixels)", cfg.Width, cfg.Height, format, maxPixels)
+	}
+	if _, err := r.Seek(0, io.SeekStart); err != nil {
+		return nil, err
+	}
+	img, _, err := stdimage.Decode(r)
 	if err != nil {
-		return nil, fmt.Errorf("decode %s: %w", path, err)
+		return nil, err
 	}
 	return imageCHW(img), nil
 }
