@@ -33,7 +33,7 @@ bin="$(mktemp -d)"
 trap 'rm -rf "$bin"' EXIT
 go build -o "$bin/oar-resnet" ./bench/resnet
 
-field() { sed -n "s/^resnet18: $1.*/\1/p" <<<"$2"; }
+field() { sed -n "s|^resnet18: $1.*|\1|p" <<<"$2"; }
 echo "== torch: load average $(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo '?')" >&2
 t_out="$("$python" bench/resnet/torch_resnet.py --steps "$steps")"
 echo "$t_out" | sed 's/^/   /' >&2

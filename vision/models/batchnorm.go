@@ -33,8 +33,20 @@ func bn(b *nn.BatchNorm2D, x *tensor.Tensor) (y *tensor.Tensor) {
 		shift := b.Bias.Sub(s.Mul(tensor.New(append([]float32(nil), mean...), c)))
 		return x.Mul(s.Reshape(1, c, 1, 1)).Add(shift.Reshape(1, c, 1, 1))
 	}
-	xt := x.Permute(1, 0, 2, 3).Reshape(1, c, n*h*w)
-	y = xt.GroupNorm(c, b.Weight, b.Bias, b.Epsilon).Reshape(c, n, h, w).Permute(1, 0, 2, 3)
+	// [N, C, H·W] → [C, N, H·W]: the permute copies runs of H·W values (a 2-D transpose when
+	// H·W is 1, as in ResNet's last stage on 32×32 images)
+	var xt *tensor.Tensor
+	if h*w == 1 {
+		xt = x.Reshape(n, c).Permute(1, 0)
+	} else {
+		xt = x.Reshape(n, c, h*w).Permute(1, 0, 2)
+	}
+	yt := xt.Reshape(1, c, n*h*w).GroupNorm(c, b.Weight, b.Bias, b.Epsilon)
+	if h*w == 1 {
+		y = yt.Reshape(c, n).Permute(1, 0).Reshape(n, c, h, w)
+	} else {
+		y = yt.Reshape(c, n, h*w).Permute(1, 0, 2).Reshape(n, c, h, w)
+	}
 	// running statistics from the batch's (biased) mean and variance, as nn.BatchNorm2D
 	xd, hw, cnt := x.Data(), h*w, float64(n*h*w)
 	m := b.Momentum

@@ -92,8 +92,9 @@ func loadPretrained(arch string, net nn.Layer, path string) error {
 // is read in oar's layout (Paddle's keys and layouts: what nn.Save writes, Linear weights
 // [in, out], BatchNorm "_mean"/"_variance") and, if that does not fit, in PyTorch's (what
 // safetensors.torch.save_file(model.state_dict()) writes for a torchvision model with the same
-// keys, such as ResNet, VGG and MobileNetV2: nn.LoadPyTorch). A ".pdparams" file needs
-// nn.LoadPaddle, which this build of oar does not have yet: the error says so.
+// keys, such as ResNet, VGG and MobileNetV2: nn.LoadPyTorch). A ".pdparams" file is what
+// paddle.save(model.state_dict(), path) writes, Paddle's published weights among them
+// (nn.LoadPaddle). Another extension is an error.
 func LoadPretrained(net nn.Layer, path string) error {
 	switch strings.ToLower(filepath.Ext(path)) {
 	case ".safetensors":
@@ -110,7 +111,7 @@ func LoadPretrained(net nn.Layer, path string) error {
 		}
 		return fmt.Errorf("models: %s fits neither oar's (Paddle's) layout nor PyTorch's: %w", path, errors.Join(errOar, errTorch))
 	case ".pdparams":
-		return fmt.Errorf("models: %s: reading Paddle's .pdparams needs nn.LoadPaddle, which is not in this build yet; convert the file to safetensors (e.g. with numpy and safetensors.numpy.save_file on paddle.load's dict)", path)
+		return nn.LoadPaddle(path, net)
 	}
 	return fmt.Errorf("models: %s: unknown weights format %q: want .safetensors or .pdparams", path, filepath.Ext(path))
 }

@@ -67,9 +67,11 @@ type ResNet struct {
 
 // NewResNet returns Paddle's ResNet(Block, depth, width, num_classes, with_pool, groups) for
 // depth 18, 34, 50, 101 or 152 (the stage sizes [2 2 2 2], [3 4 6 3], [3 4 6 3], [3 4 23 3],
-// [3 8 36 3]). It panics on another depth or on a negative Width or Groups; with Pretrained it
-// loads the weights file (see LoadPretrained) and returns its error, if any. arch names the
-// weights file: "resnet18", "wide_resnet50_2", ...
+// [3 8 36 3]). It panics on another depth, on a negative Width or Groups, or on a BasicBlock
+// with another width or groups (Paddle's BasicBlock ignores them silently; torchvision's raises,
+// as here). With Pretrained it loads the weights file named for Paddle's architecture
+// ("resnet18", "wide_resnet50_2" for Width 128, "resnext50_32x4d" for Width 4 and Groups 32; see
+// DefaultWeightsPath and LoadPretrained) and returns its error, if any.
 func NewResNet(block Block, depth int, opts ...ResNetOptions) (*ResNet, error) {
 	o := oneOptions("ResNet", opts)
 	cfg := map[int][4]int{18: {2, 2, 2, 2}, 34: {3, 4, 6, 3}, 50: {3, 4, 6, 3}, 101: {3, 4, 23, 3}, 152: {3, 8, 36, 3}}

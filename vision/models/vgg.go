@@ -75,8 +75,8 @@ func VGGLayers(cfg []int, withBN bool) *nn.Sequential {
 }
 
 // NewVGG is Paddle's VGG(features, num_classes, with_pool): features must end with 512
-// channels. Pretrained is an error here (there is no architecture name to look up): build with
-// VGG11 ... VGG19 or call LoadPretrained.
+// channels. It does not read Pretrained or WeightsPath (there is no architecture name to look
+// up): build with VGG11 ... VGG19, or call LoadPretrained on the result.
 func NewVGG(features *nn.Sequential, opts ...VGGOptions) *VGG {
 	o := oneOptions("VGG", opts)
 	m := &VGG{Features: features}

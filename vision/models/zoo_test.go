@@ -9,6 +9,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/oarlab/oar"
 	"github.com/oarlab/oar/nn"
 	"github.com/oarlab/oar/tensor"
 	"github.com/oarlab/oar/vision/models"
@@ -209,16 +210,19 @@ func TestPretrainedMissingFile(t *testing.T) {
 	require.ErrorContains(t, err, filepath.Join(dir, "mobilenet_v3_small_x1.0.safetensors"))
 	_, err = models.NewMobileNetV2(models.MobileNetOptions{Pretrained: true, Scale: 0.5})
 	require.ErrorContains(t, err, "Paddle publishes no pretrained weights for mobilenetv2_0.5")
-	_, err = models.VGG11(models.VGGOptions{Pretrained: true, BatchNorm: true})
+	_, err = models.VGG11(models.VGGOptions{Pretrained: true, BatchNorm: true, NumClasses: -1})
 	require.ErrorContains(t, err, "vgg11_bn.pdparams")
-	_, err = models.NewAlexNet(models.AlexNetOptions{Pretrained: true, WeightsPath: filepath.Join(dir, "nope.safetensors")})
+	_, err = models.NewAlexNet(models.AlexNetOptions{Pretrained: true, NumClasses: -1, WeightsPath: filepath.Join(dir, "nope.safetensors")})
 	require.ErrorContains(t, err, "nope.safetensors")
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "x.pdparams"), []byte("x"), 0o644))
 	_, err = models.NewSqueezeNet("1.1", models.SqueezeNetOptions{Pretrained: true, WeightsPath: filepath.Join(dir, "x.pdparams")})
-	require.ErrorContains(t, err, "nn.LoadPaddle")
+	require.ErrorContains(t, err, "x.pdparams")
+	_, err = models.NewSqueezeNet("1.1", models.SqueezeNetOptions{Pretrained: true, WeightsPath: filepath.Join(dir, "x.bin")})
+	require.ErrorContains(t, err, "want .safetensors or .pdparams")
 }
 
-// A state dict saved in oar's (Paddle's) layout or in PyTorch's loads by the default path.
+// A state dict saved as Paddle's .pdparams, in oar's (Paddle's) safetensors layout or in
+// PyTorch's loads from the default path.
 func TestPretrainedLoads(t *testing.T) {
 	dir := t.TempDir()
 	t.Setenv("OAR_WEIGHTS", dir)
@@ -228,11 +232,15 @@ func TestPretrainedLoads(t *testing.T) {
 			p.Data()[i] = float32(i%7) * 0.25
 		}
 	}
-	for _, layout := range []string{"oar", "torch"} {
+	for _, layout := range []string{"paddle", "oar", "torch"} {
 		path := filepath.Join(dir, "mobilenetv2_0.5.safetensors")
-		if layout == "oar" {
+		switch layout {
+		case "paddle":
+			require.NoError(t, nn.SavePaddle(filepath.Join(dir, "mobilenetv2_0.5.pdparams"), src))
+		case "oar":
+			require.NoError(t, os.Remove(filepath.Join(dir, "mobilenetv2_0.5.pdparams")))
 			require.NoError(t, nn.Save(path, src))
-		} else {
+		default:
 			require.NoError(t, nn.SavePyTorch(path, src))
 		}
 		dst, err := models.NewMobileNetV2(models.MobileNetOptions{Scale: 0.5, NumClasses: 10, Pretrained: true})
@@ -274,4 +282,14 @@ func TestTrainingStepReachesEveryParam(t *testing.T) {
 			require.NotNil(t, p.Grad(), nn.TypeName(net)+" "+p.Name)
 		}
 	}
+}
+
+// paddle.summary's table of ResNet-18 has a row per layer, BatchNorm2D included, and Paddle's
+// totals (BatchNorm's running statistics are not parameters).
+func TestResNetSummary(t *testing.T) {
+	var buf strings.Builder
+	info := oar.SummaryTo(&buf, must(models.ResNet18()), []int{1, 3, 224, 224})
+	require.Equal(t, 11_689_512, info.TotalParams)
+	require.Contains(t, buf.String(), "BatchNorm2D-20")
+	require.Contains(t, buf.String(), "[1, 512, 7, 7]")
 }
