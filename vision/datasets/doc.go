@@ -1,5 +1,7 @@
 // Package datasets provides vision data sets, as paddle.vision.datasets: MNIST from its IDX
-// files, acquired, verified and cached on first use, and the tutorial's mnist.json.gz.
+// files, acquired, verified and cached on first use, and the tutorial's mnist.json.gz;
+// FashionMNIST (NewFashionMNIST), Cifar10, Cifar100 and Flowers from the files the user
+// provides; and DatasetFolder and ImageFolder over directories of images.
 //
 // # Overview
 //
@@ -55,6 +57,38 @@
 // that tutorial-style programs run on the real data set:
 //
 //	err := datasets.SaveMNISTJSON("mnist.json.gz", train.Slice(0, 50000), train.Slice(50000, 60000), test)
+//
+// # Fashion-MNIST, CIFAR and image folders
+//
+// These read files that are already on disk; nothing is downloaded. NewFashionMNIST reads
+// Zalando's four IDX files (MNIST's names and format) from FashionMNISTOptions.Dir or
+// DataHome()/fashion-mnist; NewCifar10 and NewCifar100 read cifar-10-python.tar.gz and
+// cifar-100-python.tar.gz, the archives Paddle reads, from CifarOptions.DataFile or
+// DataHome()/cifar, as a stream within a budget (256 MiB decompressed), decoding the pickled
+// batches with a reader that never runs code. Files found in DataHome() are checked against the
+// SHA-256 of the official ones; a missing file is an error naming the path where it was expected,
+// the addresses it can be fetched from, and its SHA-256 and MD5:
+//
+//	train, err := datasets.NewCifar10(datasets.CifarOptions{
+//		DataFile:  "/data/cifar-10-python.tar.gz", // default: DataHome()/cifar/cifar-10-python.tar.gz
+//		Transform: transforms.Compose(
+//			transforms.RandomCrop([]int{32}, transforms.RandomCropOptions{Padding: []int{4}}),
+//			transforms.RandomHorizontalFlip(0.5),
+//			transforms.Normalize([]float32{125.3, 123.0, 113.9}, []float32{63.0, 62.1, 66.7}),
+//		),
+//	})
+//
+// CIFAR items are {image [3,32,32], label [1]} (Paddle gives HWC images; oar's are CHW).
+// NewFlowers reads Oxford's 102flowers.tgz with its imagelabels.mat and setid.mat (MAT files of
+// level 5, read by a small reader of numeric arrays), checked with Paddle's MD5s in
+// DataHome()/flowers; its labels are 1..102, as Paddle's.
+// NewDatasetFolder takes root/<class>/.../<file> (classes sorted by name) and NewImageFolder any
+// tree of images, in the order of Paddle's sorted os.walk; their default loader decodes PNG, JPEG
+// and GIF with Go's standard library into RGB [3,H,W] tensors of 0..255.
+//
+// Random transforms (transforms.Random: RandomCrop, RandomHorizontalFlip, ...) get the generator
+// a data.Loader gives each item: MNIST, FashionMNIST, Cifar10, Cifar100, Flowers, DatasetFolder
+// and ImageFolder are data.RandomDatasets, so augmented epochs are the same for any number of workers.
 //
 // # Memory and speed
 //

@@ -184,9 +184,15 @@ func (s source) digest(path string) (sha, fix string) {
 var moduleCacheFix = fmt.Sprintf("the Go module cache's copy of %s@%s is damaged or was modified: "+
 	"run `go clean -modcache` (it deletes every downloaded module) and try again", mnistModule, mnistVersion)
 
+// A digester gives the SHA-256 that a file must have ("" when it is not checked) and what to do
+// if it differs: a source for MNIST, fashionSource for Fashion-MNIST.
+type digester interface {
+	digest(path string) (sha, fix string)
+}
+
 // loadMNIST reads and checks a pair of IDX files, neither of which may decompress to more than
 // maxBytes bytes.
-func loadMNIST(imagesPath, labelsPath string, maxBytes int64, src source) (images, labels []byte, err error) {
+func loadMNIST(imagesPath, labelsPath string, maxBytes int64, src digester) (images, labels []byte, err error) {
 	sha, fix := src.digest(imagesPath)
 	idims, images, err := readIDXFile(imagesPath, idxImagesMagic, maxBytes, sha, fix)
 	if err != nil {
