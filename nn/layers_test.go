@@ -169,6 +169,30 @@ func TestBatchNorm2D(t *testing.T) {
 	requireLayerPanic(t, "nn: BatchNorm2D: input [4 2 2 2], want [N, 3, H, W]", func() { bn.Forward(tensor.Zeros(4, 2, 2, 2)) })
 }
 
+// TestBatchNormMatchesItsFormula checks the fused training pass (a GroupNorm over [1, C, rest])
+// against the formula written with elementary ops, on the layouts it treats apart: several
+// positions per channel, one position (a permute of [N, C]), and a batch of one (no permute).
+func TestBatchNormMatchesItsFormula(t *testing.T) {
+	rng := newRNG()
+	for _, shape := range [][]int{{4, 3, 2, 5}, {6, 3, 1, 1}, {1, 3, 4, 4}} {
+		bn := nn.NewBatchNorm2D(3)
+		copy(bn.Weight.Data(), []float32{1.5, -0.5, 2})
+		copy(bn.Bias.Data(), []float32{0.2, 0.3, -1})
+		x := tensor.Randn(rng, shape...).Scale(3).AddScalar(2)
+		mean := x.MeanKeepDim(0, 2, 3)
+		xc := x.Sub(mean)
+		want := xc.Div(xc.Mul(xc).MeanKeepDim(0, 2, 3).AddScalar(1e-5).Sqrt()).
+			Mul(bn.Weight.Reshape(1, 3, 1, 1)).Add(bn.Bias.Reshape(1, 3, 1, 1))
+		tensortest.AllClose(t, bn.Forward(x), want, 2e-5, 2e-5)
+		tensortest.AllClose(t, bn.RunningMean, mean.Reshape(3).Scale(0.1), 1e-6, 1e-5)
+	}
+	bn1 := nn.NewBatchNorm1D(3)
+	x := tensor.Randn(rng, 5, 3).AddScalar(1)
+	mean := x.MeanKeepDim(0)
+	xc := x.Sub(mean)
+	tensortest.AllClose(t, bn1.Forward(x), xc.Div(xc.Mul(xc).MeanKeepDim(0).AddScalar(1e-5).Sqrt()), 2e-5, 2e-5)
+}
+
 func TestSequentialNamesAndErrorPaths(t *testing.T) {
 	fc := nn.NewSequential(nn.NewLinear(784, 10), nn.NewReLU(), nn.NewLinear(784, 10))
 	net := nn.NewSequentialNamed(nn.Named{Name: "fc", Layer: fc})

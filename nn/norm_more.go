@@ -232,6 +232,9 @@ type BatchNorm1D struct {
 	eval                    bool
 }
 
+// ChannelLast reports whether b reads [N, L, C] (DataFormat "NLC") rather than [N, C, L].
+func (b *BatchNorm1D) ChannelLast() bool { return b.channelLast }
+
 // NewBatchNorm1D returns a BatchNorm1D over numFeatures channels with Paddle's defaults (momentum
 // 0.9, epsilon 1e-5, NCL data). It panics if numFeatures < 1 or DataFormat is not "", "NC",
 // "NCL" or "NLC".
@@ -281,18 +284,8 @@ func (b *BatchNorm1D) Forward(x *tensor.Tensor) (y *tensor.Tensor) {
 		}
 		panicf(b, "input %v, want "+want, x.Shape(), c, c)
 	}
-	// parameters broadcast along the channel axis; statistics reduce over the others
-	pshape := make([]int, x.Rank())
-	var axes []int
-	for i := range pshape {
-		pshape[i] = 1
-		if i != ax {
-			axes = append(axes, i)
-		}
-	}
-	pshape[ax] = c
 	return batchNorm(x, b.Weight, b.Bias, b.RunningMean, b.RunningVar, b.Momentum, b.Epsilon,
-		b.eval || b.UseGlobalStats, axes, pshape)
+		b.eval || b.UseGlobalStats, ax)
 }
 
 // Params returns "weight" and "bias".

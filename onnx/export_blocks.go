@@ -314,34 +314,18 @@ func (e *exporter) groupNorm(here []*exCall, x string, groups int, weight, bias 
 }
 
 // batchNorm1D writes an evaluation-mode BatchNorm1D as BatchNormalization on its running
-// statistics; channels last ([N, L, C]) are transposed to axis 1 and back.
+// statistics; channels last ([N, L, C], BatchNorm1D.ChannelLast) are transposed to axis 1 and
+// back.
 func (e *exporter) batchNorm1D(here []*exCall, x string, l *nn.BatchNorm1D) (string, error) {
 	c := here[len(here)-1]
 	in, ch := c.in, l.Weight.Len()
-	// The data format is not exported: the channel axis is the one (1 or last) whose evaluation
-	// formula gives the traced values.
-	var axes []int
-	for _, ax := range []int{1, in.Rank() - 1} {
-		if in.Dim(ax) != ch || slices.Contains(axes, ax) {
-			continue
-		}
-		pshape := make([]int, in.Rank())
-		for i := range pshape {
-			pshape[i] = 1
-		}
-		pshape[ax] = ch
-		std := l.RunningVar.Detach().AddScalar(l.Epsilon).Sqrt().Reshape(pshape...)
-		y := in.Detach().Sub(l.RunningMean.Detach().Reshape(pshape...)).Div(std).
-			Mul(l.Weight.Detach().Reshape(pshape...)).Add(l.Bias.Detach().Reshape(pshape...))
-		if slices.Equal(y.Data(), c.out.Data()) {
-			axes = append(axes, ax)
-		}
+	axes := []int{1} // the channel axis
+	if l.ChannelLast() && in.Rank() == 3 {
+		axes[0] = 2
 	}
-	if len(axes) == 0 {
-		return "", e.errAt(here, "BatchNorm1D of %v: the channel axis cannot be recovered; is it in evaluation mode on its running statistics?", in.Shape())
+	if in.Dim(axes[0]) != ch {
+		return "", e.errAt(here, "BatchNorm1D of %v: %d channels expected on axis %d", in.Shape(), ch, axes[0])
 	}
-	// Both axes give the traced values (of a random input) only if the channels' parameters
-	// and statistics are alike, and then either is the same function: axes[0] is taken.
 	st := e.state[x]
 	if axes[0] != 1 {
 		x = e.node(c.path, "Transpose", st, []string{x}, exAttrInts("perm", 0, 2, 1))

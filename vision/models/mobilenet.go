@@ -82,7 +82,7 @@ type DepthwiseSeparable struct {
 // Forward applies the block to x [N, C, H, W].
 func (b *DepthwiseSeparable) Forward(x *tensor.Tensor) (y *tensor.Tensor) {
 	defer b.Done(b, x, &y)
-	return run(b.Pointwise, run(b.Depthwise, x))
+	return b.Pointwise.Forward(b.Depthwise.Forward(x))
 }
 
 // Params returns the parameters named as Paddle's.
@@ -126,7 +126,7 @@ func NewMobileNetV1(opts ...MobileNetOptions) (*MobileNetV1, error) {
 // Forward maps images [N, 3, H, W] to logits [N, NumClasses].
 func (m *MobileNetV1) Forward(x *tensor.Tensor) (y *tensor.Tensor) {
 	defer m.Done(m, x, &y)
-	x = run(m.Conv1, x)
+	x = m.Conv1.Forward(x)
 	for _, b := range m.Blocks {
 		x = b.Forward(x)
 	}
@@ -172,9 +172,9 @@ type InvertedResidual struct {
 func (b *InvertedResidual) Forward(x *tensor.Tensor) (y *tensor.Tensor) {
 	defer b.Done(b, x, &y)
 	if b.UseRes {
-		return x.Add(run(b.Conv, x))
+		return x.Add(b.Conv.Forward(x))
 	}
-	return run(b.Conv, x)
+	return b.Conv.Forward(x)
 }
 
 // Params returns the parameters named as Paddle's.
@@ -228,7 +228,7 @@ func NewMobileNetV2(opts ...MobileNetOptions) (*MobileNetV2, error) {
 // Forward maps images [N, 3, H, W] to logits [N, NumClasses].
 func (m *MobileNetV2) Forward(x *tensor.Tensor) (y *tensor.Tensor) {
 	defer m.Done(m, x, &y)
-	return forwardHead(run(m.Features, x), m.Pool, m.Classifier)
+	return forwardHead(m.Features.Forward(x), m.Pool, m.Classifier)
 }
 
 // Params returns the parameters named as Paddle's state dict.
@@ -277,13 +277,13 @@ func (b *InvertedResidualV3) Forward(x *tensor.Tensor) (y *tensor.Tensor) {
 	defer b.Done(b, x, &y)
 	identity := x
 	if b.ExpandConv != nil {
-		x = run(b.ExpandConv, x)
+		x = b.ExpandConv.Forward(x)
 	}
-	x = run(b.BottleneckConv, x)
+	x = b.BottleneckConv.Forward(x)
 	if b.MidSE != nil {
 		x = b.MidSE.Forward(x)
 	}
-	x = run(b.LinearConv, x)
+	x = b.LinearConv.Forward(x)
 	if b.UseRes {
 		x = identity.Add(x)
 	}
@@ -434,7 +434,7 @@ func NewMobileNetV3Large(opts ...MobileNetOptions) (*MobileNetV3, error) {
 // Forward maps images [N, 3, H, W] to logits [N, NumClasses].
 func (m *MobileNetV3) Forward(x *tensor.Tensor) (y *tensor.Tensor) {
 	defer m.Done(m, x, &y)
-	x = run(m.LastConv, run(m.Blocks, run(m.Conv, x)))
+	x = m.LastConv.Forward(m.Blocks.Forward(m.Conv.Forward(x)))
 	return forwardHead(x, m.AvgPool, m.Classifier)
 }
 

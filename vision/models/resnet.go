@@ -175,8 +175,8 @@ func ResNet152(opts ...ResNetOptions) (*ResNet, error) {
 // layer, on another input shape.
 func (m *ResNet) Forward(x *tensor.Tensor) (y *tensor.Tensor) {
 	defer m.Done(m, x, &y)
-	x = m.MaxPool.Forward(bn(m.BN1, m.Conv1.Forward(x)).ReLU())
-	x = run(m.Layer4, run(m.Layer3, run(m.Layer2, run(m.Layer1, x))))
+	x = m.MaxPool.Forward(m.BN1.Forward(m.Conv1.Forward(x)).ReLU())
+	x = m.Layer4.Forward(m.Layer3.Forward(m.Layer2.Forward(m.Layer1.Forward(x))))
 	if m.AvgPool != nil {
 		x = m.AvgPool.Forward(x)
 	}
@@ -211,11 +211,11 @@ type BasicBlock struct {
 // Forward applies the block to x [N, C, H, W].
 func (b *BasicBlock) Forward(x *tensor.Tensor) (y *tensor.Tensor) {
 	defer b.Done(b, x, &y)
-	out := bn(b.BN1, b.Conv1.Forward(x)).ReLU()
-	out = bn(b.BN2, b.Conv2.Forward(out))
+	out := b.BN1.Forward(b.Conv1.Forward(x)).ReLU()
+	out = b.BN2.Forward(b.Conv2.Forward(out))
 	identity := x
 	if b.Downsample != nil {
-		identity = run(b.Downsample, x)
+		identity = b.Downsample.Forward(x)
 	}
 	return out.Add(identity).ReLU()
 }
@@ -247,12 +247,12 @@ type BottleneckBlock struct {
 // Forward applies the block to x [N, C, H, W].
 func (b *BottleneckBlock) Forward(x *tensor.Tensor) (y *tensor.Tensor) {
 	defer b.Done(b, x, &y)
-	out := bn(b.BN1, b.Conv1.Forward(x)).ReLU()
-	out = bn(b.BN2, b.Conv2.Forward(out)).ReLU()
-	out = bn(b.BN3, b.Conv3.Forward(out))
+	out := b.BN1.Forward(b.Conv1.Forward(x)).ReLU()
+	out = b.BN2.Forward(b.Conv2.Forward(out)).ReLU()
+	out = b.BN3.Forward(b.Conv3.Forward(out))
 	identity := x
 	if b.Downsample != nil {
-		identity = run(b.Downsample, x)
+		identity = b.Downsample.Forward(x)
 	}
 	return out.Add(identity).ReLU()
 }

@@ -121,7 +121,7 @@ func VGG19(opts ...VGGOptions) (*VGG, error) { return vgg(19, opts) }
 // Forward maps images [N, 3, H, W] (H, W >= 32 with the pool) to logits [N, NumClasses].
 func (m *VGG) Forward(x *tensor.Tensor) (y *tensor.Tensor) {
 	defer m.Done(m, x, &y)
-	x = run(m.Features, x)
+	x = m.Features.Forward(x)
 	if m.AvgPool != nil {
 		x = m.AvgPool.Forward(x)
 	}

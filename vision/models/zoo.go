@@ -113,9 +113,3 @@ func oneOptions[T any](model string, opts []T) (o T) {
 	}
 	panic(&nn.Error{Layer: model, Msg: fmt.Sprintf("%d options structs given, want at most one", len(opts))})
 }
-
-func sqrt32(v float32) float32 { return float32(math.Sqrt(float64(v))) }
-
-func itoa(n int) string { return fmt.Sprint(n) }
-
-func shapeString(s []int) string { return fmt.Sprint(s) }
