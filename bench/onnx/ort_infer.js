@@ -3,8 +3,8 @@
 //   node bench/onnx/ort_infer.js MODEL.onnx SAMPLES BATCHES INPUT.f32
 //
 // Runs the model (CPU, intraOpNumThreads 2, interOpNumThreads 1, graph optimizations on) over
-// SAMPLES inputs read from INPUT.f32 (little-endian float32, SAMPLES*C*H*W values, the shape taken
-// from the model's input with the batch dimension replaced) at each batch size of BATCHES
+// SAMPLES inputs read from INPUT.f32 (little-endian float32, SAMPLES*C*H*W values; the per-sample
+// shape C,H,W comes in $SAMPLE_SHAPE) at each batch size of BATCHES
 // ("100,250,500,1000"): one warm-up pass, then the best of 2 timed passes. It prints one line per
 // batch size: "batch B: N samples/s". onnxruntime-node is found in onnx/testdata/ort/node_modules
 // (cd onnx/testdata/ort && npm ci --ignore-scripts) or in $ORT_NODE_MODULES.
@@ -33,12 +33,11 @@ async function main() {
   if (!Number.isInteger(per)) {
     throw new Error(`${inputPath}: ${all.length} floats are not ${samples} samples`);
   }
-  const meta = session.inputMetadata ? session.inputMetadata[0] : null;
   const inName = session.inputNames[0];
-  // The per-sample shape: [C, H, W] for NCHW models. The Go side passes it in the env.
+  // The per-sample shape ([C, H, W] for NCHW models), which bench/onnx passes in the environment.
   const sampleShape = (process.env.SAMPLE_SHAPE || '').split(',').filter(Boolean).map(Number);
   if (sampleShape.reduce((a, b) => a * b, 1) !== per) {
-    throw new Error(`SAMPLE_SHAPE ${sampleShape} does not hold ${per} values per sample (${meta ? JSON.stringify(meta) : ''})`);
+    throw new Error(`SAMPLE_SHAPE ${sampleShape} does not hold ${per} values per sample`);
   }
   const pass = async (batch) => {
     for (let s = 0; s < samples; s += batch) {
