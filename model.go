@@ -736,34 +736,50 @@ func (m *Model) Load(path string, opt ...LoadOptions) error {
 	if err != nil {
 		return err
 	}
-	epochs := 0
-	if v, ok := meta[metaEpochs]; ok {
-		if epochs, err = strconv.Atoi(v); err != nil || epochs < 0 {
-			return fmt.Errorf("oar: load %s: %s %q is not a count of epochs", paramsFile, metaEpochs, v)
-		}
-	}
-	if o.SkipMismatch {
-		sd = matching(m.Network, sd)
-		if len(sd) == 0 {
-			return fmt.Errorf("oar: load %s: no entry matches the network", paramsFile)
-		}
-		sd = append(sd, unmatched(m.Network, sd)...) // keep the layer's own values where the file had none
-	}
-	if err := nn.CheckStateDict(m.Network, sd); err != nil {
-		return fmt.Errorf("oar: load %s: %w", paramsFile, err)
+	sd, epochs, err := m.checkLoaded(paramsFile, sd, meta, o.SkipMismatch)
+	if err != nil {
+		return err
 	}
 	if optErr != nil && !o.SkipMismatch {
 		return optErr
 	}
 
-	// Apply: the random states and the optimizer state each change all or nothing; the state
-	// dict was checked and cannot fail.
+	return m.applyLoaded(paramsFile, optFile, sd, meta, optState, epochs, o.SkipMismatch)
+}
+
+// checkLoaded reads the epoch count from meta and checks sd against the network, keeping only
+// the entries that fit (and the layer's own values for the rest) when skipMismatch: the checks
+// Load makes, in either format, before anything changes.
+func (m *Model) checkLoaded(paramsFile string, sd []nn.Param, meta map[string]string, skipMismatch bool) ([]nn.Param, int, error) {
+	epochs := 0
+	if v, ok := meta[metaEpochs]; ok {
+		var err error
+		if epochs, err = strconv.Atoi(v); err != nil || epochs < 0 {
+			return nil, 0, fmt.Errorf("oar: load %s: %s %q is not a count of epochs", paramsFile, metaEpochs, v)
+		}
+	}
+	if skipMismatch {
+		sd = matching(m.Network, sd)
+		if len(sd) == 0 {
+			return nil, 0, fmt.Errorf("oar: load %s: no entry matches the network", paramsFile)
+		}
+		sd = append(sd, unmatched(m.Network, sd)...) // keep the layer's own values where the file had none
+	}
+	if err := nn.CheckStateDict(m.Network, sd); err != nil {
+		return nil, 0, fmt.Errorf("oar: load %s: %w", paramsFile, err)
+	}
+	return sd, epochs, nil
+}
+
+// applyLoaded applies what checkLoaded accepted: the random states and the optimizer state each
+// change all or nothing; the state dict was checked and cannot fail.
+func (m *Model) applyLoaded(paramsFile, optFile string, sd []nn.Param, meta map[string]string, optState *optim.State, epochs int, skipMismatch bool) error {
 	oldRNG := nn.RandomStates(m.Network)
 	if err := nn.SetRandomStates(m.Network, meta); err != nil {
 		return fmt.Errorf("oar: load %s: %w", paramsFile, err)
 	}
 	if optState != nil {
-		if err := m.opt.SetState(*optState); err != nil && !o.SkipMismatch {
+		if err := m.opt.SetState(*optState); err != nil && !skipMismatch {
 			nn.SetRandomStates(m.Network, oldRNG)
 			return fmt.Errorf("oar: load %s: %w", optFile, err)
 		}

@@ -236,21 +236,9 @@ func (m *Model) loadPaddle(path string, o LoadOptions) error {
 	if err != nil {
 		return err
 	}
-	epochs := 0
-	if v, ok := meta[metaEpochs]; ok {
-		if epochs, err = strconv.Atoi(v); err != nil || epochs < 0 {
-			return fmt.Errorf("oar: load %s: %s %q is not a count of epochs", paramsFile, metaEpochs, v)
-		}
-	}
-	if o.SkipMismatch {
-		sd = matching(m.Network, sd)
-		if len(sd) == 0 {
-			return fmt.Errorf("oar: load %s: no entry matches the network", paramsFile)
-		}
-		sd = append(sd, unmatched(m.Network, sd)...)
-	}
-	if err := nn.CheckStateDict(m.Network, sd); err != nil {
-		return fmt.Errorf("oar: load %s: %w", paramsFile, err)
+	sd, epochs, err := m.checkLoaded(paramsFile, sd, meta, o.SkipMismatch)
+	if err != nil {
+		return err
 	}
 	var optState *optim.State
 	if m.opt != nil && !o.ResetOptimizer {
@@ -262,21 +250,7 @@ func (m *Model) loadPaddle(path string, o LoadOptions) error {
 			optState = st
 		}
 	}
-	oldRNG := nn.RandomStates(m.Network)
-	if err := nn.SetRandomStates(m.Network, meta); err != nil {
-		return fmt.Errorf("oar: load %s: %w", paramsFile, err)
-	}
-	if optState != nil {
-		if err := m.opt.SetState(*optState); err != nil && !o.SkipMismatch {
-			nn.SetRandomStates(m.Network, oldRNG)
-			return fmt.Errorf("oar: load %s: %w", optFile, err)
-		}
-	}
-	if err := nn.SetStateDict(m.Network, sd); err != nil {
-		panic(err) // checked above
-	}
-	m.epochs = epochs
-	return nil
+	return m.applyLoaded(paramsFile, optFile, sd, meta, optState, epochs, o.SkipMismatch)
 }
 
 // readPaddleFile reads a .pdparams or .pdopt: its tensors, name table, and oar's metadata (nil
