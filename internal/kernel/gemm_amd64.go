@@ -4,8 +4,6 @@ package kernel
 
 import (
 	"unsafe"
-
-	"golang.org/x/sys/cpu"
 )
 
 // The wrappers around the assembly of gemm_amd64.s, pack_amd64.s and
@@ -106,7 +104,7 @@ func indirectPairAVX2(k int, a []float32, off []int32, b []float32, bstride int,
 }
 
 func init() {
-	if cpu.X86.HasAVX2 && cpu.X86.HasFMA {
+	if useAVX2 {
 		microKernel = gemmKernelAVX2
 		indirectKernel = indirectKernelAVX2
 		indirectPair = indirectPairAVX2

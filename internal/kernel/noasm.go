@@ -6,8 +6,9 @@ package kernel
 // files stub the assembly functions; these stub the hand-written wrappers
 // of gemm_amd64.go that portable code names. Neither is ever called.
 const (
-	useAVX2 = false
-	useAVX  = false
+	useAVX2   = false
+	useAVX512 = false
+	useAVX    = false
 )
 
 func gemmKernelAVX2(k int, a, b []float32, ldb int, c []float32, ldc int, alpha, beta float32, rows int) {
