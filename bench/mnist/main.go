@@ -34,15 +34,19 @@
 //
 //	epoch 1: train N samples/s, infer N samples/s, test accuracy X, (inference at batch B), batch-1 latency X ms
 //
-// and at the end "peak RSS N MiB" (the process's maximum resident set size). The Go runtime gets a
+// and at the end "weights H" (an FNV-1a hash of the trained parameters' bits: runs that must be
+// bitwise equal, such as the same seed at another GOMAXPROCS, print the same H) and "peak RSS N
+// MiB" (the process's maximum resident set size). The Go runtime gets a
 // soft memory limit of 256 MiB (-memlimit; GOMEMLIMIT overrides it): the garbage collector then
 // runs often enough that inference's short-lived activations do not double the heap.
 package main
 
 import (
 	"context"
+	"encoding/binary"
 	"flag"
 	"fmt"
+	"hash/fnv"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -198,8 +202,22 @@ func run(model string, epochs int, seed uint64, dir, cpuprofile string, fit bool
 		fmt.Printf("epoch %d: train %.0f samples/s, infer %.0f samples/s, test accuracy %.4f, (inference at batch %d), batch-1 latency %.3f ms\n",
 			epoch, float64(train.Len())/trainS, infer, acc, inferBatch, lat.Seconds()*1e3)
 	}
+	fmt.Printf("weights %016x\n", weightsHash(s.net))
 	fmt.Printf("peak RSS %.0f MiB\n", peakRSSMiB())
 	return nil
+}
+
+// weightsHash is the FNV-1a hash of the bits of net's parameters, in Params order.
+func weightsHash(net nn.Layer) uint64 {
+	h := fnv.New64a()
+	var b [4]byte
+	for _, p := range net.Params() {
+		for _, v := range p.Tensor.Data() {
+			binary.LittleEndian.PutUint32(b[:], math.Float32bits(v))
+			h.Write(b[:])
+		}
+	}
+	return h.Sum64()
 }
 
 // inferBatches are the batch sizes inference is timed at, as in torch_mnist.py.
