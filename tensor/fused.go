@@ -36,15 +36,30 @@ func (t *Tensor) Linear(w, b *Tensor) *Tensor {
 	}
 	kernel.Gemm(false, false, m, n, in, 1, t.data, in, w.data, n, beta, out.data, n)
 	return out.record(op, func(g []float32, gin [][]float32) {
-		if gin[0] != nil { // dX = g · Wᵀ
+		dx := func() { // dX = g · Wᵀ
 			kernel.Gemm(false, true, m, in, n, 1, g, n, w.data, n, 0, gin[0], in)
 		}
-		if gin[1] != nil { // dW = Xᵀ · g
-			kernel.Gemm(true, false, in, n, m, 1, t.data, in, g, n, 0, gin[1], n)
+		dwb := func() {
+			if gin[1] != nil { // dW = Xᵀ · g
+				kernel.Gemm(true, false, in, n, m, 1, t.data, in, g, n, 0, gin[1], n)
+			}
+			if len(gin) > 2 && gin[2] != nil { // db = Σ rows of g, in row order
+				sumRows(gin[2], g)
+			}
 		}
-		if len(gin) > 2 && gin[2] != nil { // db = Σ rows of g, in row order
-			sumRows(gin[2], g)
+		if gin[0] == nil {
+			dwb()
+			return
 		}
+		// The two products are independent: side by side they keep both cores busy where each
+		// alone is too small to split (a batch of 64 through 400×120).
+		kernel.ParallelFor(2, 1, func(lo, _ int) {
+			if lo == 0 {
+				dx()
+			} else {
+				dwb()
+			}
+		})
 	}, t, w, b)
 }
 

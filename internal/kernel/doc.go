@@ -31,7 +31,8 @@
 // dimensions that are not reduced, or reduce per chunk in chunk order, and
 // ParallelFor's chunks depend only on its arguments. ParallelFor runs on a
 // small pool of helper goroutines that keep polling for a moment after each
-// call, because on a virtual machine waking a parked thread costs tens of
+// call, and its caller polls for the helpers' last chunks before it blocks,
+// because on a virtual machine waking a parked thread costs tens of
 // microseconds; when other processes keep the CPUs busy, they stop polling,
 // and calls run serially for a while after a helper was found descheduled
 // in the middle of a chunk.

@@ -45,6 +45,9 @@ func Gemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int,
 	threads := 1
 	if int64(m)*int64(n)*int64(k) >= parallelMinFlops {
 		threads = runtime.GOMAXPROCS(0)
+	} else if int64(m)*int64(n)*int64(k) >= splitMinFlops && runtime.GOMAXPROCS(0) > 1 {
+		gemmSplit(runtime.GOMAXPROCS(0), transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+		return
 	}
 	gemm(threads, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 }
@@ -710,4 +713,36 @@ func checkMat(name string, r, c int, x []float32, ld int) {
 	if r > 0 && c > 0 && len(x) < (r-1)*ld+c {
 		panic("kernel: Gemm: len(" + name + ") too short")
 	}
+}
+
+// splitMinFlops is the smallest m*n*k that Gemm splits into independent
+// serial products (gemmSplit) below parallelMinFlops.
+var splitMinFlops int64 = 100 * 100 * 100
+
+// gemmSplit computes a mid-sized product as pieces serial Gemms on slices
+// of C, cut along its longer side on the tile grid and run by ParallelFor:
+// one hand-off instead of the two per k block of the packed parallel path,
+// which cost more than they save at these sizes (a Linear layer's 64×400×120
+// at batch 64). Each piece packs its own operands; every element is summed
+// as GemmSerial sums it.
+func gemmSplit(pieces int, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	if n >= m {
+		step := roundUp((n+pieces-1)/pieces, nr)
+		ParallelFor(n, step, func(j0, j1 int) {
+			bo := j0
+			if transB {
+				bo = j0 * ldb
+			}
+			gemm(1, transA, transB, m, j1-j0, k, alpha, a, lda, b[bo:], ldb, beta, c[j0:], ldc)
+		})
+		return
+	}
+	step := roundUp((m+pieces-1)/pieces, mr)
+	ParallelFor(m, step, func(i0, i1 int) {
+		ao := i0 * lda
+		if transA {
+			ao = i0
+		}
+		gemm(1, transA, transB, i1-i0, n, k, alpha, a[ao:], lda, b, ldb, beta, c[i0*ldc:], ldc)
+	})
 }
