@@ -71,12 +71,12 @@ func gemm(threads int, transA, transB bool, m, n, k int, alpha float32, a []floa
 		gemmThin(threads, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 		return
 	}
-	kern, panels := microKernel, panelsKernel
+	kern, panels, pair := microKernel, panelsKernel, pairKernel
 	if gemmKernelOverride != nil {
-		kern, panels = gemmKernelOverride, nil
+		kern, panels, pair = gemmKernelOverride, nil, nil
 	}
 	g := gemmJob{transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, beta: beta,
-		a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc, kern: kern, panels: panels}
+		a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc, kern: kern, panels: panels, pair: pair}
 	if threads <= 1 {
 		g.serial()
 		return
@@ -128,6 +128,7 @@ type gemmJob struct {
 	lda, ldb, ldc  int
 	kern           microKernelFunc
 	panels         panelsKernelFunc // kern over several row panels, or nil
+	pair           pairKernelFunc   // kern over two column panels, or nil
 	pa             []float32        // op(A) packed whole by PackA, or nil
 }
 
@@ -334,12 +335,12 @@ func GemmPacked(threads int, p *PackedA, transB bool, n int, b []float32, ldb in
 		scaleC(m, n, beta, c, ldc)
 		return
 	}
-	kern, panels := microKernel, panelsKernel
+	kern, panels, pair := microKernel, panelsKernel, pairKernel
 	if gemmKernelOverride != nil {
-		kern, panels = gemmKernelOverride, nil
+		kern, panels, pair = gemmKernelOverride, nil, nil
 	}
 	g := gemmJob{transB: transB, m: m, n: n, k: k, alpha: p.alpha, beta: beta,
-		b: b, ldb: ldb, c: c, ldc: ldc, kern: kern, panels: panels, pa: *p.buf}
+		b: b, ldb: ldb, c: c, ldc: ldc, kern: kern, panels: panels, pair: pair, pa: *p.buf}
 	if threads <= 1 || int64(m)*int64(n)*int64(k) < parallelMinFlops {
 		g.serial()
 		return
@@ -520,26 +521,40 @@ func (g *gemmJob) macro(ap, tile []float32, i0, mb int, bb bBlock, j0, nb, kb in
 	for jr := 0; jr < nb; jr += nr {
 		cols := min(nr, nb-jr)
 		var bpan []float32
-		ldb := nr
+		ldb, bstride := nr, nr*kb // bstride: to the next column panel
 		switch {
 		case bb.ld == 0:
-			bpan = bb.p[jr*kb : jr*kb+nr*kb]
+			bpan = bb.p[jr*kb:]
 		case cols == nr:
-			bpan, ldb = bb.p[jr:], bb.ld
+			bpan, ldb, bstride = bb.p[jr:], bb.ld, nr
 		default:
 			bpan = bb.edge
 		}
+		// Two full column panels: even pairs of row panels through the
+		// panels kernel, the rest through the pair kernel, which has as many
+		// accumulators.
+		pair := g.pair != nil && jr+2*nr <= nb
 		ir0 := 0
 		if cols == nr && g.panels != nil && mb >= 2*mr {
 			// All full row panels in one call.
 			full := mb / mr
+			if pair {
+				full &^= 1
+			}
 			g.panels(kb, ap[:full*mr*kb], bpan, ldb, c[i0*ldc+j0+jr:], ldc, g.alpha, beta, full)
+			if pair {
+				g.panels(kb, ap[:full*mr*kb], bpan[bstride:], ldb, c[i0*ldc+j0+jr+nr:], ldc, g.alpha, beta, full)
+			}
 			ir0 = full * mr
 		}
 		for ir := ir0; ir < mb; ir += mr {
 			rows := min(mr, mb-ir)
 			apan := ap[ir*kb : ir*kb+mr*kb]
 			off := (i0+ir)*ldc + j0 + jr
+			if pair {
+				g.pair(kb, apan, bpan, ldb, bstride, c[off:], ldc, g.alpha, beta, rows)
+				continue
+			}
 			if cols == nr {
 				g.kern(kb, apan, bpan, ldb, c[off:], ldc, g.alpha, beta, rows)
 				continue
@@ -555,6 +570,9 @@ func (g *gemmJob) macro(ap, tile []float32, i0, mb int, bb bBlock, j0, nb, kb in
 			for i := range rows {
 				copy(c[off+i*ldc:off+i*ldc+cols], tile[i*nr:i*nr+cols])
 			}
+		}
+		if pair {
+			jr += nr
 		}
 	}
 }

@@ -21,6 +21,12 @@ type microKernelFunc func(k int, a, b []float32, ldb int, c []float32, ldc int, 
 // the micro-kernel's results.
 type panelsKernelFunc func(k int, a, b []float32, ldb int, c []float32, ldc int, alpha, beta float32, panels int)
 
+// A pair kernel is the micro-kernel over two column panels of B, the second
+// bstride floats after the first, into an mr×2nr tile of C (rows 1..mr): one
+// call with twice the accumulators, for kernels whose 6×16 tile has too few
+// to hide the multiply-add latency. It must give the micro-kernel's results.
+type pairKernelFunc func(k int, a, b []float32, ldb, bstride int, c []float32, ldc int, alpha, beta float32, rows int)
+
 type namedKernel struct {
 	name string
 	fn   microKernelFunc
@@ -31,6 +37,8 @@ var (
 	microKernel microKernelFunc = gemmKernelGo
 	// panelsKernel, when not nil, is microKernel over several row panels.
 	panelsKernel panelsKernelFunc
+	// pairKernel, when not nil, is microKernel over two column panels.
+	pairKernel pairKernelFunc
 	// kernels lists every kernel usable on this machine, for tests and benchmarks.
 	kernels = []namedKernel{{"go", gemmKernelGo}}
 )
