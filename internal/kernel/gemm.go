@@ -516,45 +516,35 @@ func (bb bBlock) from(jlo, kb int) bBlock {
 // stores only the rows that exist); a partial column panel goes through a
 // scratch tile holding a copy of C, so it sees the same arithmetic.
 func (g *gemmJob) macro(ap, tile []float32, i0, mb int, bb bBlock, j0, nb, kb int, beta float32) {
+	if g.pair != nil {
+		g.macroPairs(ap, tile, i0, mb, bb, j0, nb, kb, beta)
+		return
+	}
 	tile = tile[:mr*nr]
 	c, ldc := g.c, g.ldc
 	for jr := 0; jr < nb; jr += nr {
 		cols := min(nr, nb-jr)
 		var bpan []float32
-		ldb, bstride := nr, nr*kb // bstride: to the next column panel
+		ldb := nr
 		switch {
 		case bb.ld == 0:
-			bpan = bb.p[jr*kb:]
+			bpan = bb.p[jr*kb : jr*kb+nr*kb]
 		case cols == nr:
-			bpan, ldb, bstride = bb.p[jr:], bb.ld, nr
+			bpan, ldb = bb.p[jr:], bb.ld
 		default:
 			bpan = bb.edge
 		}
-		// Two full column panels: even pairs of row panels through the
-		// panels kernel, the rest through the pair kernel, which has as many
-		// accumulators.
-		pair := g.pair != nil && jr+2*nr <= nb
 		ir0 := 0
 		if cols == nr && g.panels != nil && mb >= 2*mr {
 			// All full row panels in one call.
 			full := mb / mr
-			if pair {
-				full &^= 1
-			}
 			g.panels(kb, ap[:full*mr*kb], bpan, ldb, c[i0*ldc+j0+jr:], ldc, g.alpha, beta, full)
-			if pair {
-				g.panels(kb, ap[:full*mr*kb], bpan[bstride:], ldb, c[i0*ldc+j0+jr+nr:], ldc, g.alpha, beta, full)
-			}
 			ir0 = full * mr
 		}
 		for ir := ir0; ir < mb; ir += mr {
 			rows := min(mr, mb-ir)
 			apan := ap[ir*kb : ir*kb+mr*kb]
 			off := (i0+ir)*ldc + j0 + jr
-			if pair {
-				g.pair(kb, apan, bpan, ldb, bstride, c[off:], ldc, g.alpha, beta, rows)
-				continue
-			}
 			if cols == nr {
 				g.kern(kb, apan, bpan, ldb, c[off:], ldc, g.alpha, beta, rows)
 				continue
@@ -571,8 +561,47 @@ func (g *gemmJob) macro(ap, tile []float32, i0, mb int, bb bBlock, j0, nb, kb in
 				copy(c[off+i*ldc:off+i*ldc+cols], tile[i*nr:i*nr+cols])
 			}
 		}
-		if pair {
-			jr += nr
+	}
+}
+
+// macroPairs is macro with a pair kernel: column panels two at a time (an
+// odd one first, alone), each pair through the panels kernel for an even
+// number of full row panels when both are full, and through the pair kernel
+// for the other row panels. A partial last column panel is the second of a
+// pair, whose kernel writes only its columns inside C.
+func (g *gemmJob) macroPairs(ap, tile []float32, i0, mb int, bb bBlock, j0, nb, kb int, beta float32) {
+	c, ldc := g.c, g.ldc
+	panel := func(jr int) ([]float32, int) {
+		switch {
+		case bb.ld == 0:
+			return bb.p[jr*kb:], nr
+		case jr+nr <= nb:
+			return bb.p[jr:], bb.ld
+		}
+		return bb.edge, nr
+	}
+	jr := 0
+	if npan := (nb + nr - 1) / nr; npan%2 == 1 {
+		pair := g.pair
+		g.pair = nil
+		g.macro(ap, tile, i0, mb, bb, j0, min(nr, nb), kb, beta)
+		g.pair = pair
+		jr = nr
+	}
+	for ; jr < nb; jr += 2 * nr {
+		b1, ldb1 := panel(jr)
+		b2, ldb2 := panel(jr + nr)
+		cols2 := min(nr, nb-jr-nr)
+		ir0 := 0
+		if cols2 == nr && g.panels != nil && mb >= 2*mr {
+			full := mb / mr &^ 1
+			g.panels(kb, ap[:full*mr*kb], b1, ldb1, c[i0*ldc+j0+jr:], ldc, g.alpha, beta, full)
+			g.panels(kb, ap[:full*mr*kb], b2, ldb2, c[i0*ldc+j0+jr+nr:], ldc, g.alpha, beta, full)
+			ir0 = full * mr
+		}
+		for ir := ir0; ir < mb; ir += mr {
+			off := (i0+ir)*ldc + j0 + jr
+			g.pair(kb, ap[ir*kb:ir*kb+mr*kb], b1, ldb1, b2, ldb2, cols2, c[off:], ldc, g.alpha, beta, min(mr, mb-ir))
 		}
 	}
 }

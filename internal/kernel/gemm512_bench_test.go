@@ -37,7 +37,7 @@ func BenchmarkTileKernels(b *testing.B) {
 	if useAVX512 {
 		benches = append(benches,
 			bench{"panels12x16/avx512", func() { gemmPanelsAVX512(k, ap, bp, nr, c, nr, 1, 1, 2) }},
-			bench{"pair6x32/avx512", func() { gemmPairAVX512(k, ap, bp, nr, nr*k, c, 2*nr, 1, 1, mr) }},
+			bench{"pair6x32/avx512", func() { gemmPairAVX512(k, ap, bp, nr, bp[nr*k:], nr, nr, c, 2*nr, 1, 1, mr) }},
 			bench{"indirect6x32/avx512", func() { indirectPairAVX512(k, ap, off, bp, nr, c, c[mr*nr:], nr, 1, 1, mr) }})
 	}
 	for _, bn := range benches {

@@ -31,7 +31,7 @@ func gemm512Kernel5x16(k int, a, b *float32, ldb int, c *float32, ldc int, alpha
 	panic("kernel: no assembly")
 }
 
-func gemm512Kernel6x32(k int, a, b *float32, ldb, bstride int, c *float32, ldc int, alpha, beta float32, rows int) {
+func gemm512Kernel6x32(k int, a, b *float32, ldb int, b2 *float32, ldb2 int, c *float32, ldc int, alpha, beta float32, rows, mask2 int) {
 	panic("kernel: no assembly")
 }
 

@@ -37,7 +37,7 @@ func TestGemmAVX512Kernels(t *testing.T) {
 		for _, ldb := range []int{nr, 3*nr + 5} {
 			for _, beta := range []float32{0, 1, -0.75} {
 				a := randSlice(rng, 5*mr*k) // up to five row panels
-				b := randSlice(rng, k*ldb+2*nr*k)
+				b := randSlice(rng, k*ldb+nr*k)
 				ldc := 2*nr + 3
 				c0 := randSlice(rng, 5*mr*ldc)
 				if beta == 0 {
@@ -50,16 +50,20 @@ func TestGemmAVX512Kernels(t *testing.T) {
 					gemmKernelAVX2(k, a, b, ldb, want, ldc, alpha, beta, rows)
 					gemmKernelAVX512(k, a, b, ldb, got, ldc, alpha, beta, rows)
 					requireBits(t, want, got, fmt.Sprintf("%s rows=%d", name, rows))
-					// The pair kernel: two column panels, bstride floats apart.
-					bstride := nr
-					if ldb == nr {
-						bstride = nr * k
+					// The pair kernel: two column panels, the second
+					// packed (ldb2 = 16) and of 1..16 columns.
+					for _, cols2 := range []int{nr, 1 + rng.IntN(nr-1)} {
+						b2 := b[ldb:]
+						want, got = clone(c0), clone(c0)
+						tile := clone(c0[nr:])
+						gemmKernelAVX2(k, a, b, ldb, want, ldc, alpha, beta, rows)
+						gemmKernelAVX2(k, a, b2, nr, tile, ldc, alpha, beta, rows)
+						for i := range rows {
+							copy(want[i*ldc+nr:i*ldc+nr+cols2], tile[i*ldc:i*ldc+cols2])
+						}
+						gemmPairAVX512(k, a, b, ldb, b2, nr, cols2, got, ldc, alpha, beta, rows)
+						requireBits(t, want, got, fmt.Sprintf("%s rows=%d pair cols2=%d", name, rows, cols2))
 					}
-					want, got = clone(c0), clone(c0)
-					gemmKernelAVX2(k, a, b, ldb, want, ldc, alpha, beta, rows)
-					gemmKernelAVX2(k, a, b[bstride:], ldb, want[nr:], ldc, alpha, beta, rows)
-					gemmPairAVX512(k, a, b, ldb, bstride, got, ldc, alpha, beta, rows)
-					requireBits(t, want, got, fmt.Sprintf("%s rows=%d pair", name, rows))
 				}
 				for panels := 1; panels <= 5; panels++ {
 					want, got := clone(c0), clone(c0)

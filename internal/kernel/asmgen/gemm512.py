@@ -134,35 +134,41 @@ def kernel(R):
 
 
 def kernel6x32():
-    # Two B panels (bstride bytes apart) against one A panel: twelve
-    # accumulators for the macro loop's panels when fewer than two full
-    # row panels share a B panel (m < 12: LeNet's first layer, the row tail).
-    f.func("gemm512Kernel6x32(k int, a, b *float32, ldb, bstride int, c *float32, ldc int, alpha, beta float32, rows int)", [
+    # Two B panels against one A panel: twelve accumulators for the macro
+    # loop's column panels when fewer than two full row panels share them
+    # (m < 12: LeNet's first layer, the row tail) or the second is partial.
+    f.func("gemm512Kernel6x32(k int, a, b *float32, ldb int, b2 *float32, ldb2 int, c *float32, ldc int, alpha, beta float32, rows, mask2 int)", [
         "",
-        "gemm512Kernel6x16 for two panels of B, the second bstride bytes after the",
-        "first, into C[0:rows][0:32] (the second panel's tile 16 columns after the",
-        "first's); rows is 1..6.",
+        "gemm512Kernel6x16 for two panels of B, b (rows ldb elements apart) and b2",
+        "(ldb2 apart), into C[0:rows][0:16] and C[0:rows][16:32]; rows is 1..6. Only",
+        "the columns of the second tile set in mask2 (bit j: column 16+j) are read",
+        "and written, so a partial last panel needs no scratch tile.",
     ])
     e("\tMOVQ k+0(FP), CX")
     e("\tMOVQ a+8(FP), SI")
     e("\tMOVQ b+16(FP), DI")
     e("\tMOVQ ldb+24(FP), R11")
     e("\tSHLQ $2, R11")
-    e("\tMOVQ bstride+32(FP), BX")
-    e("\tMOVQ ldc+48(FP), R8")
+    e("\tMOVQ b2+32(FP), BX")
+    e("\tMOVQ ldb2+40(FP), R13")
+    e("\tSHLQ $2, R13")
+    e("\tMOVQ ldc+56(FP), R8")
     e("\tSHLQ $2, R8")
-    e("\tMOVQ c+40(FP), DX")
+    e("\tMOVQ c+48(FP), DX")
+    e(f"\tMOVQ {f.arg('mask2')}, R10")
+    e("\tKMOVW R10, K1")
     zero(12)
     lp = lambda l: f"k{l}"
 
     def step(s):
         e(f"\tVMOVUPS (DI), Z12")
-        e(f"\tVMOVUPS (DI)(BX*1), Z13")
+        e(f"\tVMOVUPS (BX), Z13")
         for i in range(6):
             e(f"\tVBROADCASTSS {24*s+4*i}(SI), Z{16+(i&3)}")
             e(f"\tVFMADD231PS Z12, Z{16+(i&3)}, Z{2*i}")
             e(f"\tVFMADD231PS Z13, Z{16+(i&3)}, Z{2*i+1}")
         e("\tADDQ R11, DI")
+        e("\tADDQ R13, BX")
 
     def adv(n):
         e(f"\tADDQ ${24*n}, SI")
@@ -178,7 +184,7 @@ def kernel6x32():
     e(f"\tJNZ {lp('accum')}")
     for i in range(6):
         e(f"\tVMOVUPS Z{2*i}, (DX)")
-        e(f"\tVMOVUPS Z{2*i+1}, 64(DX)")
+        e(f"\tVMOVUPS Z{2*i+1}, K1, 64(DX)")
         if i < 5:
             e(f"\tCMPQ R10, ${i+1}")
             e(f"\tJLE {lp('ret0')}")
@@ -187,9 +193,12 @@ def kernel6x32():
     ret(0)
     e(f"{lp('accum')}:")
     for i in range(6):
-        for v in range(2):
-            e(f"\tVFMADD231PS {64*v}(DX), Z31, Z{2*i+v}")
-            e(f"\tVMOVUPS Z{2*i+v}, {64*v}(DX)")
+        e(f"\tVFMADD231PS (DX), Z31, Z{2*i}")
+        e(f"\tVMOVUPS Z{2*i}, (DX)")
+        # Masked-off columns load as zero and are not stored.
+        e(f"\tVMOVUPS.Z 64(DX), K1, Z20")
+        e(f"\tVFMADD231PS Z20, Z31, Z{2*i+1}")
+        e(f"\tVMOVUPS Z{2*i+1}, K1, 64(DX)")
         if i < 5:
             e(f"\tCMPQ R10, ${i+1}")
             e(f"\tJLE {lp('ret1')}")
