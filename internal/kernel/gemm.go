@@ -520,6 +520,11 @@ func (g *gemmJob) macro(ap, tile []float32, i0, mb int, bb bBlock, j0, nb, kb in
 		g.macroPairs(ap, tile, i0, mb, bb, j0, nb, kb, beta)
 		return
 	}
+	g.macroSingles(ap, tile, i0, mb, bb, j0, nb, kb, beta)
+}
+
+// macroSingles is macro one column panel at a time.
+func (g *gemmJob) macroSingles(ap, tile []float32, i0, mb int, bb bBlock, j0, nb, kb int, beta float32) {
 	tile = tile[:mr*nr]
 	c, ldc := g.c, g.ldc
 	for jr := 0; jr < nb; jr += nr {
@@ -582,10 +587,7 @@ func (g *gemmJob) macroPairs(ap, tile []float32, i0, mb int, bb bBlock, j0, nb, 
 	}
 	jr := 0
 	if npan := (nb + nr - 1) / nr; npan%2 == 1 {
-		pair := g.pair
-		g.pair = nil
-		g.macro(ap, tile, i0, mb, bb, j0, min(nr, nb), kb, beta)
-		g.pair = pair
+		g.macroSingles(ap, tile, i0, mb, bb, j0, min(nr, nb), kb, beta)
 		jr = nr
 	}
 	for ; jr < nb; jr += 2 * nr {
