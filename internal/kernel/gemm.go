@@ -215,6 +215,11 @@ func (g *gemmJob) parallel(threads int) {
 			groups = min(nPanels, (2*threads+mBlocks-1)/mBlocks)
 		}
 		per := (nPanels + groups - 1) / groups
+		if g.pair != nil {
+			// Whole pairs per group, so that bBlockAt's test of the panel
+			// count's parity holds for the last group too.
+			per = roundUp(per, 2)
+		}
 		groups = (nPanels + per - 1) / per
 		bJobs := (nPanels + bGrain - 1) / bGrain
 		if inPlace {
@@ -573,17 +578,14 @@ func (g *gemmJob) macroSingles(ap, tile []float32, i0, mb int, bb bBlock, j0, nb
 // odd one first, alone), each pair through the panels kernel for an even
 // number of full row panels when both are full, and through the pair kernel
 // for the other row panels. A partial last column panel is the second of a
-// pair, whose kernel writes only its columns inside C.
+// pair, whose kernel reads and writes only its columns inside B and C.
 func (g *gemmJob) macroPairs(ap, tile []float32, i0, mb int, bb bBlock, j0, nb, kb int, beta float32) {
 	c, ldc := g.c, g.ldc
 	panel := func(jr int) ([]float32, int) {
-		switch {
-		case bb.ld == 0:
+		if bb.ld == 0 {
 			return bb.p[jr*kb:], nr
-		case jr+nr <= nb:
-			return bb.p[jr:], bb.ld
 		}
-		return bb.edge, nr
+		return bb.p[jr:], bb.ld // a partial panel too: the pair kernel masks it
 	}
 	jr := 0
 	if npan := (nb + nr - 1) / nr; npan%2 == 1 {
@@ -634,6 +636,9 @@ func (g *gemmJob) bBlockAt(inPlace bool, p0, kb, j0, nb int, bp, edge []float32)
 		return bBlock{p: bp}
 	}
 	bb := bBlock{p: g.b[p0*g.ldb+j0:], ld: g.ldb}
+	if g.pair != nil && (nb+nr-1)/nr%2 == 0 {
+		return bb // macroPairs reads the partial panel in place
+	}
 	if full := nb / nr * nr; full < nb {
 		bb.edge = edge[:nr*kb]
 		g.packB(p0, kb, j0+full, nb-full, bb.edge)

@@ -40,7 +40,7 @@ func gemmPairAVX512(k int, a, b []float32, ldb int, b2 []float32, ldb2, cols2 in
 	}
 	_ = a[mr*k-1]
 	_ = b[(k-1)*ldb+nr-1]
-	_ = b2[(k-1)*ldb2+nr-1]
+	_ = b2[(k-1)*ldb2+cols2-1]
 	_ = c[(rows-1)*ldc+nr+cols2-1]
 	gemm512Kernel6x32(k, unsafe.SliceData(a), unsafe.SliceData(b), ldb, unsafe.SliceData(b2), ldb2,
 		unsafe.SliceData(c), ldc, alpha, beta, rows, 1<<cols2-1)

@@ -554,8 +554,9 @@ accum5:
 //
 // gemm512Kernel6x16 for two panels of B, b (rows ldb elements apart) and b2
 // (ldb2 apart), into C[0:rows][0:16] and C[0:rows][16:32]; rows is 1..6. Only
-// the columns of the second tile set in mask2 (bit j: column 16+j) are read
-// and written, so a partial last panel needs no scratch tile.
+// the columns of b2 and of the second tile set in mask2 (bit j: column 16+j)
+// are read and written, so a partial last panel of B is read in place, and
+// of C needs no scratch tile.
 TEXT ·gemm512Kernel6x32(SB), NOSPLIT, $0-88
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), SI
@@ -588,7 +589,7 @@ TEXT ·gemm512Kernel6x32(SB), NOSPLIT, $0-88
 kloop4:
 	PREFETCHT0 384(SI)
 	VMOVUPS (DI), Z12
-	VMOVUPS (BX), Z13
+	VMOVUPS.Z (BX), K1, Z13
 	VBROADCASTSS 0(SI), Z16
 	VFMADD231PS Z12, Z16, Z0
 	VFMADD231PS Z13, Z16, Z1
@@ -610,7 +611,7 @@ kloop4:
 	ADDQ R11, DI
 	ADDQ R13, BX
 	VMOVUPS (DI), Z12
-	VMOVUPS (BX), Z13
+	VMOVUPS.Z (BX), K1, Z13
 	VBROADCASTSS 24(SI), Z16
 	VFMADD231PS Z12, Z16, Z0
 	VFMADD231PS Z13, Z16, Z1
@@ -632,7 +633,7 @@ kloop4:
 	ADDQ R11, DI
 	ADDQ R13, BX
 	VMOVUPS (DI), Z12
-	VMOVUPS (BX), Z13
+	VMOVUPS.Z (BX), K1, Z13
 	VBROADCASTSS 48(SI), Z16
 	VFMADD231PS Z12, Z16, Z0
 	VFMADD231PS Z13, Z16, Z1
@@ -654,7 +655,7 @@ kloop4:
 	ADDQ R11, DI
 	ADDQ R13, BX
 	VMOVUPS (DI), Z12
-	VMOVUPS (BX), Z13
+	VMOVUPS.Z (BX), K1, Z13
 	VBROADCASTSS 72(SI), Z16
 	VFMADD231PS Z12, Z16, Z0
 	VFMADD231PS Z13, Z16, Z1
@@ -683,7 +684,7 @@ ktail:
 	JZ kdone
 kloop1:
 	VMOVUPS (DI), Z12
-	VMOVUPS (BX), Z13
+	VMOVUPS.Z (BX), K1, Z13
 	VBROADCASTSS 0(SI), Z16
 	VFMADD231PS Z12, Z16, Z0
 	VFMADD231PS Z13, Z16, Z1

@@ -141,8 +141,9 @@ def kernel6x32():
         "",
         "gemm512Kernel6x16 for two panels of B, b (rows ldb elements apart) and b2",
         "(ldb2 apart), into C[0:rows][0:16] and C[0:rows][16:32]; rows is 1..6. Only",
-        "the columns of the second tile set in mask2 (bit j: column 16+j) are read",
-        "and written, so a partial last panel needs no scratch tile.",
+        "the columns of b2 and of the second tile set in mask2 (bit j: column 16+j)",
+        "are read and written, so a partial last panel of B is read in place, and",
+        "of C needs no scratch tile.",
     ])
     e("\tMOVQ k+0(FP), CX")
     e("\tMOVQ a+8(FP), SI")
@@ -162,7 +163,7 @@ def kernel6x32():
 
     def step(s):
         e(f"\tVMOVUPS (DI), Z12")
-        e(f"\tVMOVUPS (BX), Z13")
+        e(f"\tVMOVUPS.Z (BX), K1, Z13")  # B may end inside the panel
         for i in range(6):
             e(f"\tVBROADCASTSS {24*s+4*i}(SI), Z{16+(i&3)}")
             e(f"\tVFMADD231PS Z12, Z{16+(i&3)}, Z{2*i}")
