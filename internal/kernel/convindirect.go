@@ -156,8 +156,14 @@ func (ic *indirectConv) run(pa *PackedA, xp, tile []float32, dst convSink) {
 			}
 			if n == 2 {
 				bstride := len(bs[0]) - len(bs[1]) // the second position's B, in floats after the first's
-				for ir := full * mr; ir < m; ir += mr {
-					indirectPair(kb, ap[ir*kb:ir*kb+mr*kb], off, bs[0], bstride, tiles[0][ir*nr:], tiles[1][ir*nr:], nr, pa.alpha, beta, min(mr, m-ir))
+				for ir := full * mr; ir < m; {
+					rows := min(mr, m-ir)
+					if m-ir > mr && m-ir <= indirectPairRows {
+						rows = m - ir // the last full panel and a short tail in one call
+					}
+					np := roundUp(rows, mr)
+					indirectPair(kb, ap[ir*kb:ir*kb+np*kb], off, bs[0], bstride, tiles[0][ir*nr:], tiles[1][ir*nr:], nr, pa.alpha, beta, rows)
+					ir += np
 				}
 			}
 		}
@@ -204,8 +210,10 @@ var indirectKernel = indirectKernelGo
 var indirectPair func(k int, a []float32, off []int32, b []float32, bstride int, c, c2 []float32, ldc int, alpha, beta float32, rows int)
 
 // indirectPairRows is the most rows indirectPair takes: 2 with AVX2 (only a
-// short last panel needs the extra accumulators), mr with AVX-512, whose
-// 6×16 tile has too few (run then pairs positions for every panel).
+// short last panel needs the extra accumulators), 2mr-1 with AVX-512, whose
+// 6×16 tile has too few (run then pairs positions for every panel, and
+// takes a short last panel together with the full one before it). Past mr,
+// a holds two packed panels and c, c2 the rows of both.
 var indirectPairRows = 2
 
 // indirectKernelGo gathers the B panel and runs the micro-kernel on it.

@@ -82,12 +82,13 @@ func indirectKernelAVX512(k int, a []float32, off []int32, b []float32, c []floa
 	}
 }
 
-// indirectPairAVX512 has the contract of indirectPair, for rows 1..6.
+// indirectPairAVX512 has the contract of indirectPair, for rows 1..2mr-1:
+// past mr, a holds two packed panels.
 func indirectPairAVX512(k int, a []float32, off []int32, b []float32, bstride int, c, c2 []float32, ldc int, alpha, beta float32, rows int) {
 	if k < 1 {
 		panic("kernel: indirectPairAVX512: k < 1")
 	}
-	_ = a[mr*k-1]
+	_ = a[roundUp(rows, mr)*k-1]
 	_ = off[k-1]
 	_ = c[(rows-1)*ldc+nr-1]
 	_ = c2[(rows-1)*ldc+nr-1]
@@ -106,7 +107,17 @@ func indirectPairAVX512(k int, a []float32, off []int32, b []float32, bstride in
 		gemm512Indirect2x32(k, pa, po, pb, bs, pc, pc2, ldc, alpha, beta)
 	case 1:
 		gemm512Indirect1x32(k, pa, po, pb, bs, pc, pc2, ldc, alpha, beta)
+	case 7:
+		gemm512Indirect7x32(k, pa, po, pb, bs, pc, pc2, ldc, alpha, beta)
+	case 8:
+		gemm512Indirect8x32(k, pa, po, pb, bs, pc, pc2, ldc, alpha, beta)
+	case 9:
+		gemm512Indirect9x32(k, pa, po, pb, bs, pc, pc2, ldc, alpha, beta)
+	case 10:
+		gemm512Indirect10x32(k, pa, po, pb, bs, pc, pc2, ldc, alpha, beta)
+	case 11:
+		gemm512Indirect11x32(k, pa, po, pb, bs, pc, pc2, ldc, alpha, beta)
 	default:
-		panic("kernel: indirectPairAVX512: rows outside 1..6")
+		panic("kernel: indirectPairAVX512: rows outside 1..11")
 	}
 }

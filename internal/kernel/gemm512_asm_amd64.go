@@ -65,3 +65,18 @@ func gemm512Indirect4x32(k int, a *float32, off *int32, b *float32, bstride int,
 
 //go:noescape
 func gemm512Indirect5x32(k int, a *float32, off *int32, b *float32, bstride int, c, c2 *float32, ldc int, alpha, beta float32)
+
+//go:noescape
+func gemm512Indirect7x32(k int, a *float32, off *int32, b *float32, bstride int, c, c2 *float32, ldc int, alpha, beta float32)
+
+//go:noescape
+func gemm512Indirect8x32(k int, a *float32, off *int32, b *float32, bstride int, c, c2 *float32, ldc int, alpha, beta float32)
+
+//go:noescape
+func gemm512Indirect9x32(k int, a *float32, off *int32, b *float32, bstride int, c, c2 *float32, ldc int, alpha, beta float32)
+
+//go:noescape
+func gemm512Indirect10x32(k int, a *float32, off *int32, b *float32, bstride int, c, c2 *float32, ldc int, alpha, beta float32)
+
+//go:noescape
+func gemm512Indirect11x32(k int, a *float32, off *int32, b *float32, bstride int, c, c2 *float32, ldc int, alpha, beta float32)

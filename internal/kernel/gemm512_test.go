@@ -14,7 +14,7 @@ import (
 func withAVX2Gemm(f func()) {
 	defer func() {
 		microKernel, panelsKernel, pairKernel = gemmKernelAVX512, gemmPanelsAVX512, gemmPairAVX512
-		indirectKernel, indirectPair, indirectPairRows = indirectKernelAVX512, indirectPairAVX512, mr
+		indirectKernel, indirectPair, indirectPairRows = indirectKernelAVX512, indirectPairAVX512, 2*mr-1
 	}()
 	microKernel, panelsKernel, pairKernel = gemmKernelAVX2, gemmPanelsAVX2, nil
 	indirectKernel, indirectPair, indirectPairRows = indirectKernelAVX2, indirectPairAVX2, 2
@@ -105,6 +105,24 @@ func TestIndirectAVX512(t *testing.T) {
 				indirectPairAVX512(k, a, off, b, bstride, got1, got2, 20, -1.25, beta, rows)
 				requireBits(t, want, got1, name+" pair: first")
 				requireBits(t, want2, got2, name+" pair: second")
+				if rows == mr {
+					continue
+				}
+				// A full panel and the next one's first rows in one call.
+				a2 := randSlice(rng, 2*mr*k)
+				c0x := randSlice(rng, 2*mr*20)
+				if beta == 0 {
+					fillNaN(c0x)
+				}
+				want, want2, got1, got2 = clone(c0x), clone(c0x), clone(c0x), clone(c0x)
+				for j, w := range [][]float32{want, want2} {
+					bj := b[j*bstride:]
+					indirectKernelAVX2(k, a2, off, bj, w, 20, -1.25, beta, mr)
+					indirectKernelAVX2(k, a2[mr*k:], off, bj, w[mr*20:], 20, -1.25, beta, rows)
+				}
+				indirectPairAVX512(k, a2, off, b, bstride, got1, got2, 20, -1.25, beta, mr+rows)
+				requireBits(t, want, got1, name+" pair of two panels: first")
+				requireBits(t, want2, got2, name+" pair of two panels: second")
 			}
 		}
 	}

@@ -117,7 +117,7 @@ func init() {
 		pairKernel = gemmPairAVX512
 		indirectKernel = indirectKernelAVX512
 		indirectPair = indirectPairAVX512
-		indirectPairRows = mr
+		indirectPairRows = 2*mr - 1
 		kernels = append(kernels, namedKernel{"avx512", gemmKernelAVX512})
 	}
 }

@@ -11,8 +11,9 @@
 # alpha and then FMA'd with beta*C, exactly as gemm.py's kernels do it, so the
 # results are bitwise those of the AVX2 kernels.
 #
-# Registers: accumulators Z0..Z11, B rows Z12..Z15, A broadcasts Z16..Z19,
-# alpha Z30, beta Z31.
+# Registers: accumulators Z0..Z11 (Z0..Z21 in the indirect pair kernels),
+# B rows Z12..Z15 (Z22, Z23), A broadcasts Z16..Z19 (Z24..Z27), alpha Z30,
+# beta Z31.
 from emit import Asm
 f = Asm("gemm512")
 e = f.e
@@ -306,13 +307,16 @@ def indirect(R):
 
 def indirect2(R):
     # R rows of A against two B panels (two output positions, bstride bytes
-    # apart): 2R accumulators, each A value broadcast once for both.
+    # apart): 2R accumulators, each A value broadcast once for both. R > 6
+    # spans two packed A panels (the second 24k bytes after the first): a
+    # last full panel with a short tail (OutC = 20: 6, 6, then 6+2), whose
+    # 2×32 alone would have too few accumulators.
     name = f"gemm512Indirect{R}x32"
-    f.func(f"{name}(k int, a *float32, off *int32, b *float32, bstride int, c, c2 *float32, ldc int, alpha, beta float32)", [
-        "",
-        f"gemm512Indirect{R}x16 for two panels of B, the second bstride bytes after the",
-        "first, into c and c2: twice the accumulators for the same loads of A.",
-    ])
+    doc = [f"gemm512Indirect{min(R, 6)}x16 for two panels of B, the second bstride bytes after the",
+           "first, into c and c2: twice the accumulators for the same loads of A."]
+    if R > 6:
+        doc += [f"Rows 6..{R-1} are the first {R-6} of the next packed panel of A and of C."]
+    f.func(f"{name}(k int, a *float32, off *int32, b *float32, bstride int, c, c2 *float32, ldc int, alpha, beta float32)", [""] + doc)
     e("\tMOVQ k+0(FP), CX")
     e("\tMOVQ a+8(FP), SI")
     e("\tMOVQ off+16(FP), BX")
@@ -320,6 +324,9 @@ def indirect2(R):
     e("\tMOVQ bstride+32(FP), DX")
     e("\tMOVQ ldc+56(FP), R8")
     e("\tSHLQ $2, R8")
+    if R > 6:
+        e("\tMOVQ CX, R14")
+        e("\tIMUL3Q $24, R14, R14")  # bytes of one packed A panel
     zero(2*R)
     acc = lambda i, h: 2*i + h
     regs = ["R10", "R11", "R12", "R13"]
@@ -329,18 +336,22 @@ def indirect2(R):
         rg = regs[s]
         e(f"\tMOVLQSX {4*s}(BX), {rg}")
         e(f"\tADDQ DI, {rg}")
-        e(f"\tVMOVUPS ({rg}), Z12")
-        e(f"\tVMOVUPS ({rg})(DX*1), Z13")
+        e(f"\tVMOVUPS ({rg}), Z22")
+        e(f"\tVMOVUPS ({rg})(DX*1), Z23")
         for i in range(R):
-            y = 16 + (i & 3)
-            e(f"\tVBROADCASTSS {24*s+4*i}(SI), Z{y}")
-            e(f"\tVFMADD231PS Z12, Z{y}, Z{acc(i, 0)}")
-            e(f"\tVFMADD231PS Z13, Z{y}, Z{acc(i, 1)}")
+            y = 24 + (i & 3)
+            if i < 6:
+                e(f"\tVBROADCASTSS {24*s+4*i}(SI), Z{y}")
+            else:
+                e(f"\tVBROADCASTSS {24*s+4*(i-6)}(SI)(R14*1), Z{y}")
+            e(f"\tVFMADD231PS Z22, Z{y}, Z{acc(i, 0)}")
+            e(f"\tVFMADD231PS Z23, Z{y}, Z{acc(i, 1)}")
 
     def adv(n):
         e(f"\tADDQ ${24*n}, SI")
         e(f"\tADDQ ${4*n}, BX")
-    kloop(lp, step, adv, ["384(SI)"])
+    pf = ["384(SI)"] + (["384(SI)(R14*1)"] if R > 6 else [])
+    kloop(lp, step, adv, pf)
     stores = []
     for h, creg in enumerate(["c", "c2"]):
         for i in range(R):
@@ -356,6 +367,6 @@ kernel6x32()
 panels()
 for R in (6, 1, 2, 3, 4, 5):
     indirect(R)
-for R in (6, 1, 2, 3, 4, 5):
+for R in (6, 1, 2, 3, 4, 5, 7, 8, 9, 10, 11):
     indirect2(R)
 f.write()
