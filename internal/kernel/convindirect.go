@@ -113,7 +113,8 @@ func (ic *indirectConv) pad(xp, src []float32, chStride int) {
 // a last panel of 1 or 2 rows (OutC = 20: 6, 6, 6, 2) runs two positions at
 // once through indirectPair, whose twice as many accumulators hide the
 // multiply-add latency that a 2-row kernel alone waits on. With AVX-512
-// (indirectPairRows = mr) every panel runs two positions at once.
+// (indirectPairRows = 2mr-1) every panel runs two positions at once, a short
+// last panel together with the full one before it.
 func (ic *indirectConv) run(pa *PackedA, xp, tile []float32, dst convSink) {
 	g := ic.g
 	m, k := pa.m, pa.k

@@ -575,10 +575,9 @@ func (g *gemmJob) macroSingles(ap, tile []float32, i0, mb int, bb bBlock, j0, nb
 }
 
 // macroPairs is macro with a pair kernel: column panels two at a time (an
-// odd one first, alone), each pair through the panels kernel for an even
-// number of full row panels when both are full, and through the pair kernel
-// for the other row panels. A partial last column panel is the second of a
-// pair, whose kernel reads and writes only its columns inside B and C.
+// odd one first, alone), each pair one call for all row panels. A partial
+// last column panel is the second of a pair, whose kernel reads and writes
+// only its columns inside B and C.
 func (g *gemmJob) macroPairs(ap, tile []float32, i0, mb int, bb bBlock, j0, nb, kb int, beta float32) {
 	c, ldc := g.c, g.ldc
 	panel := func(jr int) ([]float32, int) {
@@ -595,18 +594,7 @@ func (g *gemmJob) macroPairs(ap, tile []float32, i0, mb int, bb bBlock, j0, nb, 
 	for ; jr < nb; jr += 2 * nr {
 		b1, ldb1 := panel(jr)
 		b2, ldb2 := panel(jr + nr)
-		cols2 := min(nr, nb-jr-nr)
-		ir0 := 0
-		if cols2 == nr && g.panels != nil && mb >= 2*mr {
-			full := mb / mr &^ 1
-			g.panels(kb, ap[:full*mr*kb], b1, ldb1, c[i0*ldc+j0+jr:], ldc, g.alpha, beta, full)
-			g.panels(kb, ap[:full*mr*kb], b2, ldb2, c[i0*ldc+j0+jr+nr:], ldc, g.alpha, beta, full)
-			ir0 = full * mr
-		}
-		for ir := ir0; ir < mb; ir += mr {
-			off := (i0+ir)*ldc + j0 + jr
-			g.pair(kb, ap[ir*kb:ir*kb+mr*kb], b1, ldb1, b2, ldb2, cols2, c[off:], ldc, g.alpha, beta, min(mr, mb-ir))
-		}
+		g.pair(kb, ap, b1, ldb1, b2, ldb2, min(nr, nb-jr-nr), c[i0*ldc+j0+jr:], ldc, g.alpha, beta, mb)
 	}
 }
 

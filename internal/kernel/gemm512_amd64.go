@@ -35,10 +35,10 @@ func gemmKernelAVX512(k int, a, b []float32, ldb int, c []float32, ldc int, alph
 
 // gemmPairAVX512 has the contract of pairKernelFunc.
 func gemmPairAVX512(k int, a, b []float32, ldb int, b2 []float32, ldb2, cols2 int, c []float32, ldc int, alpha, beta float32, rows int) {
-	if rows < 1 || rows > mr || cols2 < 1 || cols2 > nr {
+	if rows < 1 || cols2 < 1 || cols2 > nr {
 		panic("kernel: gemmPairAVX512: rows or cols2 out of range")
 	}
-	_ = a[mr*k-1]
+	_ = a[roundUp(rows, mr)*k-1]
 	_ = b[(k-1)*ldb+nr-1]
 	_ = b2[(k-1)*ldb2+cols2-1]
 	_ = c[(rows-1)*ldc+nr+cols2-1]

@@ -553,24 +553,28 @@ accum5:
 // func gemm512Kernel6x32(k int, a, b *float32, ldb int, b2 *float32, ldb2 int, c *float32, ldc int, alpha, beta float32, rows, mask2 int)
 //
 // gemm512Kernel6x16 for two panels of B, b (rows ldb elements apart) and b2
-// (ldb2 apart), into C[0:rows][0:16] and C[0:rows][16:32]; rows is 1..6. Only
-// the columns of b2 and of the second tile set in mask2 (bit j: column 16+j)
-// are read and written, so a partial last panel of B is read in place, and
-// of C needs no scratch tile.
+// (ldb2 apart), into C[0:rows][0:16] and C[0:rows][16:32], over ⌈rows/6⌉
+// consecutive packed panels of A (rows ≥ 1). Only the columns of b2 and of
+// the second tile set in mask2 (bit j: column 16+j) are read and written,
+// so a partial last panel of B is read in place, and of C needs no scratch
+// tile.
 TEXT ·gemm512Kernel6x32(SB), NOSPLIT, $0-88
-	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), SI
-	MOVQ b+16(FP), DI
 	MOVQ ldb+24(FP), R11
 	SHLQ $2, R11
-	MOVQ b2+32(FP), BX
 	MOVQ ldb2+40(FP), R13
 	SHLQ $2, R13
 	MOVQ ldc+56(FP), R8
 	SHLQ $2, R8
-	MOVQ c+48(FP), DX
+	MOVQ c+48(FP), AX
 	MOVQ mask2+80(FP), R10
 	KMOVW R10, K1
+	MOVQ rows+72(FP), R14
+kpanel:
+	MOVQ k+0(FP), CX
+	MOVQ b+16(FP), DI
+	MOVQ b2+32(FP), BX
+	MOVQ AX, DX
 	VPXORD Z0, Z0, Z0
 	VPXORD Z1, Z1, Z1
 	VPXORD Z2, Z2, Z2
@@ -723,87 +727,88 @@ kdone:
 	VMULPS Z30, Z10, Z10
 	VMULPS Z30, Z11, Z11
 	VBROADCASTSS beta+68(FP), Z31
-	MOVQ rows+72(FP), R10
 	MOVL beta+68(FP), R9
 	SHLL $1, R9
 	JNZ kaccum
 	VMOVUPS Z0, (DX)
 	VMOVUPS Z1, K1, 64(DX)
-	CMPQ R10, $1
-	JLE kret0
+	CMPQ R14, $1
+	JLE knext
 	ADDQ R8, DX
 	VMOVUPS Z2, (DX)
 	VMOVUPS Z3, K1, 64(DX)
-	CMPQ R10, $2
-	JLE kret0
+	CMPQ R14, $2
+	JLE knext
 	ADDQ R8, DX
 	VMOVUPS Z4, (DX)
 	VMOVUPS Z5, K1, 64(DX)
-	CMPQ R10, $3
-	JLE kret0
+	CMPQ R14, $3
+	JLE knext
 	ADDQ R8, DX
 	VMOVUPS Z6, (DX)
 	VMOVUPS Z7, K1, 64(DX)
-	CMPQ R10, $4
-	JLE kret0
+	CMPQ R14, $4
+	JLE knext
 	ADDQ R8, DX
 	VMOVUPS Z8, (DX)
 	VMOVUPS Z9, K1, 64(DX)
-	CMPQ R10, $5
-	JLE kret0
+	CMPQ R14, $5
+	JLE knext
 	ADDQ R8, DX
 	VMOVUPS Z10, (DX)
 	VMOVUPS Z11, K1, 64(DX)
-kret0:
-	VZEROUPPER
-	RET
+	JMP knext
 kaccum:
 	VFMADD231PS (DX), Z31, Z0
 	VMOVUPS Z0, (DX)
 	VMOVUPS.Z 64(DX), K1, Z20
 	VFMADD231PS Z20, Z31, Z1
 	VMOVUPS Z1, K1, 64(DX)
-	CMPQ R10, $1
-	JLE kret1
+	CMPQ R14, $1
+	JLE knext
 	ADDQ R8, DX
 	VFMADD231PS (DX), Z31, Z2
 	VMOVUPS Z2, (DX)
 	VMOVUPS.Z 64(DX), K1, Z20
 	VFMADD231PS Z20, Z31, Z3
 	VMOVUPS Z3, K1, 64(DX)
-	CMPQ R10, $2
-	JLE kret1
+	CMPQ R14, $2
+	JLE knext
 	ADDQ R8, DX
 	VFMADD231PS (DX), Z31, Z4
 	VMOVUPS Z4, (DX)
 	VMOVUPS.Z 64(DX), K1, Z20
 	VFMADD231PS Z20, Z31, Z5
 	VMOVUPS Z5, K1, 64(DX)
-	CMPQ R10, $3
-	JLE kret1
+	CMPQ R14, $3
+	JLE knext
 	ADDQ R8, DX
 	VFMADD231PS (DX), Z31, Z6
 	VMOVUPS Z6, (DX)
 	VMOVUPS.Z 64(DX), K1, Z20
 	VFMADD231PS Z20, Z31, Z7
 	VMOVUPS Z7, K1, 64(DX)
-	CMPQ R10, $4
-	JLE kret1
+	CMPQ R14, $4
+	JLE knext
 	ADDQ R8, DX
 	VFMADD231PS (DX), Z31, Z8
 	VMOVUPS Z8, (DX)
 	VMOVUPS.Z 64(DX), K1, Z20
 	VFMADD231PS Z20, Z31, Z9
 	VMOVUPS Z9, K1, 64(DX)
-	CMPQ R10, $5
-	JLE kret1
+	CMPQ R14, $5
+	JLE knext
 	ADDQ R8, DX
 	VFMADD231PS (DX), Z31, Z10
 	VMOVUPS Z10, (DX)
 	VMOVUPS.Z 64(DX), K1, Z20
 	VFMADD231PS Z20, Z31, Z11
 	VMOVUPS Z11, K1, 64(DX)
-kret1:
+knext:
+	LEAQ (AX)(R8*4), AX
+	LEAQ (AX)(R8*2), AX
+	SUBQ $6, R14
+	JGT kpanel
 	VZEROUPPER
 	RET
 

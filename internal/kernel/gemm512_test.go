@@ -63,6 +63,19 @@ func TestGemmAVX512Kernels(t *testing.T) {
 						}
 						gemmPairAVX512(k, a, b, ldb, b2, nr, cols2, got, ldc, alpha, beta, rows)
 						requireBits(t, want, got, fmt.Sprintf("%s rows=%d pair cols2=%d", name, rows, cols2))
+						// Over several row panels: 6 to 30 rows.
+						prows := rows + mr*rng.IntN(5)
+						want, got = clone(c0), clone(c0)
+						tile = clone(c0[nr:])
+						for ir := 0; ir < prows; ir += mr {
+							gemmKernelAVX2(k, a[ir*k:], b, ldb, want[ir*ldc:], ldc, alpha, beta, min(mr, prows-ir))
+							gemmKernelAVX2(k, a[ir*k:], b2, nr, tile[ir*ldc:], ldc, alpha, beta, min(mr, prows-ir))
+						}
+						for i := range prows {
+							copy(want[i*ldc+nr:i*ldc+nr+cols2], tile[i*ldc:i*ldc+cols2])
+						}
+						gemmPairAVX512(k, a, b, ldb, b2, nr, cols2, got, ldc, alpha, beta, prows)
+						requireBits(t, want, got, fmt.Sprintf("%s rows=%d pair cols2=%d", name, prows, cols2))
 					}
 				}
 				for panels := 1; panels <= 5; panels++ {

@@ -135,32 +135,37 @@ def kernel(R):
 
 
 def kernel6x32():
-    # Two B panels against one A panel: twelve accumulators for the macro
-    # loop's column panels when fewer than two full row panels share them
-    # (m < 12: LeNet's first layer, the row tail) or the second is partial.
+    # Two B panels against the row panels of A, one 6×32 tile at a time:
+    # twelve accumulators that share each broadcast of A (measured faster
+    # than gemm512Panels' 12×16, which needs twelve broadcasts per B row),
+    # and a second panel that may be partial.
     f.func("gemm512Kernel6x32(k int, a, b *float32, ldb int, b2 *float32, ldb2 int, c *float32, ldc int, alpha, beta float32, rows, mask2 int)", [
         "",
         "gemm512Kernel6x16 for two panels of B, b (rows ldb elements apart) and b2",
-        "(ldb2 apart), into C[0:rows][0:16] and C[0:rows][16:32]; rows is 1..6. Only",
-        "the columns of b2 and of the second tile set in mask2 (bit j: column 16+j)",
-        "are read and written, so a partial last panel of B is read in place, and",
-        "of C needs no scratch tile.",
+        "(ldb2 apart), into C[0:rows][0:16] and C[0:rows][16:32], over ⌈rows/6⌉",
+        "consecutive packed panels of A (rows ≥ 1). Only the columns of b2 and of",
+        "the second tile set in mask2 (bit j: column 16+j) are read and written,",
+        "so a partial last panel of B is read in place, and of C needs no scratch",
+        "tile.",
     ])
-    e("\tMOVQ k+0(FP), CX")
     e("\tMOVQ a+8(FP), SI")
-    e("\tMOVQ b+16(FP), DI")
     e("\tMOVQ ldb+24(FP), R11")
     e("\tSHLQ $2, R11")
-    e("\tMOVQ b2+32(FP), BX")
     e("\tMOVQ ldb2+40(FP), R13")
     e("\tSHLQ $2, R13")
     e("\tMOVQ ldc+56(FP), R8")
     e("\tSHLQ $2, R8")
-    e("\tMOVQ c+48(FP), DX")
+    e("\tMOVQ c+48(FP), AX")          # C of the current panel
     e(f"\tMOVQ {f.arg('mask2')}, R10")
     e("\tKMOVW R10, K1")
-    zero(12)
+    e(f"\tMOVQ {f.arg('rows')}, R14")  # rows left
     lp = lambda l: f"k{l}"
+    e(f"{lp('panel')}:")
+    e("\tMOVQ k+0(FP), CX")
+    e("\tMOVQ b+16(FP), DI")
+    e("\tMOVQ b2+32(FP), BX")
+    e("\tMOVQ AX, DX")
+    zero(12)
 
     def step(s):
         e(f"\tVMOVUPS (DI), Z12")
@@ -180,7 +185,6 @@ def kernel6x32():
     for z in range(12):
         e(f"\tVMULPS Z30, Z{z}, Z{z}")
     e(f"\tVBROADCASTSS {f.arg('beta')}, Z31")
-    e(f"\tMOVQ {f.arg('rows')}, R10")
     e(f"\tMOVL {f.arg('beta')}, R9")
     e("\tSHLL $1, R9")
     e(f"\tJNZ {lp('accum')}")
@@ -188,11 +192,10 @@ def kernel6x32():
         e(f"\tVMOVUPS Z{2*i}, (DX)")
         e(f"\tVMOVUPS Z{2*i+1}, K1, 64(DX)")
         if i < 5:
-            e(f"\tCMPQ R10, ${i+1}")
-            e(f"\tJLE {lp('ret0')}")
+            e(f"\tCMPQ R14, ${i+1}")
+            e(f"\tJLE {lp('next')}")
             e("\tADDQ R8, DX")
-    e(f"{lp('ret0')}:")
-    ret(0)
+    e(f"\tJMP {lp('next')}")
     e(f"{lp('accum')}:")
     for i in range(6):
         e(f"\tVFMADD231PS (DX), Z31, Z{2*i}")
@@ -202,11 +205,15 @@ def kernel6x32():
         e(f"\tVFMADD231PS Z20, Z31, Z{2*i+1}")
         e(f"\tVMOVUPS Z{2*i+1}, K1, 64(DX)")
         if i < 5:
-            e(f"\tCMPQ R10, ${i+1}")
-            e(f"\tJLE {lp('ret1')}")
+            e(f"\tCMPQ R14, ${i+1}")
+            e(f"\tJLE {lp('next')}")
             e("\tADDQ R8, DX")
-    e(f"{lp('ret1')}:")
-    ret(1)
+    e(f"{lp('next')}:")
+    e("\tLEAQ (AX)(R8*4), AX")   # C += 6 rows
+    e("\tLEAQ (AX)(R8*2), AX")
+    e("\tSUBQ $6, R14")
+    e(f"\tJGT {lp('panel')}")
+    ret(0)
     e("")
 
 
