@@ -4,9 +4,11 @@
 #
 # A packed B row of nr = 16 floats is one zmm, so a 6×16 tile has only six
 # accumulators: too few to keep two FMA pipes busy through the FMA latency.
-# The kernels that matter therefore compute two tiles at once, sharing either
-# the B row (two panels of A: gemm512Panels, 12×16) or the A values (two
-# panels of B: gemm512Indirect6x32, gemm512Kernel6x32). Every C element is
+# The kernels that matter therefore compute two tiles at once, sharing the A
+# values (two panels of B: gemm512Kernel6x32, which the macro loop calls once
+# per pair of column panels for all row panels, and gemm512Indirect{R}x32,
+# two output positions of a convolution) or the B row (two panels of A:
+# gemm512Panels, 12×16, for a column panel left alone). Every C element is
 # still one accumulator summed over p = 0..k-1 in order with FMAs, scaled by
 # alpha and then FMA'd with beta*C, exactly as gemm.py's kernels do it, so the
 # results are bitwise those of the AVX2 kernels.
