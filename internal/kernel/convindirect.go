@@ -112,7 +112,9 @@ func (ic *indirectConv) pad(xp, src []float32, chStride int) {
 // Panels of 6 rows run one output position (16 columns of a row) at a time;
 // a last panel of 1 or 2 rows (OutC = 20: 6, 6, 6, 2) runs two positions at
 // once through indirectPair, whose twice as many accumulators hide the
-// multiply-add latency that a 2-row kernel alone waits on.
+// multiply-add latency that a 2-row kernel alone waits on. With AVX-512
+// (indirectPairRows = 2mr-1) every panel runs two positions at once, a short
+// last panel together with the full one before it.
 func (ic *indirectConv) run(pa *PackedA, xp, tile []float32, dst convSink) {
 	g := ic.g
 	m, k := pa.m, pa.k
@@ -121,7 +123,7 @@ func (ic *indirectConv) run(pa *PackedA, xp, tile []float32, dst convSink) {
 	_ = xp[(g.OutH-1)*ic.wp+(ic.segs-1)*nr+ic.offMax+nr-1]
 	tiles := [2][]float32{tile[:mp*nr], tile[mp*nr : 2*mp*nr]}
 	tail := m - (panels-1)*mr // rows of the last panel
-	pairTail := tail <= 2 && indirectPair != nil
+	pairTail := tail <= indirectPairRows && indirectPair != nil
 	npos := g.OutH * ic.segs
 	for pos := 0; pos < npos; {
 		n := 1 // positions this pass
@@ -141,9 +143,12 @@ func (ic *indirectConv) run(pa *PackedA, xp, tile []float32, dst convSink) {
 			}
 			ap := (*pa.buf)[p0*mp:]
 			off := ic.off[p0 : p0+kb]
-			full := panels
+			full := panels // panels run one position at a time
 			if n == 2 {
-				full--
+				full = 0
+				if indirectPairRows < mr {
+					full = panels - 1
+				}
 			}
 			for j := range n {
 				for ir := 0; ir < full*mr; ir += mr {
@@ -151,9 +156,16 @@ func (ic *indirectConv) run(pa *PackedA, xp, tile []float32, dst convSink) {
 				}
 			}
 			if n == 2 {
-				ir := full * mr
 				bstride := len(bs[0]) - len(bs[1]) // the second position's B, in floats after the first's
-				indirectPair(kb, ap[ir*kb:ir*kb+mr*kb], off, bs[0], bstride, tiles[0][ir*nr:], tiles[1][ir*nr:], nr, pa.alpha, beta, tail)
+				for ir := full * mr; ir < m; {
+					rows := min(mr, m-ir)
+					if m-ir > mr && m-ir <= indirectPairRows {
+						rows = m - ir // the last full panel and a short tail in one call
+					}
+					np := roundUp(rows, mr)
+					indirectPair(kb, ap[ir*kb:ir*kb+np*kb], off, bs[0], bstride, tiles[0][ir*nr:], tiles[1][ir*nr:], nr, pa.alpha, beta, rows)
+					ir += np
+				}
 			}
 		}
 		for j := range n {
@@ -194,9 +206,16 @@ func (d convSink) put(oh, c0 int, tile []float32, cols int) {
 var indirectKernel = indirectKernelGo
 
 // indirectPair is indirectKernel for two B panels, the second bstride
-// floats after the first, into c and c2, for rows 1 or 2. Nil without
-// assembly (run then takes the positions one at a time).
+// floats after the first, into c and c2, for rows 1..indirectPairRows. Nil
+// without assembly (run then takes the positions one at a time).
 var indirectPair func(k int, a []float32, off []int32, b []float32, bstride int, c, c2 []float32, ldc int, alpha, beta float32, rows int)
+
+// indirectPairRows is the most rows indirectPair takes: 2 with AVX2 (only a
+// short last panel needs the extra accumulators), 2mr-1 with AVX-512, whose
+// 6×16 tile has too few (run then pairs positions for every panel, and
+// takes a short last panel together with the full one before it). Past mr,
+// a holds two packed panels and c, c2 the rows of both.
+var indirectPairRows = 2
 
 // indirectKernelGo gathers the B panel and runs the micro-kernel on it.
 func indirectKernelGo(k int, a []float32, off []int32, b []float32, c []float32, ldc int, alpha, beta float32, rows int) {

@@ -28,7 +28,7 @@ func TestIndirectKernel(t *testing.T) {
 				indirectKernelGo(k, a, off, b, want, 20, 1.5, beta, rows)
 				indirectKernel(k, a, off, b, got, 20, 1.5, beta, rows)
 				requireBits(t, want, got, fmt.Sprintf("k=%d rows=%d beta=%v", k, rows, beta))
-				if indirectPair == nil || rows > 2 {
+				if indirectPair == nil || rows > indirectPairRows {
 					continue
 				}
 				// Two panels at once: each as indirectKernel computes it.

@@ -21,11 +21,18 @@
 // panels, a multi-panel form and an indirect-B form), its packing, the
 // dot-product tiles of GemmNT and of the indirect weight gradient, stride-1
 // im2col/col2im, 2×2 max pooling, ReLU, the elementwise kernels and
-// reductions, and the Adam update (which needs AVX only). The purego build
-// tag, or any other platform, uses pure Go throughout. The elementwise
-// kernels, ReLU, pooling, im2col/col2im, Sum/Dot and the Adam update give
-// bitwise the same results either way; the matrix products differ only in
-// rounding (fused multiply-adds).
+// reductions, and the Adam update (which needs AVX only). With AVX-512F
+// (useAVX512), Gemm and the indirect convolution run the zmm kernels of
+// asmgen/gemm512.py instead: a packed B row of 16 floats is one zmm, so a
+// 6×16 tile has too few accumulators to hide the multiply-add latency, and
+// the macro loop computes two tiles per call (two row panels, 12×16, or two
+// column panels, 6×32, a partial last one masked in place of the scratch
+// tile), as indirectConv.run does with two output positions; each C element
+// still gets the AVX2 kernels' arithmetic, so results are bitwise the
+// same. The purego build tag, or any other platform, uses pure Go
+// throughout. The elementwise kernels, ReLU, pooling, im2col/col2im,
+// Sum/Dot and the Adam update give bitwise the same results either way; the
+// matrix products differ only in rounding (fused multiply-adds).
 //
 // Results never depend on GOMAXPROCS: parallel kernels split work only along
 // dimensions that are not reduced, or reduce per chunk in chunk order, and

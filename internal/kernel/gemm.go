@@ -74,12 +74,12 @@ func gemm(threads int, transA, transB bool, m, n, k int, alpha float32, a []floa
 		gemmThin(threads, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 		return
 	}
-	kern, panels := microKernel, panelsKernel
+	kern, panels, pair := microKernel, panelsKernel, pairKernel
 	if gemmKernelOverride != nil {
-		kern, panels = gemmKernelOverride, nil
+		kern, panels, pair = gemmKernelOverride, nil, nil
 	}
 	g := gemmJob{transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, beta: beta,
-		a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc, kern: kern, panels: panels}
+		a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc, kern: kern, panels: panels, pair: pair}
 	if threads <= 1 {
 		g.serial()
 		return
@@ -131,6 +131,7 @@ type gemmJob struct {
 	lda, ldb, ldc  int
 	kern           microKernelFunc
 	panels         panelsKernelFunc // kern over several row panels, or nil
+	pair           pairKernelFunc   // kern over two column panels, or nil
 	pa             []float32        // op(A) packed whole by PackA, or nil
 }
 
@@ -217,6 +218,11 @@ func (g *gemmJob) parallel(threads int) {
 			groups = min(nPanels, (2*threads+mBlocks-1)/mBlocks)
 		}
 		per := (nPanels + groups - 1) / groups
+		if g.pair != nil {
+			// Whole pairs per group, so that bBlockAt's test of the panel
+			// count's parity holds for the last group too.
+			per = roundUp(per, 2)
+		}
 		groups = (nPanels + per - 1) / per
 		bJobs := (nPanels + bGrain - 1) / bGrain
 		if inPlace {
@@ -337,12 +343,12 @@ func GemmPacked(threads int, p *PackedA, transB bool, n int, b []float32, ldb in
 		scaleC(m, n, beta, c, ldc)
 		return
 	}
-	kern, panels := microKernel, panelsKernel
+	kern, panels, pair := microKernel, panelsKernel, pairKernel
 	if gemmKernelOverride != nil {
-		kern, panels = gemmKernelOverride, nil
+		kern, panels, pair = gemmKernelOverride, nil, nil
 	}
 	g := gemmJob{transB: transB, m: m, n: n, k: k, alpha: p.alpha, beta: beta,
-		b: b, ldb: ldb, c: c, ldc: ldc, kern: kern, panels: panels, pa: *p.buf}
+		b: b, ldb: ldb, c: c, ldc: ldc, kern: kern, panels: panels, pair: pair, pa: *p.buf}
 	if threads <= 1 || int64(m)*int64(n)*int64(k) < parallelMinFlops {
 		g.serial()
 		return
@@ -518,6 +524,15 @@ func (bb bBlock) from(jlo, kb int) bBlock {
 // stores only the rows that exist); a partial column panel goes through a
 // scratch tile holding a copy of C, so it sees the same arithmetic.
 func (g *gemmJob) macro(ap, tile []float32, i0, mb int, bb bBlock, j0, nb, kb int, beta float32) {
+	if g.pair != nil {
+		g.macroPairs(ap, tile, i0, mb, bb, j0, nb, kb, beta)
+		return
+	}
+	g.macroSingles(ap, tile, i0, mb, bb, j0, nb, kb, beta)
+}
+
+// macroSingles is macro one column panel at a time.
+func (g *gemmJob) macroSingles(ap, tile []float32, i0, mb int, bb bBlock, j0, nb, kb int, beta float32) {
 	tile = tile[:mr*nr]
 	c, ldc := g.c, g.ldc
 	for jr := 0; jr < nb; jr += nr {
@@ -562,6 +577,30 @@ func (g *gemmJob) macro(ap, tile []float32, i0, mb int, bb bBlock, j0, nb, kb in
 	}
 }
 
+// macroPairs is macro with a pair kernel: column panels two at a time (an
+// odd one first, alone), each pair one call for all row panels. A partial
+// last column panel is the second of a pair, whose kernel reads and writes
+// only its columns inside B and C.
+func (g *gemmJob) macroPairs(ap, tile []float32, i0, mb int, bb bBlock, j0, nb, kb int, beta float32) {
+	c, ldc := g.c, g.ldc
+	panel := func(jr int) ([]float32, int) {
+		if bb.ld == 0 {
+			return bb.p[jr*kb:], nr
+		}
+		return bb.p[jr:], bb.ld // a partial panel too: the pair kernel masks it
+	}
+	jr := 0
+	if npan := (nb + nr - 1) / nr; npan%2 == 1 {
+		g.macroSingles(ap, tile, i0, mb, bb, j0, min(nr, nb), kb, beta)
+		jr = nr
+	}
+	for ; jr < nb; jr += 2 * nr {
+		b1, ldb1 := panel(jr)
+		b2, ldb2 := panel(jr + nr)
+		g.pair(kb, ap, b1, ldb1, b2, ldb2, min(nr, nb-jr-nr), c[i0*ldc+j0+jr:], ldc, g.alpha, beta, mb)
+	}
+}
+
 // inPlaceB reports whether the micro-kernel should read B where it lies
 // instead of packing it. Packing an element of B costs about as much as 40
 // flops, which pays only when many rows of A use it; for a short A (the
@@ -588,6 +627,9 @@ func (g *gemmJob) bBlockAt(inPlace bool, p0, kb, j0, nb int, bp, edge []float32)
 		return bBlock{p: bp}
 	}
 	bb := bBlock{p: g.b[p0*g.ldb+j0:], ld: g.ldb}
+	if g.pair != nil && (nb+nr-1)/nr%2 == 0 {
+		return bb // macroPairs reads the partial panel in place
+	}
 	if full := nb / nr * nr; full < nb {
 		bb.edge = edge[:nr*kb]
 		g.packB(p0, kb, j0+full, nb-full, bb.edge)

@@ -111,6 +111,15 @@ func init() {
 		panelsKernel = gemmPanelsAVX2
 		kernels = append(kernels, namedKernel{"avx2", gemmKernelAVX2}, namedKernel{"avx2-6rows", gemmKernel6x16Only})
 	}
+	if useAVX512 {
+		microKernel = gemmKernelAVX512
+		panelsKernel = gemmPanelsAVX512
+		pairKernel = gemmPairAVX512
+		indirectKernel = indirectKernelAVX512
+		indirectPair = indirectPairAVX512
+		indirectPairRows = 2*mr - 1
+		kernels = append(kernels, namedKernel{"avx512", gemmKernelAVX512})
+	}
 }
 
 // convDWTileAVX2 has the contract of convDWTile; weightGrad checks the

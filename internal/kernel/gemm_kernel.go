@@ -21,6 +21,15 @@ type microKernelFunc func(k int, a, b []float32, ldb int, c []float32, ldc int, 
 // the micro-kernel's results.
 type panelsKernelFunc func(k int, a, b []float32, ldb int, c []float32, ldc int, alpha, beta float32, panels int)
 
+// A pair kernel is the micro-kernel over two column panels of B, b (rows
+// ldb apart) and b2 (ldb2 apart, only its first cols2 columns read), and
+// the ⌈rows/mr⌉ packed row panels of a, into rows×2nr of C of which only
+// the first nr+cols2 columns are read and written: twice the accumulators
+// of the micro-kernel, for kernels whose 6×16 tile has too few to hide the
+// multiply-add latency, and neither a packed copy of B nor a scratch tile
+// for a partial last panel. It must give the micro-kernel's results.
+type pairKernelFunc func(k int, a, b []float32, ldb int, b2 []float32, ldb2, cols2 int, c []float32, ldc int, alpha, beta float32, rows int)
+
 type namedKernel struct {
 	name string
 	fn   microKernelFunc
@@ -31,6 +40,8 @@ var (
 	microKernel microKernelFunc = gemmKernelGo
 	// panelsKernel, when not nil, is microKernel over several row panels.
 	panelsKernel panelsKernelFunc
+	// pairKernel, when not nil, is microKernel over two column panels.
+	pairKernel pairKernelFunc
 	// kernels lists every kernel usable on this machine, for tests and benchmarks.
 	kernels = []namedKernel{{"go", gemmKernelGo}}
 )

@@ -9,6 +9,7 @@ package kernel
 //go:generate python3 -B asmgen/convdw.py
 //go:generate python3 -B asmgen/dot.py
 //go:generate python3 -B asmgen/gemm.py
+//go:generate python3 -B asmgen/gemm512.py
 //go:generate python3 -B asmgen/im2col.py
 //go:generate python3 -B asmgen/pack.py
 //go:generate python3 -B asmgen/pool.py
