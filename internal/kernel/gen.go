@@ -14,3 +14,4 @@ package kernel
 //go:generate python3 -B asmgen/pool.py
 //go:generate python3 -B asmgen/rows.py
 //go:generate python3 -B asmgen/vec.py
+//go:generate python3 -B asmgen/convdw512.py

@@ -1,0 +1,59 @@
+//go:build !purego
+
+package kernel
+
+import (
+	"math/rand/v2"
+	"testing"
+)
+
+// Benchmarks of the AVX-512 kernels beside the AVX2 ones they replace, in
+// one binary: each runs with useAVX512 off (avx2) and, where the machine
+// has it, on (avx512).
+
+// benchISAs runs f under "avx2" and "avx512" (when available).
+func benchISAs(b *testing.B, f func(b *testing.B)) {
+	has := useAVX512
+	defer func() { useAVX512 = has }()
+	if !useAVX2 {
+		b.Skip("no AVX2")
+	}
+	for _, isa := range []string{"avx2", "avx512"} {
+		if isa == "avx512" && !has {
+			continue
+		}
+		useAVX512 = isa == "avx512"
+		b.Run(isa, f)
+	}
+}
+
+func reportGFLOPs(b *testing.B, flops float64) {
+	b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+}
+
+// BenchmarkWeightGrad is the indirect weight gradient of the MNIST CNN's
+// second layer (20×500 over 4 images of 14×14) and of a 28-wide layer.
+func BenchmarkWeightGrad(b *testing.B) {
+	for _, s := range []struct {
+		name    string
+		inC, hw int
+		oc      int
+	}{{"cnn2", 20, 14, 20}, {"28x28", 8, 28, 16}} {
+		g := ConvGeom{InC: s.inC, InH: s.hw, InW: s.hw, KH: 5, KW: 5, StrideH: 1, StrideW: 1, PadT: 2, PadL: 2,
+			DilH: 1, DilW: 1, OutH: s.hw, OutW: s.hw}
+		ic := getIndirectConv(g)
+		const nimg = indirectDWImages
+		rng := rand.New(rand.NewPCG(1, 2))
+		dyp, xp := randSlice(rng, nimg*ic.dyLen(s.oc)), randSlice(rng, nimg*ic.padLen())
+		k := len(ic.off)
+		dw := make([]float32, s.oc*k)
+		b.Run(s.name, func(b *testing.B) {
+			benchISAs(b, func(b *testing.B) {
+				for b.Loop() {
+					ic.weightGrad(dyp, xp, nimg, s.oc, dw, k)
+				}
+				reportGFLOPs(b, 2*float64(s.oc*k*nimg*g.OutH*g.OutW))
+			})
+		})
+	}
+}

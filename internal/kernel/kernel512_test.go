@@ -1,0 +1,82 @@
+package kernel
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+// Tests of the AVX-512 kernels against the pure-Go ones; each skips where
+// the CPU (or OAR_MAX_CPU_ISA) rules AVX-512 out.
+
+func skipNoAVX512(t testing.TB) {
+	if !useAVX512 {
+		t.Skip("no AVX-512 on this machine and build")
+	}
+}
+
+// TestConvDWTileAVX512 checks the weight-gradient tiles on ragged rows
+// (OutW below, at and past 16, odd and even vecs), several images and
+// channels, against a float64 sum and the 8-lane Go tile, with NaN in every
+// padded cell that only the masked lanes may read. The 6-row tile must give
+// each channel bitwise the 3-row tile's sums.
+func TestConvDWTileAVX512(t *testing.T) {
+	skipNoAVX512(t)
+	rng := rand.New(rand.NewPCG(16, 512))
+	for _, c := range []struct{ inC, outH, outW, kh, kw, nimg int }{
+		{1, 1, 1, 1, 1, 1}, {2, 3, 7, 3, 3, 2}, {3, 2, 8, 2, 2, 1}, {2, 4, 14, 5, 5, 4}, {1, 3, 16, 3, 3, 3},
+		{2, 2, 17, 3, 2, 2}, {1, 2, 20, 3, 3, 5}, {2, 3, 28, 3, 3, 2}, {1, 2, 33, 1, 4, 1}, {1, 1, 47, 2, 2, 3},
+	} {
+		g := ConvGeom{InC: c.inC, InH: c.outH, InW: c.outW, KH: c.kh, KW: c.kw, StrideH: 1, StrideW: 1,
+			PadT: c.kh - 1, PadL: c.kw - 1, DilH: 1, DilW: 1, OutH: c.outH, OutW: c.outW}
+		g.InH, g.InW = c.outH-c.kh+1+2*g.PadT, c.outW-c.kw+1+2*g.PadL
+		ic := getIndirectConv(g)
+		const oc = 6
+		ch, slot, pl := g.OutH*ic.vecs*8, ic.dyLen(oc), ic.padLen()
+		dy := make([]float32, c.nimg*slot)
+		xp := randSlice(rng, c.nimg*pl)
+		for n := range c.nimg {
+			ic.padDY(dy[n*slot:], randSlice(rng, oc*g.OutH*g.OutW), g.OutH*g.OutW, oc)
+			for i := range ic.hp * g.InC {
+				for j := g.OutW + g.KW - 1; j < ic.wp; j++ {
+					xp[n*pl+i*ic.wp+j] = float32(math.NaN())
+				}
+			}
+		}
+		name := fmt.Sprintf("%+v", c)
+		for k0 := 0; k0 < len(ic.offAll); k0 += 4 {
+			off := ic.offAll[k0 : k0+4]
+			var s6, s3 [24]float32
+			var goSums [12]float32
+			convDWTileAVX512(ic, dy, slot, xp, off, c.nimg, 6, &s6)
+			for o0 := 0; o0 < 6; o0 += 3 {
+				convDWTileAVX512(ic, dy[o0*ch:], slot, xp, off, c.nimg, 3, &s3)
+				requireBits(t, s3[:12], s6[4*o0:4*o0+12], name+" 6-row tile")
+				convDWTileGo(ic, dy[o0*ch:], slot, xp, off, c.nimg, &goSums)
+				for o := range 3 {
+					for q := range 4 {
+						var want, abs float64
+						for n := range c.nimg {
+							for oh := range g.OutH {
+								for ow := range g.OutW {
+									p := float64(dy[n*slot+(o0+o)*ch+oh*ic.vecs*8+ow]) *
+										float64(xp[n*pl+int(off[q]/4)+oh*ic.wp+ow])
+									want += p
+									abs += math.Abs(p)
+								}
+							}
+						}
+						tol := 1e-6 * (abs + 1)
+						got := float64(s3[4*o+q])
+						require.InDelta(t, want, got, tol, "%s k0 %d o %d c %d", name, k0, o0+o, q)
+						require.InDelta(t, float64(goSums[4*o+q]), got, 2*tol, "%s against Go", name)
+					}
+				}
+			}
+		}
+		putIndirectConv(ic)
+	}
+}
