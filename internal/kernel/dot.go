@@ -5,9 +5,11 @@ package kernel
 // n). It is meant for small m and n and a long k, such as a weight gradient
 // summed over many positions: neither operand is packed, and each element
 // of C is one dot product, accumulated in 8 lanes over the 8-aligned part
-// of k, reduced in a fixed order, plus the rest term by term. beta == 0
-// does not read C. It runs on the calling goroutine. It panics on negative
-// sizes, strides smaller than the rows, or slices too short.
+// of k, reduced in a fixed order, plus the rest term by term; with AVX-512,
+// in 16 lanes over all of k (the last, partial vector masked), reduced in a
+// fixed order, so the two round differently. beta == 0 does not read C. It
+// runs on the calling goroutine. It panics on negative sizes, strides
+// smaller than the rows, or slices too short.
 func GemmNT(m, n, k int, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	if m < 0 || n < 0 || k < 0 {
 		panic("kernel: GemmNT: negative dimension")
@@ -24,6 +26,16 @@ func GemmNT(m, n, k int, a []float32, lda int, b []float32, ldb int, beta float3
 	}
 	// B's rows are visited once each, A's many times: A should be the
 	// smaller operand, so that it stays in cache.
+	if useAVX512 {
+		for j := 0; j < n; j += 6 {
+			cols := min(6, n-j)
+			for i := 0; i < m; i += 4 {
+				r := min(4, m-i)
+				dot512Tiles[r-1][cols-1](k, &a[i*lda], lda, &b[j*ldb], ldb, &c[i*ldc+j], ldc, beta)
+			}
+		}
+		return
+	}
 	for j := 0; j < n; j += 4 {
 		cols := min(4, n-j)
 		for i := 0; i < m; i += 3 {

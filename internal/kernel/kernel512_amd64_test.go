@@ -3,6 +3,7 @@
 package kernel
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"testing"
 )
@@ -53,6 +54,24 @@ func BenchmarkWeightGrad(b *testing.B) {
 					ic.weightGrad(dyp, xp, nimg, s.oc, dw, k)
 				}
 				reportGFLOPs(b, 2*float64(s.oc*k*nimg*g.OutH*g.OutW))
+			})
+		})
+	}
+}
+
+// BenchmarkGemmNTISA is GemmNT on the shapes of the weight gradients that
+// take it (LeNet's two layers, the MNIST CNN's first) and a longer one.
+func BenchmarkGemmNTISA(b *testing.B) {
+	for _, s := range [][3]int{{6, 9, 784}, {16, 150, 400}, {20, 25, 784}, {20, 500, 196}, {32, 288, 3136}} {
+		m, n, k := s[0], s[1], s[2]
+		rng := rand.New(rand.NewPCG(1, 2))
+		a, bb, c := randSlice(rng, m*k), randSlice(rng, n*k), randSlice(rng, m*n)
+		b.Run(fmt.Sprint(s), func(b *testing.B) {
+			benchISAs(b, func(b *testing.B) {
+				for b.Loop() {
+					GemmNT(m, n, k, a, k, bb, k, 0, c, n)
+				}
+				reportGFLOPs(b, 2*float64(m*n*k))
 			})
 		})
 	}

@@ -80,3 +80,58 @@ func TestConvDWTileAVX512(t *testing.T) {
 		putIndirectConv(ic)
 	}
 }
+
+// TestGemmNTAVX512 checks GemmNT's AVX-512 tiles, every shape of them, on
+// k below, at and past multiples of 16, against a float64 sum, with NaN in
+// the stride padding of A and B (which the masked tail must not read) and,
+// for beta = 0, in C (which must not be read); the padding of C stays as it
+// was, and a second call gives the same bits.
+func TestGemmNTAVX512(t *testing.T) {
+	skipNoAVX512(t)
+	rng := rand.New(rand.NewPCG(17, 512))
+	nan := float32(math.NaN())
+	for _, k := range []int{1, 5, 15, 16, 17, 32, 47, 100, 784} {
+		for _, mn := range [][2]int{{1, 1}, {2, 3}, {3, 5}, {4, 6}, {5, 7}, {8, 12}, {9, 13}, {6, 9}, {20, 25}} {
+			m, n := mn[0], mn[1]
+			for _, beta := range []float32{0, 0.5} {
+				lda, ldb, ldc := k+3, k+1, n+2
+				a, b := randSlice(rng, m*lda), randSlice(rng, n*ldb)
+				for i := range m {
+					a[i*lda+k], a[i*lda+k+2] = nan, nan
+				}
+				for j := range n {
+					b[j*ldb+k] = nan
+				}
+				c0 := randSlice(rng, m*ldc)
+				for i := range c0 {
+					if beta == 0 || i%ldc >= n {
+						c0[i] = nan
+					}
+				}
+				got := clone(c0)
+				GemmNT(m, n, k, a, lda, b, ldb, beta, got, ldc)
+				name := fmt.Sprintf("m %d n %d k %d beta %v", m, n, k, beta)
+				for i := range m {
+					for j := range n {
+						var want, abs float64
+						for p := range k {
+							v := float64(a[i*lda+p]) * float64(b[j*ldb+p])
+							want += v
+							abs += math.Abs(v)
+						}
+						if beta != 0 {
+							want += float64(beta) * float64(c0[i*ldc+j])
+						}
+						require.InDelta(t, want, float64(got[i*ldc+j]), 1e-6*(abs+1), "%s (%d, %d)", name, i, j)
+					}
+					for j := n; j < ldc; j++ {
+						require.True(t, math.IsNaN(float64(got[i*ldc+j])), "%s: padding (%d, %d) written", name, i, j)
+					}
+				}
+				again := clone(c0)
+				GemmNT(m, n, k, a, lda, b, ldb, beta, again, ldc)
+				requireBits(t, got, again, name+" repeated")
+			}
+		}
+	}
+}

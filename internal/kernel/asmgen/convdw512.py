@@ -9,11 +9,11 @@
 # that lanes past OutW add nothing even when the padded image holds Inf or
 # NaN there, and nothing is read past a row or the buffer's end). Each
 # accumulator is a vector of 16 partial sums (lane l: the positions ≡ l mod
-# 16 of each row), reduced horizontally in a fixed order (hsum16). The
+# 16 of each row), reduced horizontally in a fixed order (reduce4). The
 # 6-row tile keeps 24 accumulators, so that each x vector loaded serves six
 # multiply-adds.
 from emit import Asm
-from emit512 import hsum16
+from emit512 import REDUCE4_LANES, kmask, reduce4
 f = Asm("convdw512")
 e = f.e
 OFF = ["R9", "R10", "R11", "R12"]
@@ -82,9 +82,12 @@ def tile(R):
     e("\tDECQ CX")
     e(f"\tJNZ {name}_img")
     e(f"\tMOVQ {f.arg('sums')}, DX")
-    for r in range(4 * R):
-        hsum16(e, r, SCRATCH)
-        e(f"\tVMOVSS X{r}, {4*r}(DX)")
+    kmask(e, 2, REDUCE4_LANES)
+    kmask(e, 3, 0xF)
+    for o in range(R):  # the four sums of channel o, stored together
+        reduce4(e, [4*o + c for c in range(4)], XREG, SCRATCH)
+        e(f"\tVCOMPRESSPS Z{4*o}, K2, Z{XREG}")
+        e(f"\tVMOVUPS Z{XREG}, K3, {16*o}(DX)")
     e("\tVZEROUPPER")
     e("\tRET")
     e("")
