@@ -16,3 +16,4 @@ package kernel
 //go:generate python3 -B asmgen/vec.py
 //go:generate python3 -B asmgen/convdw512.py
 //go:generate python3 -B asmgen/dot512.py
+//go:generate python3 -B asmgen/pool512.py

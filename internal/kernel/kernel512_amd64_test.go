@@ -76,3 +76,32 @@ func BenchmarkGemmNTISA(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkMaxPool2ISA is the 2×2 pooling of the LeNet and CNN planes (28×28
+// and 14×14; 10×10 in LeNet's second layer), forward with arg and
+// backward, over 64 planes.
+func BenchmarkMaxPool2ISA(b *testing.B) {
+	for _, hw := range []int{28, 14, 10} {
+		g := PoolGeom{Planes: 64, H: hw, W: hw, KH: 2, KW: 2, StrideH: 2, StrideW: 2, OutH: hw / 2, OutW: hw / 2}
+		rng := rand.New(rand.NewPCG(1, 2))
+		x := randSlice(rng, g.Planes*hw*hw)
+		n := g.Planes * g.OutH * g.OutW
+		y, arg, dy := make([]float32, n), make([]int32, n), randSlice(rng, n)
+		b.Run(fmt.Sprint(hw, "/fwd"), func(b *testing.B) {
+			benchISAs(b, func(b *testing.B) {
+				for b.Loop() {
+					MaxPool(g, x, y, arg)
+				}
+				b.ReportMetric(float64(len(x))*float64(b.N)/b.Elapsed().Seconds()/1e9, "Gcells/s")
+			})
+		})
+		b.Run(fmt.Sprint(hw, "/back"), func(b *testing.B) {
+			benchISAs(b, func(b *testing.B) {
+				for b.Loop() {
+					MaxPoolBackward(g, dy, arg, x)
+				}
+				b.ReportMetric(float64(len(x))*float64(b.N)/b.Elapsed().Seconds()/1e9, "Gcells/s")
+			})
+		})
+	}
+}

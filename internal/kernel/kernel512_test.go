@@ -135,3 +135,82 @@ func TestGemmNTAVX512(t *testing.T) {
 		}
 	}
 }
+
+// TestMaxPool2AVX512 checks the AVX-512 2×2 pooling kernels against the
+// AVX2 ones, bitwise: forward (ties, NaN, with and without arg) and
+// backward adding into dx (which holds -0 and garbage) and assigning, with
+// winners inside and outside their windows, on rows of 1 to 40 outputs and
+// odd widths (whose last column, in no window, the AVX-512 kernel must leave
+// alone). The AVX2 kernels run on copies with room after the plane, as their
+// spilling needs.
+func TestMaxPool2AVX512(t *testing.T) {
+	skipNoAVX512(t)
+	rng := rand.New(rand.NewPCG(18, 512))
+	for _, rows := range []int{1, 2, 5} {
+		for outW := 1; outW <= 40; outW++ {
+			for _, w := range []int{2 * outW, 2*outW + 1} {
+				h := 2 * rows
+				x := make([]float32, h*w)
+				for i := range x {
+					switch rng.IntN(10) {
+					case 0:
+						x[i] = float32(math.NaN())
+					case 1, 2:
+						x[i] = 1
+					case 3:
+						x[i] = float32(math.Copysign(0, -1))
+					default:
+						x[i] = rng.Float32()*2 - 1
+					}
+				}
+				n := rows * outW
+				name := fmt.Sprintf("rows %d outW %d w %d", rows, outW, w)
+				wantY, gotY := make([]float32, n+64), make([]float32, n)
+				wantA, gotA := make([]int32, n+64), make([]int32, n)
+				xs := append(clone(x), make([]float32, 4*w+64)...)
+				maxPool2AVX2(&wantY[0], &wantA[0], &xs[0], w, outW, rows, 0)
+				maxPool2AVX512(&gotY[0], &gotA[0], &x[0], w, outW, rows)
+				requireBits(t, wantY[:n], gotY, name+" y")
+				require.Equal(t, wantA[:n], gotA, name+" arg")
+				clear(gotY)
+				maxPool2AVX512(&gotY[0], nil, &x[0], w, outW, rows)
+				requireBits(t, wantY[:n], gotY, name+" y without arg")
+				// Backward: some winners moved out of their windows.
+				arg := clone32(gotA)
+				for i := range arg {
+					if rng.IntN(8) == 0 {
+						arg[i] = int32(rng.IntN(h * w))
+					}
+				}
+				dy := randSlice(rng, n)
+				for _, assign := range []int{0, 1} {
+					if assign == 1 && w != 2*outW {
+						continue
+					}
+					dx0 := randSlice(rng, h*w)
+					for i := range dx0 {
+						if i%5 == 0 {
+							dx0[i] = float32(math.Copysign(0, -1))
+						}
+					}
+					want := append(clone(dx0), make([]float32, 4*w+64)...)
+					dys := append(clone(dy), make([]float32, 64)...)
+					args := append(clone32(arg), make([]int32, 64)...)
+					maxPool2BackAVX2(&want[0], &dys[0], &args[0], w, outW, rows, 0, assign)
+					got := clone(dx0)
+					maxPool2BackAVX512(&got[0], &dy[0], &arg[0], w, outW, rows, assign)
+					// Cells in no window: the AVX2 kernel may add +0 to them (its
+					// spilling), the AVX-512 one leaves them alone.
+					for i := range got {
+						if i%w >= 2*outW {
+							want[i] = dx0[i]
+						}
+					}
+					requireBits(t, want[:h*w], got, fmt.Sprintf("%s dx assign %d", name, assign))
+				}
+			}
+		}
+	}
+}
+
+func clone32(s []int32) []int32 { return append([]int32(nil), s...) }
