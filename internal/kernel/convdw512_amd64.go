@@ -4,8 +4,9 @@ package kernel
 
 import "unsafe"
 
-// The wrappers around the AVX-512 assembly of convdw512_amd64.s and
-// dot512_amd64.s, declared in the generated *_asm_amd64.go files.
+// The wrapper around the AVX-512 assembly of convdw512_amd64.s, declared in
+// convdw512_asm_amd64.go. (GemmNT calls dot512_amd64.s's tiles directly, and
+// pool.go the 2×2 pooling of pool512_amd64.s.)
 
 // convDWTileAVX512 has the contract of convDWTile for rows 3 or 6: the
 // sums of convDWTile3x4x16 or convDWTile6x4x16, whose 16-lane partial sums
