@@ -27,11 +27,15 @@ func GemmNT(m, n, k int, a []float32, lda int, b []float32, ldb int, beta float3
 	// B's rows are visited once each, A's many times: A should be the
 	// smaller operand, so that it stays in cache.
 	if useAVX512 {
-		for j := 0; j < n; j += 6 {
-			cols := min(6, n-j)
-			for i := 0; i < m; i += 4 {
-				r := min(4, m-i)
-				dot512Tiles[r-1][cols-1](k, &a[i*lda], lda, &b[j*ldb], ldb, &c[i*ldc+j], ldc, beta)
+		// Tiles of up to 4×6, as even as the sizes allow (25 columns: five
+		// of 5, not four of 6 and a slow one of 1); an element's sum is the
+		// same whichever tile computes it.
+		mt, nt := (m+3)/4, (n+5)/6
+		for jt := range nt {
+			j0, j1 := jt*n/nt, (jt+1)*n/nt
+			for it := range mt {
+				i0, i1 := it*m/mt, (it+1)*m/mt
+				dot512Tiles[i1-i0-1][j1-j0-1](k, &a[i0*lda], lda, &b[j0*ldb], ldb, &c[i0*ldc+j0], ldc, beta)
 			}
 		}
 		return

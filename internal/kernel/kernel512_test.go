@@ -85,7 +85,8 @@ func TestConvDWTileAVX512(t *testing.T) {
 // k below, at and past multiples of 16, against a float64 sum, with NaN in
 // the stride padding of A and B (which the masked tail must not read) and,
 // for beta = 0, in C (which must not be read); the padding of C stays as it
-// was, and a second call gives the same bits.
+// was, each element has the bits it has when computed alone (by a 1×1
+// tile), and a second call gives the same bits.
 func TestGemmNTAVX512(t *testing.T) {
 	skipNoAVX512(t)
 	rng := rand.New(rand.NewPCG(17, 512))
@@ -123,6 +124,10 @@ func TestGemmNTAVX512(t *testing.T) {
 							want += float64(beta) * float64(c0[i*ldc+j])
 						}
 						require.InDelta(t, want, float64(got[i*ldc+j]), 1e-6*(abs+1), "%s (%d, %d)", name, i, j)
+						// The same bits from a 1×1 tile: the sum does not depend on the tile.
+						one := []float32{c0[i*ldc+j]}
+						GemmNT(1, 1, k, a[i*lda:], lda, b[j*ldb:], ldb, beta, one, 1)
+						requireBits(t, got[i*ldc+j:i*ldc+j+1], one, fmt.Sprintf("%s (%d, %d) alone", name, i, j))
 					}
 					for j := n; j < ldc; j++ {
 						require.True(t, math.IsNaN(float64(got[i*ldc+j])), "%s: padding (%d, %d) written", name, i, j)
