@@ -8,9 +8,9 @@ import "unsafe"
 // convdw512_asm_amd64.go. (GemmNT calls dot512_amd64.s's tiles directly, and
 // pool.go the 2×2 pooling of pool512_amd64.s.)
 
-// convDWTileAVX512 has the contract of convDWTile for rows 3 or 6: the
-// sums of convDWTile3x4x16 or convDWTile6x4x16, whose 16-lane partial sums
-// round differently from the AVX2 kernel's 8. weightGrad checks the bounds
+// convDWTileAVX512 has the contract of convDWTile for rows 1..6: the sums
+// of convDWTile{rows}x4x16, whose 16-lane partial sums round differently
+// from the AVX2 kernel's 8 (and are the same for every rows). weightGrad checks the bounds
 // of xp once for all tiles; the masked loads read nothing past a row's
 // OutW positions.
 func convDWTileAVX512(ic *indirectConv, dy []float32, slot int, xp []float32, off []int32, nimg, rows int, sums *[24]float32) {
@@ -28,9 +28,17 @@ func convDWTileAVX512(ic *indirectConv, dy []float32, slot int, xp []float32, of
 	switch rows {
 	case 6:
 		convDWTile6x4x16(pd, 4*ch, dyRowNext, 4*(slot-ch), px, xRowNext, xNext, po, g.OutH, steps, mask, nimg, ps)
+	case 5:
+		convDWTile5x4x16(pd, 4*ch, dyRowNext, 4*(slot-ch), px, xRowNext, xNext, po, g.OutH, steps, mask, nimg, ps)
+	case 4:
+		convDWTile4x4x16(pd, 4*ch, dyRowNext, 4*(slot-ch), px, xRowNext, xNext, po, g.OutH, steps, mask, nimg, ps)
 	case 3:
 		convDWTile3x4x16(pd, 4*ch, dyRowNext, 4*(slot-ch), px, xRowNext, xNext, po, g.OutH, steps, mask, nimg, ps)
+	case 2:
+		convDWTile2x4x16(pd, 4*ch, dyRowNext, 4*(slot-ch), px, xRowNext, xNext, po, g.OutH, steps, mask, nimg, ps)
+	case 1:
+		convDWTile1x4x16(pd, 4*ch, dyRowNext, 4*(slot-ch), px, xRowNext, xNext, po, g.OutH, steps, mask, nimg, ps)
 	default:
-		panic("kernel: convDWTileAVX512: rows not 3 or 6")
+		panic("kernel: convDWTileAVX512: rows outside 1..6")
 	}
 }

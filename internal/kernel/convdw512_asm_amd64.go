@@ -7,7 +7,19 @@ package kernel
 // Assembly in convdw512_amd64.s; see asmgen/convdw512.py for what each function computes.
 
 //go:noescape
+func convDWTile1x4x16(dy *float32, dyCh, dyRowNext, dyNext int, x *float32, xRowNext, xNext int, off *int32, rows, steps, mask, nimg int, sums *float32)
+
+//go:noescape
+func convDWTile2x4x16(dy *float32, dyCh, dyRowNext, dyNext int, x *float32, xRowNext, xNext int, off *int32, rows, steps, mask, nimg int, sums *float32)
+
+//go:noescape
 func convDWTile3x4x16(dy *float32, dyCh, dyRowNext, dyNext int, x *float32, xRowNext, xNext int, off *int32, rows, steps, mask, nimg int, sums *float32)
+
+//go:noescape
+func convDWTile4x4x16(dy *float32, dyCh, dyRowNext, dyNext int, x *float32, xRowNext, xNext int, off *int32, rows, steps, mask, nimg int, sums *float32)
+
+//go:noescape
+func convDWTile5x4x16(dy *float32, dyCh, dyRowNext, dyNext int, x *float32, xRowNext, xNext int, off *int32, rows, steps, mask, nimg int, sums *float32)
 
 //go:noescape
 func convDWTile6x4x16(dy *float32, dyCh, dyRowNext, dyNext int, x *float32, xRowNext, xNext int, off *int32, rows, steps, mask, nimg int, sums *float32)

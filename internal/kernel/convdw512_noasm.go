@@ -7,7 +7,23 @@ package kernel
 // Stubs of the assembly in convdw512_amd64.s: without it the pure-Go code runs,
 // and these only satisfy the compiler.
 
+func convDWTile1x4x16(dy *float32, dyCh, dyRowNext, dyNext int, x *float32, xRowNext, xNext int, off *int32, rows, steps, mask, nimg int, sums *float32) {
+	panic("kernel: no assembly")
+}
+
+func convDWTile2x4x16(dy *float32, dyCh, dyRowNext, dyNext int, x *float32, xRowNext, xNext int, off *int32, rows, steps, mask, nimg int, sums *float32) {
+	panic("kernel: no assembly")
+}
+
 func convDWTile3x4x16(dy *float32, dyCh, dyRowNext, dyNext int, x *float32, xRowNext, xNext int, off *int32, rows, steps, mask, nimg int, sums *float32) {
+	panic("kernel: no assembly")
+}
+
+func convDWTile4x4x16(dy *float32, dyCh, dyRowNext, dyNext int, x *float32, xRowNext, xNext int, off *int32, rows, steps, mask, nimg int, sums *float32) {
+	panic("kernel: no assembly")
+}
+
+func convDWTile5x4x16(dy *float32, dyCh, dyRowNext, dyNext int, x *float32, xRowNext, xNext int, off *int32, rows, steps, mask, nimg int, sums *float32) {
 	panic("kernel: no assembly")
 }
 

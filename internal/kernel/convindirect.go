@@ -241,12 +241,17 @@ func (ic *indirectConv) weightGrad(dyp, xp []float32, nimg, oc int, dw []float32
 	_ = xp[nimg*ic.padLen()-1]
 	_ = dw[(oc-1)*ldw+k-1]
 	var sums [24]float32
-	for o0 := 0; o0 < oc; {
-		// AVX-512 takes 6 channels while more than 3 are left (dyp holds
-		// them in multiples of 3); each channel's sums are the same either way.
-		rows := 3
-		if useAVX512 && oc-o0 > 3 {
-			rows = 6
+	// Tiles of 3 channels (dyp holds them in multiples of 3), or with
+	// AVX-512 of up to 6, as even as oc allows (20: four of 5); a channel's
+	// sums are the same whichever tile computes them.
+	tiles := (oc + 2) / 3
+	if useAVX512 {
+		tiles = (oc + 5) / 6
+	}
+	for t := range tiles {
+		o0, rows := 3*t, 3
+		if useAVX512 {
+			o0, rows = t*oc/tiles, (t+1)*oc/tiles-t*oc/tiles
 		}
 		for k0 := 0; k0 < k; k0 += 4 {
 			convDWTile(ic, dyp[o0*ch:], slot, xp, ic.offAll[k0:k0+4], nimg, rows, &sums)
@@ -257,7 +262,6 @@ func (ic *indirectConv) weightGrad(dyp, xp []float32, nimg, oc int, dw []float32
 				}
 			}
 		}
-		o0 += rows
 	}
 }
 
@@ -265,7 +269,7 @@ func (ic *indirectConv) weightGrad(dyp, xp []float32, nimg, oc int, dw []float32
 // (dy's rows o < rows, ch = OutH·vecs·8 floats apart; images slot floats
 // apart) and B row off[c] (c = 0..3) over nimg images: Σ over positions of
 // dY·x, as 8-lane (AVX-512: 16-lane) partial sums reduced in a fixed order.
-// rows is 3, or 6 with AVX-512. (A direct call, not a function value, so
+// rows is 3, or 1..6 with AVX-512. (A direct call, not a function value, so
 // that sums stays on the caller's stack.)
 func convDWTile(ic *indirectConv, dy []float32, slot int, xp []float32, off []int32, nimg, rows int, sums *[24]float32) {
 	switch {

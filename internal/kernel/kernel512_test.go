@@ -21,8 +21,8 @@ func skipNoAVX512(t testing.TB) {
 // TestConvDWTileAVX512 checks the weight-gradient tiles on ragged rows
 // (OutW below, at and past 16, odd and even vecs), several images and
 // channels, against a float64 sum and the 8-lane Go tile, with NaN in every
-// padded cell that only the masked lanes may read. The 6-row tile must give
-// each channel bitwise the 3-row tile's sums.
+// padded cell that only the masked lanes may read. Every tile (1 to 6 rows)
+// must give a channel bitwise the same sums.
 func TestConvDWTileAVX512(t *testing.T) {
 	skipNoAVX512(t)
 	rng := rand.New(rand.NewPCG(16, 512))
@@ -49,9 +49,18 @@ func TestConvDWTileAVX512(t *testing.T) {
 		name := fmt.Sprintf("%+v", c)
 		for k0 := 0; k0 < len(ic.offAll); k0 += 4 {
 			off := ic.offAll[k0 : k0+4]
-			var s6, s3 [24]float32
+			var s6, s3, s1 [24]float32
 			var goSums [12]float32
 			convDWTileAVX512(ic, dy, slot, xp, off, c.nimg, 6, &s6)
+			for rows := 1; rows <= 5; rows++ {
+				var sr [24]float32
+				convDWTileAVX512(ic, dy, slot, xp, off, c.nimg, rows, &sr)
+				requireBits(t, s6[:4*rows], sr[:4*rows], fmt.Sprintf("%s %d-row tile", name, rows))
+			}
+			for o := range 6 {
+				convDWTileAVX512(ic, dy[o*ch:], slot, xp, off, c.nimg, 1, &s1)
+				requireBits(t, s6[4*o:4*o+4], s1[:4], fmt.Sprintf("%s channel %d alone", name, o))
+			}
 			for o0 := 0; o0 < 6; o0 += 3 {
 				convDWTileAVX512(ic, dy[o0*ch:], slot, xp, off, c.nimg, 3, &s3)
 				requireBits(t, s3[:12], s6[4*o0:4*o0+12], name+" 6-row tile")

@@ -2,16 +2,16 @@
 # Run by go generate in the kernel directory; by hand: python3 asmgen/convdw512.py.
 #
 # The AVX-512 form of convdw.py's tile of the indirect convolution's weight
-# gradient: R×4 sums (R = 3 or 6 output channels by four rows k of the
+# gradient: R×4 sums (R = 1..6 output channels by four rows k of the
 # im2col matrix) over the positions of nimg images. dY keeps convdw.py's
 # layout (rows of vecs·8 values); a row is read as steps = ⌈vecs/2⌉ vectors
 # of 16 positions, the last one loaded with the lane mask K1 (zeroing, so
 # that lanes past OutW add nothing even when the padded image holds Inf or
 # NaN there, and nothing is read past a row or the buffer's end). Each
 # accumulator is a vector of 16 partial sums (lane l: the positions ≡ l mod
-# 16 of each row), reduced horizontally in a fixed order (reduce4). The
-# 6-row tile keeps 24 accumulators, so that each x vector loaded serves six
-# multiply-adds.
+# 16 of each row), reduced horizontally in a fixed order (reduce4), the same
+# for every R. The 6-row tile keeps 24 accumulators, so that each x vector
+# loaded serves six multiply-adds.
 from emit import Asm
 from emit512 import REDUCE4_LANES, kmask, reduce4
 f = Asm("convdw512")
@@ -93,6 +93,6 @@ def tile(R):
     e("")
 
 
-tile(3)
-tile(6)
+for R in range(1, 7):
+    tile(R)
 f.write()
