@@ -29,7 +29,7 @@
 //
 // With AVX-512F as well (useAVX512, which OAR_MAX_CPU_ISA=avx2 turns off),
 // the dot-product tiles of GemmNT (up to 4×6) and of the indirect weight
-// gradient (3×4 and 6×4) run on zmm registers: each sum is accumulated in
+// gradient (1 to 6 channels by 4) run on zmm registers: each sum is accumulated in
 // 16 lanes instead of 8 and reduced in a fixed order, so these results
 // differ from the AVX2 kernels' in rounding only, and still depend only on
 // the shapes. Their k or row tails are loads masked with K registers. The
