@@ -33,8 +33,8 @@
 // 16 lanes instead of 8 and reduced in a fixed order, so these results
 // differ from the AVX2 kernels' in rounding only, and still depend only on
 // the shapes. Their k or row tails are loads masked with K registers. The
-// 2×2 max pooling, forward and backward, has AVX-512 kernels too, with the
-// AVX2 kernels' results bit for bit. These kernels use AVX-512F instructions
+// 2×2 max pooling, forward and backward, has AVX-512 kernels too (for rows
+// of 8 outputs or more), with the AVX2 kernels' results bit for bit. These kernels use AVX-512F instructions
 // on zmm registers only (none of AVX-512VL, BW or DQ).
 //
 // Results never depend on GOMAXPROCS: parallel kernels split work only along
