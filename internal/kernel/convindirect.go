@@ -248,9 +248,9 @@ func (ic *indirectConv) padDY(dst, src []float32, chStride, oc int) {
 // weightGrad adds into dw (oc×K, rows ldw apart) the weight gradient of
 // nimg images: dyp holds their dY one after the other (dyLen each, see
 // padDY), xp their padded inputs (padLen each, see pad). Each element is a
-// sum of 8-lane partial sums over the images' positions, reduced in a fixed
-// order and then added to dw, so the result depends only on the images
-// given together.
+// sum of 8-lane (AVX-512: 16-lane) partial sums over the images' positions,
+// reduced in a fixed order and then added to dw, so the result depends only
+// on the images given together.
 func (ic *indirectConv) weightGrad(dyp, xp []float32, nimg, oc int, dw []float32, ldw int) {
 	g := ic.g
 	k := len(ic.off)
@@ -259,11 +259,22 @@ func (ic *indirectConv) weightGrad(dyp, xp []float32, nimg, oc int, dw []float32
 	_ = dyp[nimg*slot-1]
 	_ = xp[nimg*ic.padLen()-1]
 	_ = dw[(oc-1)*ldw+k-1]
-	var sums [12]float32
-	for o0 := 0; o0 < oc; o0 += 3 {
+	var sums [24]float32
+	// Tiles of 3 channels (dyp holds them in multiples of 3), or with
+	// AVX-512 of up to 6, as even as oc allows (20: four of 5); a channel's
+	// sums are the same whichever tile computes them.
+	tiles := (oc + 2) / 3
+	if useAVX512 {
+		tiles = (oc + 5) / 6
+	}
+	for t := range tiles {
+		o0, rows := 3*t, 3
+		if useAVX512 {
+			o0, rows = t*oc/tiles, (t+1)*oc/tiles-t*oc/tiles
+		}
 		for k0 := 0; k0 < k; k0 += 4 {
-			convDWTile(ic, dyp[o0*ch:], slot, xp, ic.offAll[k0:k0+4], nimg, &sums)
-			for o := range min(3, oc-o0) {
+			convDWTile(ic, dyp[o0*ch:], slot, xp, ic.offAll[k0:k0+4], nimg, rows, &sums)
+			for o := range min(rows, oc-o0) {
 				row := dw[(o0+o)*ldw+k0 : (o0+o)*ldw+min(k0+4, k)]
 				for c := range row {
 					row[c] += sums[4*o+c]
@@ -274,16 +285,20 @@ func (ic *indirectConv) weightGrad(dyp, xp []float32, nimg, oc int, dw []float32
 }
 
 // convDWTile sets sums[4*o+c] to the weight gradient of output channel o
-// (dy's rows o = 0..2, ch = OutH·vecs·8 floats apart; images slot floats
+// (dy's rows o < rows, ch = OutH·vecs·8 floats apart; images slot floats
 // apart) and B row off[c] (c = 0..3) over nimg images: Σ over positions of
-// dY·x, as 8-lane partial sums reduced in a fixed order. (A direct call, not
-// a function value, so that sums stays on the caller's stack.)
-func convDWTile(ic *indirectConv, dy []float32, slot int, xp []float32, off []int32, nimg int, sums *[12]float32) {
-	if useAVX2 {
-		convDWTileAVX2(ic, dy, slot, xp, off, nimg, sums)
-		return
+// dY·x, as 8-lane (AVX-512: 16-lane) partial sums reduced in a fixed order.
+// rows is 3, or 1..6 with AVX-512. (A direct call, not a function value, so
+// that sums stays on the caller's stack.)
+func convDWTile(ic *indirectConv, dy []float32, slot int, xp []float32, off []int32, nimg, rows int, sums *[24]float32) {
+	switch {
+	case useAVX512:
+		convDWTileAVX512(ic, dy, slot, xp, off, nimg, rows, sums)
+	case useAVX2:
+		convDWTileAVX2(ic, dy, slot, xp, off, nimg, (*[12]float32)(sums[:12]))
+	default:
+		convDWTileGo(ic, dy, slot, xp, off, nimg, (*[12]float32)(sums[:12]))
 	}
-	convDWTileGo(ic, dy, slot, xp, off, nimg, sums)
 }
 
 // convDWTileGo is convDWTile3x4 in Go: the same 8-lane partial sums and

@@ -111,7 +111,7 @@ func (cp *convPool) backward(cv Conv, n0, nb, gi int, d []float32, ld int) {
 			if masked != nil {
 				m := (*masked)[:q]
 				ReLUMask(m, dy, y)
-				maxPool2BackAVX2(&dst[0], &m[0], &arg[0], cp.g.W, cp.g.OutW, cp.g.OutH, 1, 1)
+				maxPool2Back(&dst[0], &m[0], &arg[0], cp.g.W, cp.g.OutW, cp.g.OutH, 1, 1)
 				if cp.sums != nil {
 					cp.sums[plane] = Sum(dst)
 				}

@@ -34,6 +34,16 @@
 // Sum/Dot and the Adam update give bitwise the same results either way; the
 // matrix products differ only in rounding (fused multiply-adds).
 //
+// With AVX-512F as well (useAVX512, which OAR_MAX_CPU_ISA=avx2 turns off),
+// the dot-product tiles of GemmNT (up to 4×6) and of the indirect weight
+// gradient (1 to 6 channels by 4) run on zmm registers: each sum is accumulated in
+// 16 lanes instead of 8 and reduced in a fixed order, so these results
+// differ from the AVX2 kernels' in rounding only, and still depend only on
+// the shapes. Their k or row tails are loads masked with K registers. The
+// 2×2 max pooling, forward and backward, has AVX-512 kernels too (for rows
+// of 8 outputs or more), with the AVX2 kernels' results bit for bit. These kernels use AVX-512F instructions
+// on zmm registers only (none of AVX-512VL, BW or DQ).
+//
 // Results never depend on GOMAXPROCS: parallel kernels split work only along
 // dimensions that are not reduced, or reduce per chunk in chunk order, and
 // ParallelFor's chunks depend only on its arguments. ParallelFor runs on a
@@ -55,7 +65,8 @@
 // asmgen/emit.py, which writes the generated-code header, the build
 // constraint, the TEXT line with the argument frame size computed from the
 // Go signature (checking every name+off(FP) operand against it), both Go
-// files, and helpers such as the fixed-order horizontal sum hsum8. What is
+// files, and helpers such as the fixed-order horizontal sum hsum8 (the
+// AVX-512 scripts' own, such as reduce4, are in asmgen/emit512.py). What is
 // not generated is hand-written Go: the CPU-feature checks (useAVX2, useAVX
 // in vec_amd64.go, constants in noasm.go), the wrappers that check slice
 // bounds and pass pointers (gemm_amd64.go, adam.go), and the plain loops

@@ -5,9 +5,11 @@ package kernel
 // n). It is meant for small m and n and a long k, such as a weight gradient
 // summed over many positions: neither operand is packed, and each element
 // of C is one dot product, accumulated in 8 lanes over the 8-aligned part
-// of k, reduced in a fixed order, plus the rest term by term. beta == 0
-// does not read C. It runs on the calling goroutine. It panics on negative
-// sizes, strides smaller than the rows, or slices too short.
+// of k, reduced in a fixed order, plus the rest term by term; with AVX-512,
+// in 16 lanes over all of k (the last, partial vector masked), reduced in a
+// fixed order, so the two round differently. beta == 0 does not read C. It
+// runs on the calling goroutine. It panics on negative sizes, strides
+// smaller than the rows, or slices too short.
 func GemmNT(m, n, k int, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	if m < 0 || n < 0 || k < 0 {
 		panic("kernel: GemmNT: negative dimension")
@@ -24,6 +26,20 @@ func GemmNT(m, n, k int, a []float32, lda int, b []float32, ldb int, beta float3
 	}
 	// B's rows are visited once each, A's many times: A should be the
 	// smaller operand, so that it stays in cache.
+	if useAVX512 {
+		// Tiles of up to 4×6, as even as the sizes allow (25 columns: five
+		// of 5, not four of 6 and a slow one of 1); an element's sum is the
+		// same whichever tile computes it.
+		mt, nt := (m+3)/4, (n+5)/6
+		for jt := range nt {
+			j0, j1 := jt*n/nt, (jt+1)*n/nt
+			for it := range mt {
+				i0, i1 := it*m/mt, (it+1)*m/mt
+				dot512Tiles[i1-i0-1][j1-j0-1](k, &a[i0*lda], lda, &b[j0*ldb], ldb, &c[i0*ldc+j0], ldc, beta)
+			}
+		}
+		return
+	}
 	for j := 0; j < n; j += 4 {
 		cols := min(4, n-j)
 		for i := 0; i < m; i += 3 {

@@ -15,3 +15,6 @@ package kernel
 //go:generate python3 -B asmgen/pool.py
 //go:generate python3 -B asmgen/rows.py
 //go:generate python3 -B asmgen/vec.py
+//go:generate python3 -B asmgen/convdw512.py
+//go:generate python3 -B asmgen/dot512.py
+//go:generate python3 -B asmgen/pool512.py
