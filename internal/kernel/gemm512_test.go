@@ -21,12 +21,6 @@ func withAVX2Gemm(f func()) {
 	f()
 }
 
-func skipNoAVX512(t *testing.T) {
-	if !useAVX512 {
-		t.Skip("no AVX-512 (or capped by OAR_MAX_CPU_ISA)")
-	}
-}
-
 // TestGemmAVX512Kernels checks each AVX-512 kernel against its AVX2
 // counterpart, bit for bit: every row count, B packed or read in place
 // (ldb > 16), beta 0 (C full of NaNs, not to be read), 1 and another.

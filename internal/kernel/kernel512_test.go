@@ -14,7 +14,7 @@ import (
 
 func skipNoAVX512(t testing.TB) {
 	if !useAVX512 {
-		t.Skip("no AVX-512 on this machine and build")
+		t.Skip("no AVX-512 on this machine and build (or capped by OAR_MAX_CPU_ISA)")
 	}
 }
 
