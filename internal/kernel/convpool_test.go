@@ -174,6 +174,8 @@ func BenchmarkConvReLUMaxPool(b *testing.B) {
 	}{
 		{"cnn1", Conv{G: geom(1, 28, 5, 2), N: 100, Groups: 1, OutC: 20}, false},
 		{"cnn2", Conv{G: geom(20, 14, 5, 2), N: 100, Groups: 1, OutC: 20}, true},
+		{"lenet1", Conv{G: geom(1, 28, 3, 1), N: 64, Groups: 1, OutC: 6}, false},
+		{"lenet2", Conv{G: geom(6, 14, 5, 0), N: 64, Groups: 1, OutC: 16}, true},
 	} {
 		cv := c.cv
 		h := cv.G.OutH

@@ -8,8 +8,9 @@
 //
 // All slices are row-major float32. Kernels allocate nothing per call in a
 // steady state: scratch buffers (packing, im2col, gradients handed out by
-// GetBuf) come from free lists that survive garbage collections, and the
-// per-call state of parallel kernels is recycled too. They panic with a
+// GetBuf) come from per-processor pools (sync.Pool, which keeps each
+// goroutine's scratch memory in its own core's cache), and the per-call
+// state of parallel kernels is recycled too. They panic with a
 // "kernel: ..." message when given bad sizes or slices that are too short;
 // package tensor validates user input first, so such a panic is a bug in
 // the caller.
