@@ -73,16 +73,22 @@ func (j *pfJob) await(t1 time.Time) {
 // the operating system in the middle of a chunk, and the caller then waits
 // a whole time slice (milliseconds) for it: splitting work makes it slower.
 // The caller notices when it waits for the last chunks much longer than a
-// chunk takes, and then runs everything itself for a while. Which goroutine
-// runs a chunk never changes a result.
+// chunk takes; when that happens twice within stallRepeat, it runs
+// everything itself for serialFor. A single long wait is no sign of other
+// processes: a quiet machine shows a few in a LeNet epoch (the garbage
+// collector's workers take processors too), and staying serial 200 ms after
+// each cost a two-core training step 10-15%. Which goroutine runs a
+// chunk never changes a result.
 const (
-	stallMin   = 500 * time.Microsecond // waits shorter than this are never stalls
-	serialFor  = 200 * time.Millisecond // how long to stay serial after a stall
-	stallRatio = 4                      // a stall is a wait this many chunk times long
+	stallMin    = 500 * time.Microsecond // waits shorter than this are never stalls
+	stallRatio  = 4                      // a stall is a wait this many chunk times long
+	stallRepeat = 20 * time.Millisecond  // two stalls this close mean a busy machine
+	serialFor   = 200 * time.Millisecond // how long to stay serial then
 )
 
-// serialUntil is the time (UnixNano) before which ParallelFor runs inline.
-var serialUntil atomic.Int64
+// serialUntil is the time (UnixNano) before which ParallelFor runs inline;
+// lastStall is the time of the last stall.
+var serialUntil, lastStall atomic.Int64
 
 func contended() bool {
 	u := serialUntil.Load()
@@ -93,7 +99,10 @@ func contended() bool {
 // waited wait for the helpers' last chunks.
 func noteWait(chunk, wait time.Duration) {
 	if wait > stallMin && wait > stallRatio*chunk {
-		serialUntil.Store(time.Now().Add(serialFor).UnixNano())
+		now := time.Now().UnixNano()
+		if prev := lastStall.Swap(now); now-prev < int64(stallRepeat) {
+			serialUntil.Store(now + int64(serialFor))
+		}
 	}
 }
 
@@ -235,13 +244,17 @@ func (j *pfJob) run() (done int) {
 // goroutine that issues the work (measured with a CPU-bound process beside
 // a LeNet epoch on 2 CPUs: 9,300-10,100 samples/s polling, 10,600-12,000
 // not). A helper notices that when the time between two of its polls jumps
-// past preemptedGap (the operating system ran something else meanwhile, or
-// other goroutines had work): it then blocks at once, and no helper polls
-// again for quietFor.
+// past preemptedGap, a good part of one of the operating system's time
+// slices (it ran something else meanwhile): it then blocks at once, and no
+// helper polls again for quietFor. Shorter gaps are mostly the Go
+// scheduler's doing (it runs another goroutine on the helper's processor
+// when the helper yields) and say little about other processes: with a
+// 50 µs threshold they stopped the polling many times a second on a quiet
+// machine, and the caller then did 70% of LeNet's chunks instead of half.
 const spinFor = 200 * time.Microsecond
 
 const (
-	preemptedGap = 50 * time.Microsecond
+	preemptedGap = 250 * time.Microsecond
 	quietFor     = 50 * time.Millisecond
 )
 
