@@ -116,7 +116,24 @@ func (a *adam) update(u *Update, beta1, beta2, eps, coupled, decay float32) {
 	adamUpdate(u.P, u.G, u.Slots[0], u.Slots[1], beta1, beta2, a.c1, a.c2, eps, coupled, decay, stepSize, invSqrtBC2, u.scale, u.b)
 }
 
+// adamGrain is the elements per chunk when adamUpdate splits a long parameter over goroutines.
+const adamGrain = 8192
+
+// adamUpdate is one parameter's Adam step. The elements are independent, so a long parameter is
+// split over goroutines (LeNet's 400×120 weight holds four fifths of its parameters), with
+// the same result.
 func adamUpdate(p, g, m, v []float32, b1, b2, c1, c2, eps, wd, decay, stepSize, invSqrtBC2, s float32, b bounds) {
+	if len(p) >= 2*adamGrain {
+		kernel.ParallelFor(len(p), adamGrain, func(lo, hi int) {
+			adamUpdateRange(p[lo:hi], g[lo:hi], m[lo:hi], v[lo:hi], b1, b2, c1, c2, eps, wd, decay, stepSize, invSqrtBC2, s, b)
+		})
+		return
+	}
+	adamUpdateRange(p, g, m, v, b1, b2, c1, c2, eps, wd, decay, stepSize, invSqrtBC2, s, b)
+}
+
+// adamUpdateRange is adamUpdate on one goroutine.
+func adamUpdateRange(p, g, m, v []float32, b1, b2, c1, c2, eps, wd, decay, stepSize, invSqrtBC2, s float32, b bounds) {
 	g, m, v = g[:len(p)], m[:len(p)], v[:len(p)]
 	// Most elements go through the vector loop (same operations, same results); the rest here.
 	done := kernel.AdamVector(p, g, m, v, b1, b2, c1, c2, eps, wd, decay, stepSize, invSqrtBC2, s, b.lo, b.hi, b.on)

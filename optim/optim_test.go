@@ -314,3 +314,29 @@ func withMomentum(o *Momentum, mu float32) *Momentum { o.Momentum = mu; return o
 
 // withDecay sets o's decoupled weight decay: the tests' values other than Paddle's default 0.01.
 func withDecay(o *AdamW, wd float32) *AdamW { o.WeightDecay = wd; return o }
+
+// TestAdamSplitMatchesSerial checks that adamUpdate's split of a long parameter over goroutines
+// gives bitwise the one-goroutine result, clipping and decay included.
+func TestAdamSplitMatchesSerial(t *testing.T) {
+	const n = 5*adamGrain + 13 // ragged last chunk, and a tail past the vector loop
+	rng := rand.New(rand.NewPCG(7, 8))
+	vec := func() []float32 {
+		x := make([]float32, n)
+		for i := range x {
+			x[i] = float32(rng.NormFloat64())
+		}
+		return x
+	}
+	p, g, m, v := vec(), vec(), vec(), vec()
+	for i := range v {
+		v[i] *= v[i]
+	}
+	clone := func(x []float32) []float32 { return append([]float32(nil), x...) }
+	p2, m2, v2 := clone(p), clone(m), clone(v)
+	b := bounds{lo: -0.5, hi: 0.5, on: true}
+	adamUpdate(p, g, m, v, 0.9, 0.999, 0.1, 0.001, 1e-8, 0.01, 0.001, 0.01, 1.2, 0.5, b)
+	adamUpdateRange(p2, g, m2, v2, 0.9, 0.999, 0.1, 0.001, 1e-8, 0.01, 0.001, 0.01, 1.2, 0.5, b)
+	require.Equal(t, p2, p)
+	require.Equal(t, m2, m)
+	require.Equal(t, v2, v)
+}
