@@ -138,6 +138,9 @@ func newGraph(m *onnxpb.ModelProto) (*Graph, error) {
 		if _, dup := types[name]; dup {
 			return nil, fmt.Errorf("onnx: initializer %q defined twice", name)
 		}
+		if tp.GetDataType() == tUndefined { // a node would take it for an absent optional input
+			return nil, fmt.Errorf("onnx: initializer %q has no data type", name)
+		}
 		if t := tp.GetDataType(); !supportedType(t) && !(t == tDouble && castOnly[name]) {
 			types[name] = t // the nodes that read it are unsupported, and say why
 			continue
