@@ -39,7 +39,7 @@ func runJob(j *pfJob, helpers int) {
 	j.wg.Add(j.chunks)
 	workers.offer(j, helpers)
 	t0 := time.Now()
-	mine := j.run()
+	mine := j.run(true)
 	t1 := time.Now()
 	j.await(t1)
 	if mine > 0 {
@@ -159,8 +159,8 @@ func (f *freeList[T]) put(t *T) {
 	f.mu.Unlock()
 }
 
-// pfJob is one ParallelFor call. Goroutines, the caller included, pull chunk
-// indices from next; which goroutine runs a chunk does not matter because
+// pfJob is one ParallelFor call. Goroutines, the caller included, claim chunk
+// indices from ends; which goroutine runs a chunk does not matter because
 // the chunks are fixed. The caller waits for chunks, not for goroutines: a
 // helper that starts late finds nothing left and returns at once.
 //
@@ -170,8 +170,8 @@ type pfJob struct {
 	fn               func(lo, hi int) // or t
 	t                task
 	n, grain, chunks int
-	next             atomic.Int64
-	left             atomic.Int64 // chunks not yet done, for await's polling
+	ends             atomic.Uint64 // the unclaimed chunks [lo, hi): lo in the low 32 bits, hi in the high
+	left             atomic.Int64  // chunks not yet done, for await's polling
 	wg               sync.WaitGroup
 	refs             atomic.Int32
 }
@@ -194,10 +194,29 @@ func newJob(fn func(lo, hi int), t task, n, grain, chunks int) *pfJob {
 		j = new(pfJob)
 	}
 	j.fn, j.t, j.n, j.grain, j.chunks = fn, t, n, grain, chunks
-	j.next.Store(0)
+	j.ends.Store(uint64(chunks) << 32)
 	j.left.Store(int64(chunks))
 	j.refs.Store(1)
 	return j
+}
+
+// claim takes the first unclaimed chunk (front) or the last, or returns -1
+// when none is left.
+func (j *pfJob) claim(front bool) int {
+	for {
+		e := j.ends.Load()
+		lo, hi := uint32(e), uint32(e>>32)
+		if lo >= hi {
+			return -1
+		}
+		next, ch := uint64(hi)<<32|uint64(lo+1), int(lo)
+		if !front {
+			next, ch = uint64(hi-1)<<32|uint64(lo), int(hi-1)
+		}
+		if j.ends.CompareAndSwap(e, next) {
+			return ch
+		}
+	}
 }
 
 // release drops one reference to j, recycling it after the last.
@@ -213,11 +232,17 @@ func (j *pfJob) release() {
 	freeJobs.mu.Unlock()
 }
 
-// run does chunks until none is left and returns how many it did.
-func (j *pfJob) run() (done int) {
+// run does chunks until none is left and returns how many it did: the caller
+// (front) takes them from the first on, helpers from the last back. Chunks
+// are ranges of images in the convolutions, so the caller keeps the first
+// images of a batch and a helper the last, layer after layer, and each
+// finds the activations it reads in its own core's cache (LeNet's step, with
+// chunks taken in one order by both: 24% more time in the chunks on two cores
+// than on one).
+func (j *pfJob) run(front bool) (done int) {
 	for {
-		ch := int(j.next.Add(1) - 1)
-		if ch >= j.chunks {
+		ch := j.claim(front)
+		if ch < 0 {
 			return done
 		}
 		done++
@@ -296,7 +321,7 @@ func (p *pool) offer(j *pfJob, helpers int) {
 
 func (p *pool) work(tickets chan *pfJob) {
 	for j := range tickets {
-		j.run()
+		j.run(false)
 		j.release()
 		now := time.Now()
 		if now.UnixNano() < noSpinUntil.Load() {
@@ -306,7 +331,7 @@ func (p *pool) work(tickets chan *pfJob) {
 		for {
 			select {
 			case j = <-tickets:
-				j.run()
+				j.run(false)
 				j.release()
 				last = time.Now()
 				deadline = last.Add(spinFor)
