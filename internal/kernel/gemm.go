@@ -41,11 +41,12 @@ const parallelMinFlops = 160 * 160 * 160
 // It panics if m, n or k is negative, if a stride is smaller than the row
 // length it strides over, or if a, b or c is too short.
 func Gemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
-	threads := 1
-	if int64(m)*int64(n)*int64(k) >= parallelMinFlops {
-		threads = runtime.GOMAXPROCS(0)
-	} else if int64(m)*int64(n)*int64(k) >= splitMinFlops && runtime.GOMAXPROCS(0) > 1 {
-		gemmSplit(runtime.GOMAXPROCS(0), transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+	threads, flops := 1, int64(m)*int64(n)*int64(k)
+	switch procs := runtime.GOMAXPROCS(0); {
+	case flops >= parallelMinFlops:
+		threads = procs
+	case flops >= splitMinFlops && procs > 1:
+		gemmSplit(procs, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 		return
 	}
 	gemm(threads, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
@@ -740,7 +741,7 @@ func checkMat(name string, r, c int, x []float32, ld int) {
 
 // splitMinFlops is the smallest m*n*k that Gemm splits into independent
 // serial products (gemmSplit) below parallelMinFlops.
-var splitMinFlops int64 = 100 * 100 * 100
+const splitMinFlops = 100 * 100 * 100
 
 // gemmSplit computes a mid-sized product as pieces serial Gemms on slices
 // of C, cut along its longer side on the tile grid and run by ParallelFor:
