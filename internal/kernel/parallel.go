@@ -1,6 +1,7 @@
 package kernel
 
 import (
+	"math"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -13,8 +14,9 @@ import (
 // chunk or GOMAXPROCS is 1. Chunk boundaries depend only on n and grain, so
 // a caller that reduces per chunk gets the same result whatever the thread
 // count. It returns when all chunks are done; fn must be safe to call
-// concurrently on different chunks. Calls may nest. It panics if grain < 1;
-// n <= 0 does nothing.
+// concurrently on different chunks. Calls may nest. It panics if grain < 1,
+// or if it would share more than 2^32-1 chunks among goroutines; n <= 0
+// does nothing.
 func ParallelFor(n, grain int, fn func(lo, hi int)) {
 	if grain < 1 {
 		panic("kernel: ParallelFor: grain < 1")
@@ -182,6 +184,9 @@ var freeJobs struct {
 }
 
 func newJob(fn func(lo, hi int), t task, n, grain, chunks int) *pfJob {
+	if chunks > math.MaxUint32 {
+		panic("kernel: ParallelFor: more than 2^32-1 chunks") // ends holds chunk indices in 32 bits
+	}
 	var j *pfJob
 	freeJobs.mu.Lock()
 	if k := len(freeJobs.list); k > 0 {

@@ -60,3 +60,16 @@ func TestGemmAlphaZero(t *testing.T) {
 	Gemm(false, false, 2, 2, 2, 0, a, 2, a, 2, 0, c, 2)
 	require.Equal(t, []float32{0, 0, 0, 0}, c)
 }
+
+// TestParallelForTooManyChunks checks the documented panic when the chunk
+// indices would not fit the job's 32-bit counters.
+func TestParallelForTooManyChunks(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(2))
+	serialUntil.Store(0) // not in the serial spell a stall in an earlier test may have started
+	defer func() {
+		if recover() == nil {
+			t.Error("ParallelFor with 2^32 chunks did not panic")
+		}
+	}()
+	ParallelFor(1<<32, 1, func(lo, hi int) { t.Fatal("a chunk ran") })
+}
