@@ -1,5 +1,7 @@
 package kernel
 
+import "runtime"
+
 // indirectConv runs a stride-1, dilation-1 convolution of one image (one
 // group) as a GEMM whose B operand is never built: the image is copied once
 // into a zero-padded buffer, and the micro-kernel reads row k = (c, i, j) of
@@ -25,18 +27,57 @@ type indirectConv struct {
 }
 
 // indirectFits reports whether g is a convolution indirectConv handles
-// well: stride and dilation 1, at least indirectMinK rows of B, and at most
-// 1/7 of each panel row wasted on columns past OutW (OutW of 14, 28, 16k:
-// yes; 10: no).
+// well: indirectRuns, and at most 1/7 of each panel row wasted on columns
+// past OutW (OutW of 14, 28, 16k: yes; 10: no).
 func indirectFits(g ConvGeom) bool {
+	return indirectRuns(g) && 7*roundUp(g.OutW, nr) <= 8*g.OutW
+}
+
+// indirectRuns reports whether indirectConv can run g: stride and dilation
+// 1, and at least indirectMinK rows of B.
+func indirectRuns(g ConvGeom) bool {
 	if !useIndirect || g.StrideH != 1 || g.StrideW != 1 || g.DilH != 1 || g.DilW != 1 || g.OutH < 1 || g.OutW < 1 ||
 		g.InC*g.KH*g.KW < indirectMinK {
 		return false
 	}
-	segs := (g.OutW + nr - 1) / nr
-	padded := int64(g.InC) * int64(g.OutH+g.KH-1) * int64(segs*nr+g.KW-1)
-	return 7*segs*nr <= 8*g.OutW && padded < 1<<29 // byte offsets fit in int32
+	padded := int64(g.InC) * int64(g.OutH+g.KH-1) * int64(roundUp(g.OutW, nr)+g.KW-1)
+	return padded < 1<<29 // byte offsets fit in int32
 }
+
+// indirectForward reports whether ConvForward (and ConvReLUMaxPool) run cv
+// through indirectConv: when indirectFits, or on several cores with
+// indirectNarrow when narrowPays. Which path runs never changes the result
+// (see indirectConv), so the choice may depend on the core count.
+func (cv Conv) indirectForward() bool {
+	return indirectFits(cv.G) || indirectNarrow && runtime.GOMAXPROCS(0) > 1 && cv.narrowPays()
+}
+
+// narrowPays reports whether indirectConv's columns past OutW cost cv less
+// than the im2col matrix they save. Per image, that matrix is K·OutH·OutW
+// floats written and read back, and the waste OutC·K·OutH·(wasted columns)
+// multiply-adds; with AVX-512 (twice AVX2's multiply-adds per cycle, from the
+// same caches) about narrowCost multiply-adds cost what one element of the
+// matrix does. That admits LeNet's second convolution (10 of 16 columns, 16
+// channels: 96 ≤ 100), not ResNet's 7×7 layers (512 channels).
+//
+// Measured on LeNet's second convolution (batch 64, AVX-512): on one core
+// the fused pass runs as fast either way and the plain one 10% slower
+// indirectly, so one core keeps im2col; on two, where both cores streaming
+// im2col matrices slow each other, indirectly is 15% (fused) and 25%
+// (plain) faster.
+func (cv Conv) narrowPays() bool {
+	g := cv.G
+	return indirectRuns(g) && cv.OutC*(roundUp(g.OutW, nr)-g.OutW) <= narrowCost*g.OutW
+}
+
+// indirectNarrow lets indirectForward take what narrowPays admits: with
+// AVX-512 only, as AVX2's indirect kernels run LeNet's second convolution
+// 25% slower than im2col and GemmPacked.
+var indirectNarrow = useAVX512
+
+// narrowCost is how many multiply-adds on AVX-512 cost about what an im2col
+// element written and read back does (narrowPays).
+const narrowCost = 10
 
 // indirectMinK is the shortest reduction run indirectly. Below it the
 // im2col matrix is cheap to build and each panel's bookkeeping (the tile

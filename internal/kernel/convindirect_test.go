@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"runtime"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -43,13 +44,17 @@ func TestIndirectKernel(t *testing.T) {
 	}
 }
 
+// indirectGeom is a stride-1 convolution geometry with padding top, left,
+// bottom and right.
+func indirectGeom(c, h, w, kh, kw, pt, pl, pb, pr int) ConvGeom {
+	return ConvGeom{InC: c, InH: h, InW: w, KH: kh, KW: kw, StrideH: 1, StrideW: 1, PadT: pt, PadL: pl, DilH: 1, DilW: 1,
+		OutH: h + pt + pb - kh + 1, OutW: w + pl + pr - kw + 1}
+}
+
 // indirectCases are convolutions the indirect path takes (forward, dX or
 // both), with odd sizes, groups, asymmetric padding and a single image.
 func indirectCases() []Conv {
-	geom := func(c, h, w, kh, kw, pt, pl, pb, pr int) ConvGeom {
-		return ConvGeom{InC: c, InH: h, InW: w, KH: kh, KW: kw, StrideH: 1, StrideW: 1, PadT: pt, PadL: pl, DilH: 1, DilW: 1,
-			OutH: h + pt + pb - kh + 1, OutW: w + pl + pr - kw + 1}
-	}
+	geom := indirectGeom
 	return []Conv{
 		{G: geom(20, 14, 14, 5, 5, 2, 2, 2, 2), N: 5, Groups: 1, OutC: 20}, // the MNIST CNN's second layer
 		{G: geom(20, 14, 14, 5, 5, 2, 2, 2, 2), N: 1, Groups: 1, OutC: 20}, // one image: forward through im2col, dX indirect
@@ -125,6 +130,41 @@ func TestConvIndirect(t *testing.T) {
 	}
 }
 
+// TestConvIndirectNarrow checks that the forward pass of convolutions only
+// indirectForward admits (narrow rows, few channels) is bitwise the im2col
+// path's, plain and fused with ReLU and pooling, whatever the ISA.
+func TestConvIndirectNarrow(t *testing.T) {
+	defer func() { useIndirect, indirectNarrow = true, useAVX512 }()
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(2)) // indirectForward's condition; results do not depend on it
+	rng := rand.New(rand.NewPCG(11, 12))
+	for _, cv := range []Conv{
+		{G: indirectGeom(6, 14, 14, 5, 5, 0, 0, 0, 0), N: 9, Groups: 1, OutC: 16}, // LeNet's second layer
+		{G: indirectGeom(8, 14, 14, 5, 5, 0, 1, 0, 1), N: 5, Groups: 2, OutC: 7},  // OutW 12, groups, padding on one side
+	} {
+		indirectNarrow = true
+		require.False(t, indirectFits(cv.G), "%+v", cv)
+		require.True(t, cv.indirectForward(), "%+v", cv)
+		x, w, bias := randSlice(rng, cv.N*cv.inLen()), randSlice(rng, cv.wLen()), randSlice(rng, cv.Groups*cv.OutC)
+		x[len(x)-1] = float32(math.NaN())
+		pg := PoolGeom{Planes: cv.Groups * cv.OutC, H: cv.G.OutH, W: cv.G.OutW, KH: 2, KW: 2, StrideH: 2, StrideW: 2,
+			OutH: cv.G.OutH / 2, OutW: cv.G.OutW / 2}
+		pooled := cv.N * pg.Planes * pg.OutH * pg.OutW
+		run := func(ind bool) (y, py []float32, arg []int32) {
+			useIndirect = ind
+			y, py, arg = make([]float32, cv.N*cv.outLen()), make([]float32, pooled), make([]int32, pooled)
+			ConvForward(cv, x, w, bias, y)
+			ConvReLUMaxPool(cv, pg, x, w, bias, py, arg)
+			return y, py, arg
+		}
+		wantY, wantPy, wantArg := run(false)
+		gotY, gotPy, gotArg := run(true)
+		name := fmt.Sprintf("%+v", cv)
+		requireBits(t, wantY, gotY, name+" y")
+		requireBits(t, wantPy, gotPy, name+" fused y")
+		require.Equal(t, wantArg, gotArg, name+" winners")
+	}
+}
+
 // TestIndirectFits pins which layers take the indirect path.
 func TestIndirectFits(t *testing.T) {
 	g := ConvGeom{InC: 20, InH: 14, InW: 14, KH: 5, KW: 5, StrideH: 1, StrideW: 1, PadT: 2, PadL: 2, DilH: 1, DilW: 1, OutH: 14, OutW: 14}
@@ -138,6 +178,17 @@ func TestIndirectFits(t *testing.T) {
 	require.False(t, ok, "LeNet layer 2's input gradient: 14×16 positions computed for 10×10 of dY")
 	_, ok = Conv{G: g, N: 1, Groups: 1, OutC: 20}.dxGeom()
 	require.True(t, ok, "MNIST CNN layer 2's input gradient")
+	lenet2 := Conv{G: l2, N: 64, Groups: 1, OutC: 16}
+	require.True(t, lenet2.narrowPays(), "LeNet layer 2, 16 channels: 16·6 wasted ≤ 10·10")
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+	require.False(t, lenet2.indirectForward(), "one core keeps im2col")
+	runtime.GOMAXPROCS(2)
+	require.Equal(t, useAVX512, lenet2.indirectForward(), "two cores: indirect with AVX-512 only")
+	wide := lenet2
+	wide.OutC = 32
+	require.False(t, wide.narrowPays(), "32 channels: 32·6 wasted > 10·10")
+	r7 := indirectGeom(512, 7, 7, 3, 3, 1, 1, 1, 1)
+	require.False(t, Conv{G: r7, N: 8, Groups: 1, OutC: 512}.narrowPays(), "ResNet's 7×7 layers")
 	s2 := g
 	s2.StrideW = 2
 	require.False(t, indirectFits(s2), "stride 2")

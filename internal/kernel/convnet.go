@@ -18,11 +18,13 @@ import (
 // results are bitwise independent of GOMAXPROCS.
 //
 // Stride-1 convolutions with K ≥ 128 whose output rows fill 16-wide panels
-// well (indirectFits) skip the im2col matrix: see indirectConv. Their
-// forward pass gives bitwise the im2col path's result; their input gradient
-// is a convolution of dY with the flipped weights (dxGeom) and their weight
-// gradient a sum over padded images (weightGrad), both summed in another
-// order than the im2col path would.
+// well (indirectFits) skip the im2col matrix: see indirectConv. On several
+// cores with AVX-512, the forward pass of some with narrower rows and few
+// output channels skips it too (indirectForward). The forward pass gives
+// bitwise the im2col path's result either way. For the convolutions
+// indirectFits admits, the input gradient is a convolution of dY with the
+// flipped weights (dxGeom) and the weight gradient a sum over padded images
+// (weightGrad), both summed in another order than the im2col path would.
 type Conv struct {
 	G      ConvGeom
 	N      int // images
@@ -103,7 +105,7 @@ func convForward(cv Conv, x, w, bias, y []float32, pool *convPool) {
 	}
 	t := convTasks.get()
 	*t = convTask{cv: cv, x: x, bias: bias, y: y, pa: pa, cb: cb, threads: threads, pool: pool}
-	if chunks > 1 && indirectFits(cv.G) { // (one chunk: the GEMM is split over threads instead)
+	if chunks > 1 && cv.indirectForward() { // (one chunk: the GEMM is split over threads instead)
 		t.ind = getIndirectConv(cv.G)
 		defer putIndirectConv(t.ind)
 	}
