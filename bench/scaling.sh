@@ -6,6 +6,10 @@
 #
 #   bash bench/scaling.sh            (from the repository root; RUNS=3, MODELS="lenet cnn")
 #
+# It then runs BenchmarkStepScaling (bench/mnist/step_test.go): each model's training step on a
+# synthetic batch, one core and two alternating in blocks within one process. Its ratio drifts less
+# with the machine's load than the epochs' does; use it to compare changes.
+#
 # Quote it only from a quiet machine: a busy second CPU makes GOMAXPROCS=2 look like 1.
 set -euo pipefail
 
@@ -40,3 +44,10 @@ for model in $models; do
 		"${infer[1]} → ${infer[2]} ($(ratio "${infer[2]}" "${infer[1]}")×)" "$equal"
 done
 echo "(best of $runs runs each; load average at the start: $load)"
+echo
+echo "training step, 1 and 2 cores alternating in one process (BenchmarkStepScaling, median of 15 blocks):"
+go test -run - -bench StepScaling -benchtime 15x ./bench/mnist | awk '/^BenchmarkStepScaling/ {
+	split($1, name, "[/-]")
+	for (i = 2; i < NF; i++) m[$(i + 1)] = $i
+	printf "%-6s  %s → %s µs/step (%.2f×)\n", name[2], m["µs/step-1core"], m["µs/step-2cores"], m["speedup"]
+}'

@@ -4,6 +4,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"runtime"
+	"slices"
 	"syscall"
 	"testing"
 	"time"
@@ -87,6 +88,52 @@ func benchInfer(b *testing.B, model string) {
 func BenchmarkTrainStep(b *testing.B) {
 	b.Run("lenet", func(b *testing.B) { benchTrainStep(b, "lenet") })
 	b.Run("cnn", func(b *testing.B) { benchTrainStep(b, "cnn") })
+}
+
+// BenchmarkStepScaling times each model's training step on one core and on two alternately, in
+// blocks of steps within one process (each b.N iteration is one block on each side), and reports
+// the median step of each side and their ratio, the speed-up from a second core. On a shared
+// virtual machine, whose speed drifts by 10-20% within minutes, this ratio varies less than the
+// one from separate runs at GOMAXPROCS 1 and 2 (bench/scaling.sh), so A/B comparisons of scaling
+// work use it: go test -run - -bench StepScaling -benchtime 15x ./bench/mnist
+func BenchmarkStepScaling(b *testing.B) {
+	for _, model := range []string{"lenet", "cnn"} {
+		b.Run(model, func(b *testing.B) { benchStepScaling(b, model) })
+	}
+}
+
+func benchStepScaling(b *testing.B, model string) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
+	s, err := build(model, 1, false)
+	if err != nil {
+		b.Fatal(err)
+	}
+	m := oar.NewModel(s.net)
+	m.Prepare(s.opt, losses.NewCrossEntropy())
+	x, y := syntheticBatch(s.batch, 1)
+	steps := 60 // blocks of about 0.1 s on one core
+	if model == "cnn" {
+		steps = 12
+	}
+	block := func(procs int) float64 {
+		runtime.GOMAXPROCS(procs)
+		m.TrainBatch(x, y) // the first step after a switch starts the helpers
+		t0 := time.Now()
+		for range steps {
+			m.TrainBatch(x, y)
+		}
+		return float64(time.Since(t0).Microseconds()) / float64(steps)
+	}
+	var one, two []float64
+	for b.Loop() {
+		one = append(one, block(1))
+		two = append(two, block(2))
+	}
+	median := func(v []float64) float64 { slices.Sort(v); return v[len(v)/2] }
+	m1, m2 := median(one), median(two)
+	b.ReportMetric(m1, "µs/step-1core")
+	b.ReportMetric(m2, "µs/step-2cores")
+	b.ReportMetric(m1/m2, "speedup")
 }
 
 // BenchmarkInfer is one inference batch of 1000 images without a graph.
