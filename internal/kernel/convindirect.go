@@ -217,6 +217,47 @@ func (ic *indirectConv) run(pa *PackedA, xp, tile []float32, dst convSink) {
 	}
 }
 
+// direct is run for convolutions directFits admits: the same output, written
+// straight into dst by convDirect512 (one call per 6-row panel of pa) instead
+// of through a tile per output position.
+func (ic *indirectConv) direct(pa *PackedA, xp []float32, dst convSink) {
+	g := ic.g
+	m, k := pa.m, pa.k
+	if k > kc || len(ic.off) != k || len(xp) < ic.padLen() {
+		panic("kernel: indirectConv.direct: geometry mismatch")
+	}
+	hw := g.OutH * g.OutW
+	if len(dst.out) < (m-1)*dst.chStride+hw || dst.outW != g.OutW || dst.add {
+		panic("kernel: indirectConv.direct: output too short")
+	}
+	ap := *pa.buf
+	for ir := 0; ir < m; ir += mr {
+		convDirect512(k, &ap[ir*k], &ic.off[0], &xp[0], ic.wp, &dst.out[ir*dst.chStride], dst.chStride, g.OutH, g.OutW, min(mr, m-ir), pa.alpha)
+	}
+	if dst.bias != nil {
+		for o := range m {
+			plane := dst.out[o*dst.chStride : o*dst.chStride+hw]
+			AddScalar(plane, plane, dst.bias[o])
+		}
+	}
+}
+
+// directFits reports whether the forward pass of cv runs through
+// indirectConv.direct: with AVX-512, a stride-1, dilation-1 convolution whose
+// reduction is too short for indirectFits (K < indirectMinK: LeNet's first
+// layer, K = 9, and the MNIST CNN's, K = 25). There im2col's matrix (K floats
+// written and read back per output) costs more than the multiply-adds
+// (OutC·K), and indirectConv.run's bookkeeping per 16 outputs more still.
+func (cv Conv) directFits() bool {
+	g := cv.G
+	return useAVX512 && useDirect && g.StrideH == 1 && g.StrideW == 1 && g.DilH == 1 && g.DilW == 1 &&
+		g.OutH >= 1 && g.OutW >= 1 && cv.k() >= 1 && cv.k() < indirectMinK &&
+		int64(g.InC)*int64(g.OutH+g.KH-1)*int64(roundUp(g.OutW, nr)+g.KW-1) < 1<<29
+}
+
+// useDirect lets tests and benchmarks compare with the im2col path.
+var useDirect = true
+
 // convSink receives the output rows of indirectConv.run.
 type convSink struct {
 	out      []float32 // element (o, oh, ow) at out[o*chStride+oh*outW+ow]

@@ -217,3 +217,51 @@ func requireNearNonFinite(t *testing.T, want []float64, got []float32, tol float
 		}
 	}
 }
+
+// TestConvDirect checks that the forward pass through indirectConv.direct
+// (short reductions, AVX-512) is bitwise the im2col path's: plain, with and
+// without bias, and fused with ReLU and pooling; widths across the 32-column
+// blocks, panels of 1 to 6 rows, groups, padding on some sides, and
+// non-finite inputs and weights.
+func TestConvDirect(t *testing.T) {
+	if !useAVX512 {
+		t.Skip("indirectConv.direct needs AVX-512")
+	}
+	defer func() { useDirect = true }()
+	rng := rand.New(rand.NewPCG(13, 14))
+	cases := []Conv{
+		{G: indirectGeom(1, 28, 28, 3, 3, 1, 1, 1, 1), N: 5, Groups: 1, OutC: 6},  // LeNet's first layer
+		{G: indirectGeom(1, 28, 28, 5, 5, 2, 2, 2, 2), N: 3, Groups: 1, OutC: 20}, // the MNIST CNN's: panels 6, 6, 6, 2
+		{G: indirectGeom(3, 9, 7, 3, 3, 1, 0, 0, 1), N: 9, Groups: 2, OutC: 7},    // OutW 6, groups
+		{G: indirectGeom(2, 5, 40, 1, 3, 0, 1, 0, 1), N: 3, Groups: 1, OutC: 13},  // OutW 40: a full and a partial block
+		{G: indirectGeom(1, 3, 1, 1, 1, 0, 0, 0, 0), N: 130, Groups: 1, OutC: 1},  // 1×1, one column, K = 1
+		{G: indirectGeom(4, 6, 35, 2, 4, 1, 2, 0, 0), N: 5, Groups: 1, OutC: 12},  // OutW 34: a block of 2 columns
+	}
+	for _, cv := range cases {
+		require.True(t, cv.directFits(), "%+v", cv)
+		require.Greater(t, (cv.N+cv.chunkImages()-1)/cv.chunkImages(), 1, "%+v: one chunk runs the GEMM instead", cv)
+		x, w, bias := randSlice(rng, cv.N*cv.inLen()), randSlice(rng, cv.wLen()), randSlice(rng, cv.Groups*cv.OutC)
+		x[rng.IntN(len(x))] = float32(math.NaN())
+		x[rng.IntN(len(x))] = float32(math.Inf(1))
+		w[rng.IntN(len(w))] = float32(math.Inf(-1)) // Inf times a padding zero is NaN on both paths
+		pg := PoolGeom{Planes: cv.Groups * cv.OutC, H: cv.G.OutH, W: cv.G.OutW, KH: 1, KW: 2, StrideH: 1, StrideW: 2,
+			OutH: cv.G.OutH, OutW: cv.G.OutW / 2}
+		pooled := cv.N * pg.Planes * pg.OutH * pg.OutW
+		run := func(direct bool) (y, yb, py []float32, arg []int32) {
+			useDirect = direct
+			y, yb = make([]float32, cv.N*cv.outLen()), make([]float32, cv.N*cv.outLen())
+			ConvForward(cv, x, w, nil, y)
+			ConvForward(cv, x, w, bias, yb)
+			py, arg = make([]float32, pooled), make([]int32, pooled)
+			ConvReLUMaxPool(cv, pg, x, w, bias, py, arg)
+			return y, yb, py, arg
+		}
+		wy, wyb, wpy, warg := run(false)
+		gy, gyb, gpy, garg := run(true)
+		name := fmt.Sprintf("%+v", cv)
+		requireBits(t, wy, gy, name+" y")
+		requireBits(t, wyb, gyb, name+" y with bias")
+		requireBits(t, wpy, gpy, name+" fused y")
+		require.Equal(t, warg, garg, name+" winners")
+	}
+}

@@ -105,7 +105,12 @@ func convForward(cv Conv, x, w, bias, y []float32, pool *convPool) {
 	}
 	t := convTasks.get()
 	*t = convTask{cv: cv, x: x, bias: bias, y: y, pa: pa, cb: cb, threads: threads, pool: pool}
-	if chunks > 1 && cv.indirectForward() { // (one chunk: the GEMM is split over threads instead)
+	switch {
+	case chunks == 1: // the GEMM is split over threads instead
+	case cv.directFits():
+		t.ind, t.direct = getIndirectConv(cv.G), true
+		defer putIndirectConv(t.ind)
+	case cv.indirectForward():
 		t.ind = getIndirectConv(cv.G)
 		defer putIndirectConv(t.ind)
 	}
@@ -131,6 +136,7 @@ type convTask struct {
 	back                   bool          // backward
 	pool                   *convPool     // ConvReLUMaxPool: the fused ReLU and pooling
 	ind                    *indirectConv // forward (or dX, backward) without im2col, when not nil
+	direct                 bool          // forward: through ind.direct (directFits)
 	wind                   *indirectConv // backward: dW without im2col, when not nil
 }
 
@@ -203,7 +209,8 @@ func (t *convTask) run(lo, hi int) {
 }
 
 // forwardIndirect is run for chunks [lo, hi) through t.ind: each image is
-// padded once and convolved without an im2col matrix, with the same result.
+// padded once and convolved without an im2col matrix (by ind.run, or
+// ind.direct when t.direct), with the same result.
 func (t *convTask) forwardIndirect(lo, hi int) {
 	cv, ic, cb := t.cv, t.ind, t.cb
 	p, oc := cv.p(), cv.OutC
@@ -230,7 +237,11 @@ func (t *convTask) forwardIndirect(lo, hi int) {
 						sink.bias = t.bias[gi*oc:]
 					}
 				}
-				ic.run(&t.pa[gi], *xp, *tile, sink)
+				if t.direct {
+					ic.direct(&t.pa[gi], *xp, sink)
+				} else {
+					ic.run(&t.pa[gi], *xp, *tile, sink)
+				}
 			}
 			if t.pool != nil {
 				t.pool.forward(cv, t.bias, n0, nb, gi, *cbuf, nb*p)

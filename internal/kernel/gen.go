@@ -18,3 +18,4 @@ package kernel
 //go:generate python3 -B asmgen/convdw512.py
 //go:generate python3 -B asmgen/dot512.py
 //go:generate python3 -B asmgen/pool512.py
+//go:generate python3 -B asmgen/direct512.py
