@@ -2,7 +2,8 @@
 // matrix multiplication (Gemm, GemmPacked, GemmNT), batched convolution
 // (ConvForward, ConvBackward, on Im2colLD/Col2imLD or, for stride-1
 // layers with enough channels, on an "indirect" GEMM that reads a padded
-// image in place of the im2col matrix), 2-D pooling,
+// image in place of the im2col matrix; with AVX-512 the forward pass of
+// stride-1 layers with short reductions runs direct), 2-D pooling,
 // elementwise arithmetic, ReLU and reductions, the Adam optimizer's update
 // (AdamVector), and ParallelFor.
 //
@@ -42,7 +43,10 @@
 // differ from the AVX2 kernels' in rounding only, and still depend only on
 // the shapes. Their k or row tails are loads masked with K registers. The
 // 2×2 max pooling, forward and backward, has AVX-512 kernels too (for rows
-// of 8 outputs or more), with the AVX2 kernels' results bit for bit. These kernels use AVX-512F instructions
+// of 8 outputs or more), with the AVX2 kernels' results bit for bit. So
+// does the direct convolution of asmgen/direct512.py (the forward pass of
+// stride-1 layers with K < 128: directFits), which takes the GEMM kernels'
+// arithmetic without their im2col matrix. These kernels use AVX-512F instructions
 // on zmm registers only (none of AVX-512VL, BW or DQ).
 //
 // Results never depend on GOMAXPROCS: parallel kernels split work only along
