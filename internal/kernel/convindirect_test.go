@@ -265,3 +265,73 @@ func TestConvDirect(t *testing.T) {
 		require.Equal(t, warg, garg, name+" winners")
 	}
 }
+
+// TestConvDirectWeightGrad checks the weight gradient through
+// directWeightGrad (short reductions, up to 6 channels, AVX-512), plain and fused with ReLU and
+// pooling, against the float64 reference and the im2col path's, NaN and
+// infinities included; the other gradients do not take it and stay bitwise
+// the im2col path's.
+func TestConvDirectWeightGrad(t *testing.T) {
+	if !useAVX512 {
+		t.Skip("directWeightGrad needs AVX-512")
+	}
+	defer func() { useDirect = true }()
+	rng := rand.New(rand.NewPCG(15, 16))
+	cases := []Conv{
+		{G: indirectGeom(1, 28, 28, 3, 3, 1, 1, 1, 1), N: 7, Groups: 1, OutC: 6}, // LeNet's first layer
+		{G: indirectGeom(1, 28, 28, 5, 5, 2, 2, 2, 2), N: 3, Groups: 1, OutC: 6}, // K = 25 (taps padded to 27)
+		{G: indirectGeom(3, 9, 7, 3, 3, 1, 0, 0, 1), N: 9, Groups: 2, OutC: 5},   // K = 27, OutW 6, groups
+		{G: indirectGeom(2, 5, 40, 1, 3, 0, 1, 0, 1), N: 3, Groups: 1, OutC: 4},  // K = 6, OutW 40: a full and a partial block
+		{G: indirectGeom(1, 3, 1, 1, 1, 0, 0, 0, 0), N: 130, Groups: 1, OutC: 1}, // K = 1
+		{G: indirectGeom(7, 6, 32, 1, 1, 0, 0, 0, 0), N: 5, Groups: 1, OutC: 5},  // K = 7 (taps padded to 9), OutW 32
+	}
+	cnn1 := Conv{G: indirectGeom(1, 28, 28, 5, 5, 2, 2, 2, 2), N: 3, Groups: 1, OutC: 20}
+	require.False(t, cnn1.directWeightGradFits(), "20 channels: im2col and GemmNT")
+	for _, cv := range cases {
+		require.True(t, cv.directWeightGradFits(), "%+v", cv)
+		x, w, dy := randSlice(rng, cv.N*cv.inLen()), randSlice(rng, cv.wLen()), randSlice(rng, cv.N*cv.outLen())
+		pg := PoolGeom{Planes: cv.Groups * cv.OutC, H: cv.G.OutH, W: cv.G.OutW, KH: 1, KW: 1, StrideH: 1, StrideW: 1,
+			OutH: cv.G.OutH, OutW: cv.G.OutW}
+		pooled := cv.N * pg.Planes * pg.OutH * pg.OutW
+		py, arg := make([]float32, pooled), make([]int32, pooled)
+		ConvReLUMaxPool(cv, pg, x, w, nil, py, arg)
+		pdy := randSlice(rng, pooled)
+		run := func(direct bool) (dx, dw, db, pdw, pdb []float32) {
+			useDirect = direct
+			dx, dw, db = make([]float32, len(x)), make([]float32, len(w)), make([]float32, cv.Groups*cv.OutC)
+			ConvBackward(cv, x, w, dy, dx, dw, db)
+			pdw, pdb = make([]float32, len(w)), make([]float32, cv.Groups*cv.OutC)
+			ConvReLUMaxPoolBackward(cv, pg, x, w, py, arg, pdy, nil, pdw, pdb)
+			return dx, dw, db, pdw, pdb
+		}
+		wdx, wdw, wdb, wpdw, wpdb := run(false)
+		gdx, gdw, gdb, gpdw, gpdb := run(true)
+		name := fmt.Sprintf("%+v", cv)
+		requireBits(t, wdx, gdx, name+" dx")
+		requireBits(t, wdb, gdb, name+" db")
+		requireBits(t, wpdb, gpdb, name+" fused db")
+		_, refDw, _ := convBackwardRef(cv, x, w, dy)
+		tol := 1e-5 * float64(cv.N*cv.p()+1)
+		requireNear64(t, refDw, gdw, tol, name+" dw")
+		requireNear64(t, refDw, wdw, tol, name+" dw, im2col")
+		im2colPdw := make([]float64, len(wpdw))
+		for i, v := range wpdw {
+			im2colPdw[i] = float64(v)
+		}
+		requireNear64(t, im2colPdw, gpdw, tol, name+" fused dw")
+		// Non-finite inputs: the same NaN and infinities as the im2col path.
+		x[rng.IntN(len(x))] = float32(math.NaN())
+		dy[rng.IntN(len(dy))] = float32(math.Inf(1))
+		_, wdw, _, _, _ = run(false)
+		_, gdw, _, _, _ = run(true)
+		for i := range wdw {
+			w, g := float64(wdw[i]), float64(gdw[i])
+			if math.IsNaN(w) || math.IsInf(w, 0) || math.IsNaN(g) || math.IsInf(g, 0) {
+				require.Equal(t, math.IsNaN(w), math.IsNaN(g), "%s non-finite dw %d: %v, im2col %v", name, i, g, w)
+				if !math.IsNaN(w) {
+					require.Equal(t, w, g, "%s non-finite dw %d", name, i)
+				}
+			}
+		}
+	}
+}

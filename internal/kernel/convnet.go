@@ -136,6 +136,7 @@ type convTask struct {
 	back                   bool          // backward
 	pool                   *convPool     // ConvReLUMaxPool: the fused ReLU and pooling
 	ind                    *indirectConv // forward (or dX, backward) without im2col, when not nil
+	wdir                   *indirectConv // backward: dW through directWeightGrad, when not nil
 	direct                 bool          // forward: through ind.direct (directFits)
 	wind                   *indirectConv // backward: dW without im2col, when not nil
 }
@@ -262,7 +263,7 @@ func (t *convTask) backward(lo, hi int) {
 	chunks := (cv.N + cb - 1) / cb
 	wl := cv.wLen()
 	var col *[]float32 // im2col matrix of a chunk
-	if (dw != nil && t.wind == nil) || (dx != nil && t.ind == nil) {
+	if (dw != nil && t.wind == nil && t.wdir == nil) || (dx != nil && t.ind == nil) {
 		col = getBuf(max(k*cb*p, 1))
 		defer putBuf(col)
 	}
@@ -272,6 +273,13 @@ func (t *convTask) backward(lo, hi int) {
 		dyw = getZeroBuf(cb * t.wind.dyLen(oc))
 		defer putBuf(xps)
 		defer putBuf(dyw)
+	}
+	var xpd, lanes *[]float32 // dW through t.wdir: an image padded, a run's partial sums per group
+	if dw != nil && t.wdir != nil {
+		xpd = getZeroBuf(t.wdir.padLen())
+		lanes = getBuf(cv.Groups * oc * roundUp(k, 3) * 16)
+		defer putBuf(xpd)
+		defer putBuf(lanes)
 	}
 	var dyb *[]float32
 	if cb > 1 || t.pool != nil {
@@ -307,7 +315,19 @@ func (t *convTask) backward(lo, hi int) {
 					dyc, lddy = dy[yo:], p
 				}
 				xo := n0*cv.inLen() + gi*cv.G.InC*cv.G.InH*cv.G.InW
-				if dw != nil && t.wind != nil { // dW_g (+)= dY·colᵀ, without col
+				if dw != nil && t.wdir != nil { // dW_g (+)= dY·colᵀ, direct: 16 partial sums each until the run's end
+					lg := (*lanes)[gi*oc*roundUp(k, 3)*16 : (gi+1)*oc*roundUp(k, 3)*16]
+					if ch == run*per {
+						clear(lg)
+					}
+					for i := range nb {
+						t.wdir.pad(*xpd, x[xo+i*cv.inLen():], cv.G.InH*cv.G.InW)
+						t.wdir.directWeightGrad(*xpd, dyc[i*p:], lddy, oc, lg)
+					}
+					if ch == min((run+1)*per, chunks)-1 {
+						sumLanes(t.partial[run*wl+gi*oc*k:], lg, oc, k)
+					}
+				} else if dw != nil && t.wind != nil { // dW_g (+)= dY·colᵀ, without col
 					pw := t.partial[run*wl+gi*oc*k:]
 					if ch == run*per {
 						clear(pw[:oc*k])
@@ -562,7 +582,11 @@ func convBackward(cv Conv, x, w, dy, dx, dw, db []float32, pool *convPool) {
 		}
 	}
 	cb := cv.chunkImagesBackward()
-	var wind *indirectConv
+	var wind, wdir *indirectConv
+	if dw != nil && cv.directWeightGradFits() {
+		wdir = getIndirectConv(cv.G)
+		defer putIndirectConv(wdir)
+	}
 	if dw != nil && indirectFits(cv.G) {
 		wind = getIndirectConv(cv.G)
 		defer putIndirectConv(wind)
@@ -577,7 +601,7 @@ func convBackward(cv Conv, x, w, dy, dx, dw, db []float32, pool *convPool) {
 		partial = getBuf(runs * wl)
 	}
 	t := convTasks.get()
-	*t = convTask{cv: cv, x: x, w: w, y: dy, dx: dx, dw: dw, pa: pa, cb: cb, per: per, runs: runs, back: true, pool: pool, ind: ind, wind: wind}
+	*t = convTask{cv: cv, x: x, w: w, y: dy, dx: dx, dw: dw, pa: pa, cb: cb, per: per, runs: runs, back: true, pool: pool, ind: ind, wind: wind, wdir: wdir}
 	if dw != nil {
 		t.partial = *partial
 	}

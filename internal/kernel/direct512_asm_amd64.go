@@ -8,3 +8,6 @@ package kernel
 
 //go:noescape
 func convDirect512(k int, a *float32, off *int32, xp *float32, wp int, c *float32, ldc, outH, outW, rows int, alpha float32)
+
+//go:noescape
+func convDWDirect512(k int, off *int32, xp *float32, wp int, dy *float32, lddy, outH, outW, rows int, acc *float32, tail int)

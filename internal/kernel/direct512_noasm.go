@@ -10,3 +10,7 @@ package kernel
 func convDirect512(k int, a *float32, off *int32, xp *float32, wp int, c *float32, ldc, outH, outW, rows int, alpha float32) {
 	panic("kernel: no assembly")
 }
+
+func convDWDirect512(k int, off *int32, xp *float32, wp int, dy *float32, lddy, outH, outW, rows int, acc *float32, tail int) {
+	panic("kernel: no assembly")
+}
