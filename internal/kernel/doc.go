@@ -2,8 +2,8 @@
 // matrix multiplication (Gemm, GemmPacked, GemmNT), batched convolution
 // (ConvForward, ConvBackward, on Im2colLD/Col2imLD or, for stride-1
 // layers with enough channels, on an "indirect" GEMM that reads a padded
-// image in place of the im2col matrix; with AVX-512 the forward pass of
-// stride-1 layers with short reductions runs direct), 2-D pooling,
+// image in place of the im2col matrix; with AVX-512 stride-1 layers with
+// short reductions run direct), 2-D pooling,
 // elementwise arithmetic, ReLU and reductions, the Adam optimizer's update
 // (AdamVector), and ParallelFor.
 //
@@ -46,7 +46,10 @@
 // of 8 outputs or more), with the AVX2 kernels' results bit for bit. So
 // does the direct convolution of asmgen/direct512.py (the forward pass of
 // stride-1 layers with K < 128: directFits), which takes the GEMM kernels'
-// arithmetic without their im2col matrix. These kernels use AVX-512F instructions
+// arithmetic without their im2col matrix. Its weight-gradient kernel (for
+// up to 6 channels: directWeightGradFits) sums in 16 lanes added in a fixed
+// tree, so, like the dot-product tiles, it differs from the AVX2 path in
+// rounding only. These kernels use AVX-512F instructions
 // on zmm registers only (none of AVX-512VL, BW or DQ).
 //
 // Results never depend on GOMAXPROCS: parallel kernels split work only along
