@@ -7,8 +7,7 @@
 #   bash bench/scaling.sh            (from the repository root; RUNS=3, MODELS="lenet cnn")
 #
 # It then runs BenchmarkStepScaling (bench/mnist/step_test.go): each model's training step on a
-# synthetic batch, one core and two alternating in blocks within one process. Its ratio drifts less
-# with the machine's load than the epochs' does; use it to compare changes.
+# synthetic batch (no data loading), one core and two alternating in blocks within one process.
 #
 # Quote it only from a quiet machine: a busy second CPU makes GOMAXPROCS=2 look like 1.
 set -euo pipefail
