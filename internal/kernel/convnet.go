@@ -25,6 +25,11 @@ import (
 // indirectFits admits, the input gradient is a convolution of dY with the
 // flipped weights (dxGeom) and the weight gradient a sum over padded images
 // (weightGrad), both summed in another order than the im2col path would.
+//
+// With AVX-512, stride-1 convolutions with K < 128 run direct instead
+// (directFits: indirectConv.direct, bitwise the im2col path's forward pass)
+// and, for up to 6 output channels, so does their weight gradient
+// (directWeightGradFits: directWeightGrad, summed in 16 lanes per run).
 type Conv struct {
 	G      ConvGeom
 	N      int // images
