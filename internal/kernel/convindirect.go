@@ -36,12 +36,17 @@ func indirectFits(g ConvGeom) bool {
 // indirectRuns reports whether indirectConv can run g: stride and dilation
 // 1, and at least indirectMinK rows of B.
 func indirectRuns(g ConvGeom) bool {
-	if !useIndirect || g.StrideH != 1 || g.StrideW != 1 || g.DilH != 1 || g.DilW != 1 || g.OutH < 1 || g.OutW < 1 ||
-		g.InC*g.KH*g.KW < indirectMinK {
+	return useIndirect && paddedFits(g) && g.InC*g.KH*g.KW >= indirectMinK
+}
+
+// paddedFits reports whether g can be read from an indirectConv's padded
+// image: stride and dilation 1, an output, and byte offsets within int32.
+func paddedFits(g ConvGeom) bool {
+	if g.StrideH != 1 || g.StrideW != 1 || g.DilH != 1 || g.DilW != 1 || g.OutH < 1 || g.OutW < 1 {
 		return false
 	}
 	padded := int64(g.InC) * int64(g.OutH+g.KH-1) * int64(roundUp(g.OutW, nr)+g.KW-1)
-	return padded < 1<<29 // byte offsets fit in int32
+	return padded < 1<<29
 }
 
 // indirectForward reports whether ConvForward (and ConvReLUMaxPool) run cv
@@ -294,10 +299,7 @@ func (cv Conv) directWeightGradFits() bool {
 // written and read back per output) costs more than the multiply-adds
 // (OutC·K), and indirectConv.run's bookkeeping per 16 outputs more still.
 func (cv Conv) directFits() bool {
-	g := cv.G
-	return useAVX512 && useDirect && g.StrideH == 1 && g.StrideW == 1 && g.DilH == 1 && g.DilW == 1 &&
-		g.OutH >= 1 && g.OutW >= 1 && cv.k() >= 1 && cv.k() < indirectMinK &&
-		int64(g.InC)*int64(g.OutH+g.KH-1)*int64(roundUp(g.OutW, nr)+g.KW-1) < 1<<29
+	return useAVX512 && useDirect && paddedFits(cv.G) && cv.k() >= 1 && cv.k() < indirectMinK
 }
 
 // useDirect lets tests and benchmarks compare with the im2col path.

@@ -280,9 +280,10 @@ func (t *convTask) backward(lo, hi int) {
 		defer putBuf(dyw)
 	}
 	var xpd, lanes *[]float32 // dW through t.wdir: an image padded, a run's partial sums per group
+	laneLen := oc * roundUp(k, 3) * 16 // a group's part of lanes
 	if dw != nil && t.wdir != nil {
 		xpd = getZeroBuf(t.wdir.padLen())
-		lanes = getBuf(cv.Groups * oc * roundUp(k, 3) * 16)
+		lanes = getBuf(cv.Groups * laneLen)
 		defer putBuf(xpd)
 		defer putBuf(lanes)
 	}
@@ -321,7 +322,7 @@ func (t *convTask) backward(lo, hi int) {
 				}
 				xo := n0*cv.inLen() + gi*cv.G.InC*cv.G.InH*cv.G.InW
 				if dw != nil && t.wdir != nil { // dW_g (+)= dY·colᵀ, direct: 16 partial sums each until the run's end
-					lg := (*lanes)[gi*oc*roundUp(k, 3)*16 : (gi+1)*oc*roundUp(k, 3)*16]
+					lg := (*lanes)[gi*laneLen : (gi+1)*laneLen]
 					if ch == run*per {
 						clear(lg)
 					}
