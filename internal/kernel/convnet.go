@@ -279,7 +279,7 @@ func (t *convTask) backward(lo, hi int) {
 		defer putBuf(xps)
 		defer putBuf(dyw)
 	}
-	var xpd, lanes *[]float32 // dW through t.wdir: an image padded, a run's partial sums per group
+	var xpd, lanes *[]float32          // dW through t.wdir: an image padded, a run's partial sums per group
 	laneLen := oc * roundUp(k, 3) * 16 // a group's part of lanes
 	if dw != nil && t.wdir != nil {
 		xpd = getZeroBuf(t.wdir.padLen())
