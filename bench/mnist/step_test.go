@@ -5,11 +5,13 @@ import (
 	"math/rand/v2"
 	"runtime"
 	"slices"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/oarlab/oar"
+	"github.com/oarlab/oar/internal/kernel"
 	"github.com/oarlab/oar/losses"
 	"github.com/oarlab/oar/tensor"
 )
@@ -136,19 +138,95 @@ func benchStepScaling(b *testing.B, model string) {
 	b.ReportMetric(m1/m2, "speedup")
 }
 
+// BenchmarkStepCeiling measures the most that a second core can give a training step in this
+// process, on this machine, against what the second core gives now: each b.N iteration times, in
+// blocks of steps, the model's step on one core, the same on two (as BenchmarkStepScaling does),
+// and two independent copies of the model, each training on half the batch on its own goroutine
+// with every kernel on that goroutine alone (kernel.SetMaxThreads(1)). The copies share no data
+// and never wait for each other inside a step, so no way of splitting one model's work over two
+// cores can do better than they do; "ceiling" is one core's full-batch step over their
+// concurrent step, "speedup" the same for the model on two cores. Medians of the blocks:
+// go test -run - -bench StepCeiling -benchtime 15x ./bench/mnist.
+func BenchmarkStepCeiling(b *testing.B) {
+	for _, model := range []string{"lenet", "cnn"} {
+		b.Run(model, func(b *testing.B) { benchStepCeiling(b, model) })
+	}
+}
+
+func benchStepCeiling(b *testing.B, model string) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
+	defer kernel.SetMaxThreads(kernel.SetMaxThreads(0))
+	prepared := func(seed uint64) (*oar.Model, int) {
+		s, err := build(model, seed, false)
+		if err != nil {
+			b.Fatal(err)
+		}
+		m := oar.NewModel(s.net)
+		m.Prepare(s.opt, losses.NewCrossEntropy())
+		return m, s.batch
+	}
+	whole, batch := prepared(1)
+	halfA, _ := prepared(1) // two copies of the same model
+	halfB, _ := prepared(1)
+	x, y := syntheticBatch(batch, 1)
+	xa, ya := syntheticBatch(batch/2, 2)
+	xb, yb := syntheticBatch(batch-batch/2, 3)
+	steps := 60
+	if model == "cnn" {
+		steps = 12
+	}
+	var wg sync.WaitGroup
+	halves := func() {
+		wg.Add(2)
+		go func() { halfA.TrainBatch(xa, ya); wg.Done() }()
+		go func() { halfB.TrainBatch(xb, yb); wg.Done() }()
+		wg.Wait()
+	}
+	block := func(procs, threads int, step func()) float64 {
+		runtime.GOMAXPROCS(procs)
+		kernel.SetMaxThreads(threads)
+		step() // the first step after a switch starts the helpers
+		t0 := time.Now()
+		for range steps {
+			step()
+		}
+		return float64(time.Since(t0).Microseconds()) / float64(steps)
+	}
+	var one, two, apart []float64
+	for b.Loop() {
+		one = append(one, block(1, 0, func() { whole.TrainBatch(x, y) }))
+		two = append(two, block(2, 0, func() { whole.TrainBatch(x, y) }))
+		apart = append(apart, block(2, 1, halves))
+	}
+	median := func(v []float64) float64 { slices.Sort(v); return v[len(v)/2] }
+	m1, m2, mh := median(one), median(two), median(apart)
+	b.ReportMetric(m1, "µs/step-1core")
+	b.ReportMetric(m2, "µs/step-2cores")
+	b.ReportMetric(mh, "µs/step-2halves")
+	b.ReportMetric(m1/m2, "speedup")
+	b.ReportMetric(m1/mh, "ceiling")
+}
+
 // BenchmarkInfer is one inference batch of 1000 images without a graph.
 func BenchmarkInfer(b *testing.B) {
 	b.Run("lenet", func(b *testing.B) { benchInfer(b, "lenet") })
 	b.Run("cnn", func(b *testing.B) { benchInfer(b, "cnn") })
 }
 
-// TestDeterministic trains each model a few steps at GOMAXPROCS 1, 2 and 4 from the same seed and
-// checks that the parameters come out bitwise the same.
+// TestDeterministic trains each model a few steps at GOMAXPROCS 1, 2 and 4, and at 2 with the
+// kernels held to one goroutine (kernel.SetMaxThreads(1), as BenchmarkStepCeiling runs them), from
+// the same seed and checks that the parameters come out bitwise the same.
 func TestDeterministic(t *testing.T) {
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
+	defer kernel.SetMaxThreads(kernel.SetMaxThreads(0))
 	for _, model := range []string{"lenet", "cnn"} {
 		run := func(procs int) [][]float32 {
 			runtime.GOMAXPROCS(procs)
+			kernel.SetMaxThreads(0)
+			if procs < 0 { // two processors, one goroutine per kernel call
+				runtime.GOMAXPROCS(2)
+				kernel.SetMaxThreads(1)
+			}
 			s, err := build(model, 7, false)
 			if err != nil {
 				t.Fatal(err)
@@ -166,12 +244,12 @@ func TestDeterministic(t *testing.T) {
 			return out
 		}
 		want := run(1)
-		for _, procs := range []int{2, 4} {
+		for _, procs := range []int{2, 4, -1} {
 			got := run(procs)
 			for i := range want {
 				for j := range want[i] {
 					if math.Float32bits(want[i][j]) != math.Float32bits(got[i][j]) {
-						t.Fatalf("%s: GOMAXPROCS %d: parameter %d element %d: %v, with 1: %v", model, procs, i, j, got[i][j], want[i][j])
+						t.Fatalf("%s: GOMAXPROCS %d (-1: 2, kernels on one goroutine): parameter %d element %d: %v, with 1: %v", model, procs, i, j, got[i][j], want[i][j])
 					}
 				}
 			}

@@ -51,8 +51,11 @@ func paddedFits(g ConvGeom) bool {
 
 // indirectForward reports whether ConvForward (and ConvReLUMaxPool) run cv
 // through indirectConv: when indirectFits, or on several cores with
-// indirectNarrow when narrowPays. Which path runs never changes the result
-// (see indirectConv), so the choice may depend on the core count.
+// indirectNarrow when narrowPays. Several cores means GOMAXPROCS > 1, even
+// when SetMaxThreads keeps this call on one goroutine: what narrowPays
+// weighs is other cores streaming memory at the same time, and under a cap
+// of 1 other goroutines keep them busy. Which path runs never changes the
+// result (see indirectConv), so the choice may depend on the core count.
 func (cv Conv) indirectForward() bool {
 	return indirectFits(cv.G) || indirectNarrow && runtime.GOMAXPROCS(0) > 1 && cv.narrowPays()
 }

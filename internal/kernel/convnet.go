@@ -1,7 +1,6 @@
 package kernel
 
 import (
-	"runtime"
 	"sync"
 )
 
@@ -106,7 +105,7 @@ func convForward(cv Conv, x, w, bias, y []float32, pool *convPool) {
 	chunks := (cv.N + cb - 1) / cb
 	threads := 1
 	if chunks == 1 {
-		threads = runtime.GOMAXPROCS(0)
+		threads = Threads()
 	}
 	t := convTasks.get()
 	*t = convTask{cv: cv, x: x, bias: bias, y: y, pa: pa, cb: cb, threads: threads, pool: pool}

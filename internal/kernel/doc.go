@@ -52,7 +52,8 @@
 // rounding only. These kernels use AVX-512F instructions
 // on zmm registers only (none of AVX-512VL, BW or DQ).
 //
-// Results never depend on GOMAXPROCS: parallel kernels split work only along
+// Results never depend on GOMAXPROCS, nor on SetMaxThreads, which caps the
+// goroutines a kernel call uses below it: parallel kernels split work only along
 // dimensions that are not reduced, or reduce per chunk in chunk order, and
 // ParallelFor's chunks depend only on its arguments. ParallelFor runs on a
 // small pool of helper goroutines that keep polling for a moment after each

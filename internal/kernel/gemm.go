@@ -2,7 +2,6 @@ package kernel
 
 import (
 	"math/bits"
-	"runtime"
 	"sync"
 	"unsafe"
 )
@@ -33,7 +32,7 @@ const parallelMinFlops = 160 * 160 * 160
 // transA). beta == 0 overwrites C, so NaNs already in C are ignored; alpha ==
 // 0 (or k == 0) only scales C by beta and does not read A or B.
 //
-// Large products run on up to runtime.GOMAXPROCS(0) goroutines, split only
+// Large products run on up to Threads() goroutines, split only
 // over blocks of M and N; every element of C is summed over k in the same
 // order whatever the thread count, so results are bitwise independent of
 // GOMAXPROCS and equal to GemmSerial's.
@@ -42,7 +41,7 @@ const parallelMinFlops = 160 * 160 * 160
 // length it strides over, or if a, b or c is too short.
 func Gemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	threads, flops := 1, int64(m)*int64(n)*int64(k)
-	switch procs := runtime.GOMAXPROCS(0); {
+	switch procs := Threads(); {
 	case flops >= parallelMinFlops:
 		threads = procs
 	case flops >= splitMinFlops && procs > 1:

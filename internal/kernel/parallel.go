@@ -9,9 +9,9 @@ import (
 )
 
 // ParallelFor splits [0,n) into chunks of grain items (the last may be
-// shorter) and calls fn(lo, hi) for each, using at most runtime.GOMAXPROCS(0)
+// shorter) and calls fn(lo, hi) for each, using at most Threads()
 // goroutines, the caller's included. It runs inline when there is a single
-// chunk or GOMAXPROCS is 1. Chunk boundaries depend only on n and grain, so
+// chunk or Threads() is 1. Chunk boundaries depend only on n and grain, so
 // a caller that reduces per chunk gets the same result whatever the thread
 // count. It returns when all chunks are done; fn must be safe to call
 // concurrently on different chunks. Calls may nest. It panics if grain < 1,
@@ -25,7 +25,7 @@ func ParallelFor(n, grain int, fn func(lo, hi int)) {
 		return
 	}
 	chunks := (n + grain - 1) / grain
-	helpers := min(runtime.GOMAXPROCS(0), chunks) - 1
+	helpers := min(Threads(), chunks) - 1
 	if helpers <= 0 || contended() {
 		for lo := 0; lo < n; lo += grain {
 			fn(lo, min(lo+grain, n))
@@ -33,6 +33,30 @@ func ParallelFor(n, grain int, fn func(lo, hi int)) {
 		return
 	}
 	runJob(newJob(fn, nil, n, grain, chunks), helpers)
+}
+
+// maxThreads is SetMaxThreads's cap; 0 means none.
+var maxThreads atomic.Int32
+
+// SetMaxThreads caps the goroutines that each kernel call uses, the caller's
+// included, at n; n <= 0 removes the cap. It returns the previous cap (0 for
+// none). Without a cap a call uses up to runtime.GOMAXPROCS(0). With a cap
+// of 1 every kernel runs on its caller's goroutine alone: for programs that
+// keep the cores busy with their own goroutines, one model or one batch
+// each, where splitting each kernel call again only adds hand-offs. The cap
+// never changes a result (see the package doc).
+func SetMaxThreads(n int) (previous int) {
+	return int(maxThreads.Swap(int32(min(max(n, 0), math.MaxInt32))))
+}
+
+// Threads returns how many goroutines a kernel call may use:
+// runtime.GOMAXPROCS(0), or less under SetMaxThreads's cap.
+func Threads() int {
+	procs := runtime.GOMAXPROCS(0)
+	if c := int(maxThreads.Load()); c > 0 && c < procs {
+		return c
+	}
+	return procs
 }
 
 // runJob offers j to helpers, runs chunks on the calling goroutine too, and
@@ -121,7 +145,7 @@ func parallelTask(n, grain int, t task) {
 		return
 	}
 	chunks := (n + grain - 1) / grain
-	helpers := min(runtime.GOMAXPROCS(0), chunks) - 1
+	helpers := min(Threads(), chunks) - 1
 	if helpers <= 0 || contended() {
 		for lo := 0; lo < n; lo += grain {
 			t.run(lo, min(lo+grain, n))

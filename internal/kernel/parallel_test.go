@@ -5,6 +5,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 )
@@ -37,6 +38,49 @@ func TestParallelFor(t *testing.T) {
 		}
 	}
 	require.Panics(t, func() { ParallelFor(10, 0, func(lo, hi int) {}) })
+}
+
+// TestSetMaxThreads checks that a cap of 1 runs every chunk on the caller, one at a time and in
+// order, whatever GOMAXPROCS, and that the cap changes no result.
+func TestSetMaxThreads(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(4))
+	defer SetMaxThreads(SetMaxThreads(0))
+	require.Equal(t, 4, Threads())
+	m, n, k := 200, 300, 250 // big enough that Gemm splits it over goroutines
+	a, b := make([]float32, m*k), make([]float32, k*n)
+	for i := range a {
+		a[i] = float32(i%13) - 6.5
+	}
+	for i := range b {
+		b[i] = float32(i%7)*0.25 - 0.5
+	}
+	want := make([]float32, m*n)
+	Gemm(false, false, m, n, k, 1, a, k, b, n, 0, want, n)
+
+	require.Equal(t, 0, SetMaxThreads(1))
+	require.Equal(t, 1, Threads())
+	var inFlight, most atomic.Int32
+	var order []int
+	ParallelFor(64, 1, func(lo, hi int) {
+		most.Store(max(most.Load(), inFlight.Add(1)))
+		order = append(order, lo) // no lock: the cap must keep this to one goroutine
+		for t0 := time.Now(); time.Since(t0) < 20*time.Microsecond; {
+		}
+		inFlight.Add(-1)
+	})
+	require.Equal(t, int32(1), most.Load())
+	require.Len(t, order, 64)
+	for i, lo := range order {
+		require.Equal(t, i, lo)
+	}
+	got := make([]float32, m*n)
+	Gemm(false, false, m, n, k, 1, a, k, b, n, 0, got, n)
+	require.Equal(t, want, got)
+
+	require.Equal(t, 1, SetMaxThreads(8))
+	require.Equal(t, 4, Threads()) // a cap above GOMAXPROCS leaves GOMAXPROCS
+	require.Equal(t, 8, SetMaxThreads(-3))
+	require.Equal(t, 4, Threads())
 }
 
 func TestParallelForNested(t *testing.T) {
