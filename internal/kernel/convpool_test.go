@@ -196,6 +196,13 @@ func BenchmarkConvReLUMaxPool(b *testing.B) {
 				ConvReLUMaxPool(cv, pg, x, w, bias, y, arg)
 			}
 		})
+		// As a training step runs it: a new output each call, which the allocator zeroes (and
+		// the OS may have to map again) before the kernel writes it.
+		b.Run(c.name+"/forward/fused-new-output", func(b *testing.B) {
+			for b.Loop() {
+				ConvReLUMaxPool(cv, pg, x, w, bias, make([]float32, q), arg)
+			}
+		})
 		b.Run(c.name+"/forward/unfused", func(b *testing.B) {
 			for b.Loop() {
 				full, relu := make([]float32, cv.N*cv.outLen()), make([]float32, cv.N*cv.outLen())
