@@ -15,7 +15,7 @@
 #   slower one's pace;
 # - BenchmarkStepCeiling: two independent copies of each model training on half a batch each, one
 #   goroutine per copy and per core, so nothing is shared or waited for inside a step. Their
-#   speed-up over one core ("ceiling") bounds what any way of splitting one model's step over the
+#   speed-up over one core ("ceiling") is about the most that splitting one model's step over the
 #   two cores of this process can reach.
 #
 # Quote it only from a quiet machine: a busy second CPU makes GOMAXPROCS=2 look like 1.

@@ -138,14 +138,15 @@ func benchStepScaling(b *testing.B, model string) {
 	b.ReportMetric(m1/m2, "speedup")
 }
 
-// BenchmarkStepCeiling measures the most that a second core can give a training step in this
-// process, on this machine, against what the second core gives now: each b.N iteration times, in
-// blocks of steps, the model's step on one core, the same on two (as BenchmarkStepScaling does),
-// and two independent copies of the model, each training on half the batch on its own goroutine
-// with every kernel on that goroutine alone (kernel.SetMaxThreads(1)). The copies share no data
-// and never wait for each other inside a step, so no way of splitting one model's work over two
-// cores can do better than they do; "ceiling" is one core's full-batch step over their
-// concurrent step, "speedup" the same for the model on two cores. Medians of the blocks:
+// BenchmarkStepCeiling compares what a second core gives the model's training step with what it
+// gives two independent copies of the model, each training on half the batch on its own goroutine
+// with every kernel on that goroutine alone (kernel.SetMaxThreads(1)). Each b.N iteration times,
+// in blocks of steps, the model on one core, the model on two (as BenchmarkStepScaling does) and
+// the two copies side by side. The copies share no data and never wait for each other inside a
+// step, so their speed-up, "ceiling" (one core's full-batch step over their concurrent step), is
+// about the most that splitting one step's work over two cores of this process can reach on this
+// machine; "speedup" is the model's. The model can land a little above the ceiling (by 4% once),
+// as the copies run the one-core kernels on half batches. Medians of the blocks:
 // go test -run - -bench StepCeiling -benchtime 15x ./bench/mnist.
 func BenchmarkStepCeiling(b *testing.B) {
 	for _, model := range []string{"lenet", "cnn"} {
