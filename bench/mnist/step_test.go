@@ -31,14 +31,21 @@ func syntheticBatch(n int, seed uint64) (x, y *tensor.Tensor) {
 	return tensor.New(img, n, 1, 28, 28), tensor.New(lab, n, 1)
 }
 
-func benchTrainStep(b *testing.B, model string) {
-	s, err := build(model, 1, false)
+// trainer returns the model and its batch size, built from seed and prepared as run prepares it
+// (its optimizer, cross entropy), for the benchmarks and tests that call TrainBatch themselves.
+func trainer(tb testing.TB, model string, seed uint64) (*oar.Model, int) {
+	s, err := build(model, seed, false)
 	if err != nil {
-		b.Fatal(err)
+		tb.Fatal(err)
 	}
 	m := oar.NewModel(s.net)
 	m.Prepare(s.opt, losses.NewCrossEntropy())
-	x, y := syntheticBatch(s.batch, 1)
+	return m, s.batch
+}
+
+func benchTrainStep(b *testing.B, model string) {
+	m, batch := trainer(b, model, 1)
+	x, y := syntheticBatch(batch, 1)
 	for range 3 { // warm the buffers
 		m.TrainBatch(x, y)
 	}
@@ -49,7 +56,7 @@ func benchTrainStep(b *testing.B, model string) {
 		m.TrainBatch(x, y)
 	}
 	reportCPU(b, c0)
-	b.ReportMetric(float64(s.batch)*float64(b.N)/b.Elapsed().Seconds(), "samples/s")
+	b.ReportMetric(float64(batch)*float64(b.N)/b.Elapsed().Seconds(), "samples/s")
 }
 
 // cpuTime returns the process's user+system CPU time.
@@ -106,13 +113,8 @@ func BenchmarkStepScaling(b *testing.B) {
 
 func benchStepScaling(b *testing.B, model string) {
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
-	s, err := build(model, 1, false)
-	if err != nil {
-		b.Fatal(err)
-	}
-	m := oar.NewModel(s.net)
-	m.Prepare(s.opt, losses.NewCrossEntropy())
-	x, y := syntheticBatch(s.batch, 1)
+	m, batch := trainer(b, model, 1)
+	x, y := syntheticBatch(batch, 1)
 	steps := 60 // blocks of about 0.1 s on one core
 	if model == "cnn" {
 		steps = 12
@@ -157,18 +159,9 @@ func BenchmarkStepCeiling(b *testing.B) {
 func benchStepCeiling(b *testing.B, model string) {
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
 	defer kernel.SetMaxThreads(kernel.SetMaxThreads(0))
-	prepared := func(seed uint64) (*oar.Model, int) {
-		s, err := build(model, seed, false)
-		if err != nil {
-			b.Fatal(err)
-		}
-		m := oar.NewModel(s.net)
-		m.Prepare(s.opt, losses.NewCrossEntropy())
-		return m, s.batch
-	}
-	whole, batch := prepared(1)
-	halfA, _ := prepared(1) // two copies of the same model
-	halfB, _ := prepared(1)
+	whole, batch := trainer(b, model, 1)
+	halfA, _ := trainer(b, model, 1) // two copies of the same model
+	halfB, _ := trainer(b, model, 1)
 	x, y := syntheticBatch(batch, 1)
 	xa, ya := syntheticBatch(batch/2, 2)
 	xb, yb := syntheticBatch(batch-batch/2, 3)
@@ -228,14 +221,9 @@ func TestDeterministic(t *testing.T) {
 				runtime.GOMAXPROCS(2)
 				kernel.SetMaxThreads(1)
 			}
-			s, err := build(model, 7, false)
-			if err != nil {
-				t.Fatal(err)
-			}
-			m := oar.NewModel(s.net)
-			m.Prepare(s.opt, losses.NewCrossEntropy())
+			m, batch := trainer(t, model, 7)
 			for step := range 3 {
-				x, y := syntheticBatch(s.batch, uint64(step))
+				x, y := syntheticBatch(batch, uint64(step))
 				m.TrainBatch(x, y)
 			}
 			var out [][]float32
